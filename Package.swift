@@ -1,0 +1,108 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One settings block for every target (see docs/architecture.md).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "lethe",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lethe", targets: ["lethe"]),
+        .library(name: "RetentionCore", targets: ["RetentionCore"]),
+        .library(name: "RetentionTesting", targets: ["RetentionTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // MARK: Core and services
+        .target(name: "RetentionCore", swiftSettings: swiftSettings),
+        .target(
+            name: "LetheConfig",
+            dependencies: ["RetentionCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "MailComposer", dependencies: ["RetentionCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "RetentionStore",
+            dependencies: [
+                "RetentionCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SyncCoordinator",
+            dependencies: ["RetentionCore", "RetentionStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LetheCLI",
+            dependencies: [
+                "RetentionCore", "LetheConfig", "RetentionStore", "SyncCoordinator",
+                "CSVConnector", "FileArchiveSink", "FileMailSink",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "lethe", dependencies: ["LetheCLI"], swiftSettings: swiftSettings),
+
+        // MARK: Connectors (each depends on RetentionCore and its own libraries only)
+        .target(name: "CSVConnector", dependencies: ["RetentionCore"], path: "Connectors/CSV", swiftSettings: swiftSettings),
+        .target(
+            name: "FileArchiveSink",
+            dependencies: ["RetentionCore", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Connectors/FileArchive",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FileMailSink",
+            dependencies: ["RetentionCore", "MailComposer"],
+            path: "Connectors/FileMail",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Test kits
+        .target(name: "RetentionTesting", dependencies: ["RetentionCore"], path: "Tests/RetentionTesting", swiftSettings: swiftSettings),
+        .target(
+            name: "ConnectorConformance",
+            dependencies: ["RetentionCore", "RetentionTesting"],
+            path: "Tests/ConnectorConformance",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "RetentionCoreTests",
+            dependencies: ["RetentionCore", "RetentionTesting", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "LetheConfigTests", dependencies: ["LetheConfig", "RetentionCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RetentionStoreTests", dependencies: ["RetentionStore", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SyncCoordinatorTests",
+            dependencies: ["SyncCoordinator", "RetentionStore", "RetentionCore", "RetentionTesting", "LetheConfig"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CSVConnectorTests",
+            dependencies: ["CSVConnector", "RetentionCore", "RetentionTesting", "ConnectorConformance"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "FileArchiveTests", dependencies: ["FileArchiveSink", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "FileMailTests", dependencies: ["FileMailSink", "MailComposer", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "LetheCLITests", dependencies: ["LetheCLI", "RetentionCore", "RetentionStore"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,1 @@
+public enum LetheMain { public static func main() {} }

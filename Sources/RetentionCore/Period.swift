@@ -1,0 +1,66 @@
+public import Foundation
+
+/// A retention period written as `5y`, `36m`, `90d`, `2y6m` (years, months, days).
+///
+/// Years and months are calendar arithmetic in a zone, clamped to the end of the month
+/// (Feb 29 + 1y = Feb 28); days are exact multiples of 24 hours.
+public struct Period: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var years: Int
+    public var months: Int
+    public var days: Int
+
+    public init(years: Int = 0, months: Int = 0, days: Int = 0) {
+        self.years = years
+        self.months = months
+        self.days = days
+    }
+
+    /// Parses `5y`, `36m`, `90d`, `1y6m`, `2w` (weeks). Returns nil on anything else.
+    public init?(parsing text: String) {
+        var years = 0, months = 0, days = 0
+        var number = ""
+        var sawUnit = false
+        for character in text.trimmingCharacters(in: .whitespaces).lowercased() {
+            if character.isASCII, character.isNumber {
+                number.append(character)
+                continue
+            }
+            guard let value = Int(number) else { return nil }
+            switch character {
+            case "y": years += value
+            case "m": months += value
+            case "w": days += value * 7
+            case "d": days += value
+            default: return nil
+            }
+            number = ""
+            sawUnit = true
+        }
+        guard number.isEmpty, sawUnit else { return nil }
+        self.init(years: years, months: months, days: days)
+    }
+
+    public var description: String {
+        var text = ""
+        if years != 0 { text += "\(years)y" }
+        if months != 0 { text += "\(months)m" }
+        if days != 0 || text.isEmpty { text += "\(days)d" }
+        return text
+    }
+
+    /// `date` + this period, with years and months counted on the calendar of `zone`.
+    public func added(to date: Date, in zone: TimeZone) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        var result = date
+        if years != 0 || months != 0 {
+            result = calendar.date(byAdding: DateComponents(year: years, month: months), to: date) ?? date
+        }
+        return result.addingTimeInterval(Double(days) * 86_400)
+    }
+
+    /// `date` − this period (for computing how far back something reaches).
+    public func subtracted(from date: Date, in zone: TimeZone) -> Date {
+        Period(years: -years, months: -months, days: -days).added(to: date, in: zone)
+    }
+}

@@ -1,0 +1,133 @@
+public import Foundation
+
+/// A retention policy: purposes with their periods, what happens at expiry, and how the fields of a
+/// record are read. Loaded from YAML by LetheConfig (`config/policies/kr-pipa.yaml`).
+public struct Policy: Sendable, Equatable {
+    public var name: String
+    /// Every period, notice window and "now" is computed on the calendar of this zone.
+    public var zone: TimeZone
+    /// Destruction is overdue this long after expiry (PIPA "without delay", applied as 5 days).
+    public var destroyWithin: Period
+    public var fields: PolicyFields
+    /// Separator of the multi-valued purpose field.
+    public var purposeSeparator: String
+    /// One rule per purpose, by purpose name.
+    public var rules: [RetentionRule]
+    /// What happens to the record once no rule requires it any more.
+    public var action: RecordAction
+
+    public init(
+        name: String,
+        zone: TimeZone,
+        destroyWithin: Period = Period(days: 5),
+        fields: PolicyFields = PolicyFields(),
+        purposeSeparator: String = ";",
+        rules: [RetentionRule],
+        action: RecordAction = .delete
+    ) {
+        self.name = name
+        self.zone = zone
+        self.destroyWithin = destroyWithin
+        self.fields = fields
+        self.purposeSeparator = purposeSeparator
+        self.rules = rules
+        self.action = action
+    }
+
+    public func rule(named name: String) -> RetentionRule? {
+        rules.first { $0.name == name }
+    }
+}
+
+/// The canonical field names a policy reads.
+public struct PolicyFields: Sendable, Equatable {
+    public var createdAt: String
+    public var purposes: String
+    public var email: String
+    public var name: String
+    public var consent: String
+    public var locale: String
+
+    public init(
+        createdAt: String = "created_at",
+        purposes: String = "purpose",
+        email: String = "email",
+        name: String = "name",
+        consent: String = "marketing_consent",
+        locale: String = "locale"
+    ) {
+        self.createdAt = createdAt
+        self.purposes = purposes
+        self.email = email
+        self.name = name
+        self.consent = consent
+        self.locale = locale
+    }
+}
+
+/// What a record's final expiry does.
+public enum RecordAction: String, Sendable, Equatable, Codable {
+    case delete
+    /// Copy to separated storage (PIPA Art. 21(3)), then delete from the source.
+    case archiveThenDelete = "archive-then-delete"
+}
+
+/// The retention of one purpose.
+public struct RetentionRule: Sendable, Equatable {
+    /// The purpose token that selects this rule (`payment`, `marketing`).
+    public var name: String
+    public var period: Period
+    /// Date fields the period runs from; the latest non-empty one counts. `created_at` is the
+    /// collection date; `consent_extended_at` is a renewal.
+    public var basis: [String]
+    /// Fields this purpose alone needs, and the value each takes when erased. When this rule
+    /// expires while another still keeps the record, these are erased instead of deleting.
+    public var erase: [ErasedField]
+    public var notice: NoticeRule?
+    /// The law or reason behind the period, for the destruction register.
+    public var legalBasis: String
+
+    public init(
+        name: String,
+        period: Period,
+        basis: [String] = ["created_at"],
+        erase: [ErasedField] = [],
+        notice: NoticeRule? = nil,
+        legalBasis: String = ""
+    ) {
+        self.name = name
+        self.period = period
+        self.basis = basis
+        self.erase = erase
+        self.notice = notice
+        self.legalBasis = legalBasis
+    }
+}
+
+public struct ErasedField: Sendable, Hashable, Codable {
+    public var field: String
+    public var value: String
+
+    public init(field: String, value: String) {
+        self.field = field
+        self.value = value
+    }
+}
+
+/// An extension notice sent before a rule expires.
+public struct NoticeRule: Sendable, Equatable {
+    /// How long before expiry the notice goes out; days count as 24 hours.
+    public var lead: Period
+    /// A consent field that must read yes for the notice to be sent (nil: always).
+    public var requiresConsentField: String?
+    public var template: String
+    /// How long an accepted extension keeps the data, counted from the consent date.
+    public var extensionPeriod: Period
+
+    public init(lead: Period, requiresConsentField: String?, template: String, extension: Period) {
+        self.lead = lead
+        self.requiresConsentField = requiresConsentField
+        self.template = template
+        self.extensionPeriod = `extension`
+    }
+}

@@ -1,0 +1,2 @@
+import LetheCLI
+LetheMain.main()
