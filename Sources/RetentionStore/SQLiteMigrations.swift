@@ -1,0 +1,48 @@
+import GRDB
+
+/// The SQLite schema, as numbered migrations. Never edit a shipped migration: add a new one.
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE runs (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT, connector TEXT NOT NULL, as_of REAL NOT NULL,
+                        dry_run INTEGER NOT NULL, started_at REAL NOT NULL, finished_at REAL, summary TEXT);
+                    CREATE TABLE records (
+                        connector TEXT NOT NULL, ref TEXT NOT NULL, record_id TEXT, fields TEXT, line INTEGER,
+                        phase TEXT, state TEXT, final_expiry REAL, dup_lines TEXT, seen_run INTEGER NOT NULL,
+                        updated_at REAL NOT NULL,
+                        PRIMARY KEY (connector, ref)) WITHOUT ROWID;
+                    CREATE INDEX records_phase ON records(connector, phase);
+                    CREATE TABLE outbox (
+                        id TEXT PRIMARY KEY, connector TEXT NOT NULL, ref TEXT NOT NULL, record_id TEXT,
+                        kind TEXT NOT NULL, rule TEXT NOT NULL, cycle REAL NOT NULL, fields TEXT NOT NULL,
+                        status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL,
+                        last_error TEXT, batch TEXT, receipt TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL)
+                        WITHOUT ROWID;
+                    CREATE INDEX outbox_status ON outbox(connector, status);
+                    CREATE INDEX outbox_ref ON outbox(connector, ref);
+                    CREATE INDEX outbox_batch ON outbox(batch);
+                    CREATE TABLE approval_batches (
+                        id TEXT PRIMARY KEY, connector TEXT NOT NULL, status TEXT NOT NULL, created_at REAL NOT NULL,
+                        approved_at REAL, approved_by TEXT);
+                    CREATE TABLE holds (
+                        connector TEXT NOT NULL, ref TEXT NOT NULL, reason TEXT NOT NULL, created_by TEXT NOT NULL,
+                        created_at REAL NOT NULL, PRIMARY KEY (connector, ref));
+                    CREATE TABLE watermarks (connector TEXT PRIMARY KEY, value TEXT);
+                    CREATE TABLE audit (
+                        seq INTEGER PRIMARY KEY, at REAL NOT NULL, event TEXT NOT NULL, connector TEXT, ref TEXT,
+                        rule TEXT, operation TEXT, detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+                    CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
+                    INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '\(AuditChain.genesis)');
+                    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+                    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+                    """
+            )
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,93 @@
+public import Foundation
+import GRDB
+public import RetentionCore
+
+extension SQLiteStateStore {
+    public func appendAudit(_ drafts: [AuditDraft]) async throws {
+        try await queue.write { db in try Self.appendAudit(db, drafts) }
+    }
+
+    /// Chains and appends entries inside the caller's transaction, moving the head with them.
+    static func appendAudit(_ db: Database, _ drafts: [AuditDraft]) throws {
+        guard !drafts.isEmpty else { return }
+        guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1") else {
+            throw StoreError(code: "audit.no_head", message: "the audit head is missing")
+        }
+        var seq: Int64 = head["seq"]
+        var previous: String = head["hash"]
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO audit (seq, at, event, connector, ref, rule, operation, detail, prev_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        )
+        for draft in drafts {
+            seq += 1
+            let hash = AuditChain.hash(previous: previous, seq: seq, draft: draft)
+            try insert.execute(arguments: [
+                seq, draft.at.timeIntervalSince1970, draft.event, draft.connector, draft.reference, draft.rule,
+                draft.operation, AuditChain.detailJSON(draft.detail), previous, hash,
+            ])
+            previous = hash
+        }
+        try db.execute(sql: "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", arguments: [seq, previous])
+    }
+
+    public func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
+                .map(Self.auditEntry)
+        }
+    }
+
+    static func auditEntry(_ row: Row) throws -> AuditEntry {
+        let detailText: String = row["detail"]
+        let detail = (try? JSONDecoder().decode([String: String].self, from: Data(detailText.utf8))) ?? ["_unreadable": detailText]
+        return AuditEntry(
+            seq: row["seq"],
+            draft: AuditDraft(
+                at: Date(timeIntervalSince1970: row["at"]), event: row["event"], connector: row["connector"],
+                reference: row["ref"], rule: row["rule"], operation: row["operation"], detail: detail
+            ),
+            previousHash: row["prev_hash"],
+            hash: row["hash"]
+        )
+    }
+
+    public func verifyAudit() async throws -> AuditVerification {
+        try await queue.read { db in
+            var expectedSeq: Int64 = 0
+            var previous = AuditChain.genesis
+            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit ORDER BY seq")
+            while let row = try cursor.next() {
+                expectedSeq += 1
+                let entry = try Self.auditEntry(row)
+                let detailText: String = row["detail"]
+                func failure(_ problem: String) -> AuditVerification {
+                    AuditVerification(ok: false, entries: expectedSeq - 1, headHash: previous, problem: "entry \(entry.seq): \(problem)")
+                }
+                if entry.seq != expectedSeq { return failure("expected entry \(expectedSeq): entries were removed or inserted") }
+                if entry.previousHash != previous { return failure("its link to the previous entry is broken") }
+                if AuditChain.detailJSON(entry.draft.detail) != detailText {
+                    return failure("its detail was edited")
+                }
+                if AuditChain.hash(previous: previous, seq: entry.seq, draft: entry.draft) != entry.hash {
+                    return failure("its content does not match its hash (edited)")
+                }
+                previous = entry.hash
+            }
+            guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1") else {
+                return AuditVerification(ok: false, entries: expectedSeq, headHash: previous, problem: "the audit head is missing")
+            }
+            let headSeq: Int64 = head["seq"]
+            let headHash: String = head["hash"]
+            if headSeq != expectedSeq || headHash != previous {
+                return AuditVerification(
+                    ok: false, entries: expectedSeq, headHash: previous,
+                    problem: "the head records \(headSeq) entries but the log has \(expectedSeq): entries at the end were removed or added"
+                )
+            }
+            return AuditVerification(ok: true, entries: expectedSeq, headHash: previous, problem: nil)
+        }
+    }
+}

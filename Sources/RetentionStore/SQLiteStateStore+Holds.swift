@@ -1,0 +1,71 @@
+public import Foundation
+import GRDB
+public import RetentionCore
+
+extension SQLiteStateStore {
+    public func addHold(connector: String, reference: String, reason: String, by holder: String, at: Date) async throws -> Bool {
+        try await queue.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO holds (connector, ref, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [connector, reference, reason, holder, at.timeIntervalSince1970]
+            )
+            guard db.changesCount > 0 else { return false }
+            try Self.appendAudit(db, [
+                AuditDraft(at: at, event: "hold.added", connector: connector, reference: reference, detail: ["operator": holder, "reason": reason])
+            ])
+            return true
+        }
+    }
+
+    public func removeHold(connector: String, reference: String, by holder: String, at: Date) async throws -> Bool {
+        try await queue.write { db in
+            try db.execute(sql: "DELETE FROM holds WHERE connector = ? AND ref = ?", arguments: [connector, reference])
+            guard db.changesCount > 0 else { return false }
+            try Self.appendAudit(db, [
+                AuditDraft(at: at, event: "hold.removed", connector: connector, reference: reference, detail: ["operator": holder])
+            ])
+            return true
+        }
+    }
+
+    public func holds(connector: String?) async throws -> [Hold] {
+        try await queue.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM holds WHERE (? IS NULL OR connector = ?) ORDER BY connector, created_at",
+                arguments: [connector, connector]
+            ).map { row in
+                Hold(connector: row["connector"], reference: row["ref"], reason: row["reason"], createdBy: row["created_by"],
+                     createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            }
+        }
+    }
+
+    public func heldReferences(connector: String) async throws -> Set<String> {
+        try await queue.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT ref FROM holds WHERE connector = ?", arguments: [connector]))
+        }
+    }
+
+    public func statusCounts() async throws -> StoreStatus {
+        try await queue.read { db in
+            var records: [String: [String: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT connector, COALESCE(phase, 'new') AS phase, COUNT(*) AS n FROM records GROUP BY 1, 2") {
+                records[row["connector"], default: [:]][row["phase"]] = row["n"]
+            }
+            var operations: [String: [String: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT connector, kind, status, COUNT(*) AS n FROM outbox GROUP BY 1, 2, 3") {
+                let key = "\(row["kind"] as String)/\(row["status"] as String)"
+                operations[row["connector"], default: [:]][key] = row["n"]
+            }
+            let batches = try Row.fetchAll(db, sql: "SELECT * FROM approval_batches WHERE status = 'open'").map { try Self.batch(db, $0) }
+            return StoreStatus(
+                records: records,
+                operations: operations,
+                openBatches: batches,
+                holds: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM holds") ?? 0,
+                auditEntries: try Int64.fetchOne(db, sql: "SELECT seq FROM audit_head WHERE id = 1") ?? 0
+            )
+        }
+    }
+}

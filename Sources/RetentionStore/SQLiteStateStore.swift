@@ -1,0 +1,112 @@
+public import Foundation
+import Crypto
+import GRDB
+public import RetentionCore
+
+/// The embedded default store: one SQLite file (WAL), zero set-up.
+public final class SQLiteStateStore: StateStore {
+    let queue: DatabaseQueue
+    private let pseudonymKeyData: Data
+    private var pseudonymKey: SymmetricKey { SymmetricKey(data: pseudonymKeyData) }
+
+    /// Opens (and migrates) the database at `path`, creating its folder.
+    public init(path: URL) throws {
+        try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            queue = try DatabaseQueue(path: path.path, configuration: configuration)
+            try SQLiteMigrations.migrator.migrate(queue)
+            let secret = try queue.write { db -> String in
+                if let existing = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'pseudonym_secret'") {
+                    return existing
+                }
+                let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('pseudonym_secret', ?)", arguments: [fresh])
+                return fresh
+            }
+            pseudonymKeyData = Data(base64Encoded: secret) ?? Data(secret.utf8)
+        } catch let error as DatabaseError {
+            throw StoreError(code: "store.open", message: "cannot open the state database \(path.path): \(error.message ?? "error \(error.resultCode)")")
+        }
+    }
+
+    public func reference(connector: String, recordID: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(connector)\u{1F}\(recordID)".utf8), using: pseudonymKey)
+        return "r-" + Data(mac).prefix(10).map { String(format: "%02x", $0) }.joined()
+    }
+
+    // MARK: Runs
+
+    public func beginRun(connector: String, asOf: Date, dryRun: Bool) async throws -> Int64 {
+        try await queue.write { db in
+            try db.execute(
+                sql: "INSERT INTO runs (connector, as_of, dry_run, started_at) VALUES (?, ?, ?, ?)",
+                arguments: [connector, asOf.timeIntervalSince1970, dryRun, Date().timeIntervalSince1970]
+            )
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func finishRun(_ run: Int64, summary: String) async throws {
+        try await queue.write { db in
+            try db.execute(
+                sql: "UPDATE runs SET finished_at = ?, summary = ? WHERE id = ?",
+                arguments: [Date().timeIntervalSince1970, summary, run]
+            )
+        }
+    }
+
+    // MARK: Watermarks
+
+    public func watermark(connector: String) async throws -> String? {
+        try await queue.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM watermarks WHERE connector = ?", arguments: [connector])
+        }
+    }
+
+    public func setWatermark(connector: String, value: String?) async throws {
+        try await queue.write { db in
+            try db.execute(
+                sql: "INSERT INTO watermarks (connector, value) VALUES (?, ?) ON CONFLICT(connector) DO UPDATE SET value = excluded.value",
+                arguments: [connector, value]
+            )
+        }
+    }
+}
+
+/// A store failure.
+public struct StoreError: LetheError {
+    public var code: String
+    public var message: String
+    public var category: ErrorCategory { .permanent }
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+enum StoreCoding {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return encoder
+    }()
+
+    static func encode(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? {
+        guard let text else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(type, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,61 @@
+public import Foundation
+public import RetentionCore
+
+/// Lethe's durable state: the record mirror, lifecycle states, the outbox, approvals, holds,
+/// watermarks and the audit chain. SQLite implements it (`SQLiteStateStore`); PostgreSQL will too.
+///
+/// Conformers guarantee:
+/// - `commit` writes state changes, new operations and their audit entries in ONE transaction;
+/// - operation ids are unique: queuing an id that exists changes nothing (`INSERT OR IGNORE`);
+/// - the audit log is append-only and hash-chained, with its head (count and hash) kept beside it;
+/// - nothing personal is written to audit entries (callers pass references, never ids or fields).
+public protocol StateStore: Sendable {
+    /// The pseudonymous reference of a record: stable per installation, not reversible without the
+    /// store's secret.
+    func reference(connector: String, recordID: String) -> String
+
+    // MARK: Runs and ingest
+    func beginRun(connector: String, asOf: Date, dryRun: Bool) async throws -> Int64
+    func finishRun(_ run: Int64, summary: String) async throws
+    /// Upserts the records of one batch into the mirror and marks them seen in `run`. A second row
+    /// with the same id in the same run marks the record as duplicated (its lines are kept).
+    func ingest(connector: String, run: Int64, records: [SourceRecord]) async throws
+    /// Tombstones live records not seen in `run` (after a complete full pull). Returns how many.
+    func markUnseenGone(connector: String, run: Int64, at: Date) async throws -> Int
+    /// Live (not tombstoned) records, ordered by reference, after `cursor`.
+    func liveRecords(connector: String, after cursor: String?, limit: Int) async throws -> [StoredRecord]
+    func record(connector: String, reference: String) async throws -> StoredRecord?
+
+    // MARK: Lifecycle and outbox
+    /// Persists state changes, new operations and audit entries in one transaction.
+    func commit(_ changes: [RecordChange], audit: [AuditDraft]) async throws
+    func operations(connector: String, statuses: Set<OperationStatus>) async throws -> [OutboxOperation]
+    func operation(id: String) async throws -> OutboxOperation?
+    /// Records the outcome of an operation, its effect on the record, and its audit entry atomically.
+    func complete(_ completion: OperationCompletion) async throws
+
+    // MARK: Approvals
+    func openApprovalBatch(connector: String) async throws -> ApprovalBatch?
+    func createApprovalBatch(connector: String, at: Date) async throws -> ApprovalBatch
+    /// Releases the batch's operations to `pending`. Throws when unknown or not open.
+    func approve(batch: String, by operator: String, at: Date) async throws -> ApprovalBatch
+    func approvalBatches() async throws -> [ApprovalBatch]
+
+    // MARK: Holds
+    func addHold(connector: String, reference: String, reason: String, by: String, at: Date) async throws -> Bool
+    func removeHold(connector: String, reference: String, by: String, at: Date) async throws -> Bool
+    func holds(connector: String?) async throws -> [Hold]
+    func heldReferences(connector: String) async throws -> Set<String>
+
+    // MARK: Watermarks
+    func watermark(connector: String) async throws -> String?
+    func setWatermark(connector: String, value: String?) async throws
+
+    // MARK: Audit
+    func appendAudit(_ drafts: [AuditDraft]) async throws
+    func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry]
+    func verifyAudit() async throws -> AuditVerification
+
+    // MARK: Status
+    func statusCounts() async throws -> StoreStatus
+}
