@@ -63,6 +63,18 @@ extension SQLiteStateStore {
         }
     }
 
+    public func existingOperationIDs(_ ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return try await queue.read { db in
+            var found: Set<String> = []
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM outbox WHERE id = ?")
+            for id in ids where try Bool.fetchOne(statement, arguments: [id]) != nil {
+                found.insert(id)
+            }
+            return found
+        }
+    }
+
     public func complete(_ completion: OperationCompletion) async throws {
         try await queue.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [completion.operationID]) else {

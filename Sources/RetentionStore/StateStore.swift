@@ -31,6 +31,8 @@ public protocol StateStore: Sendable {
     func commit(_ changes: [RecordChange], audit: [AuditDraft]) async throws
     func operations(connector: String, statuses: Set<OperationStatus>) async throws -> [OutboxOperation]
     func operation(id: String) async throws -> OutboxOperation?
+    /// Which of these operation ids are already in the outbox (any status).
+    func existingOperationIDs(_ ids: [String]) async throws -> Set<String>
     /// Records the outcome of an operation, its effect on the record, and its audit entry atomically.
     func complete(_ completion: OperationCompletion) async throws
 

@@ -1,0 +1,49 @@
+public import Foundation
+public import RetentionCore
+
+/// One configured connector, built and ready: what the coordinator needs to sync it.
+public struct ConnectorRuntime: Sendable {
+    public var name: String
+    public var policy: Policy
+    public var safety: Safety
+    public var source: any RecordSource
+    public var writer: (any RecordWriter)?
+
+    public struct Safety: Sendable, Equatable {
+        public var maxDeletesPerRun: Int
+        public var maxDeleteFraction: Double
+
+        public init(maxDeletesPerRun: Int, maxDeleteFraction: Double) {
+            self.maxDeletesPerRun = maxDeletesPerRun
+            self.maxDeleteFraction = maxDeleteFraction
+        }
+
+        /// Strictly greater than either limit holds the run's deletes for approval.
+        public func exceeded(deletes: Int, liveRecords: Int) -> Bool {
+            deletes > maxDeletesPerRun || Double(deletes) > maxDeleteFraction * Double(liveRecords)
+        }
+    }
+
+    public init(name: String, policy: Policy, safety: Safety, source: any RecordSource, writer: (any RecordWriter)?) {
+        self.name = name
+        self.policy = policy
+        self.safety = safety
+        self.source = source
+        self.writer = writer
+    }
+}
+
+/// The sinks shared by every connector.
+public struct SinkSet: Sendable {
+    public var notices: (any NoticeSink)?
+    public var archive: (any ArchiveSink)?
+    public var sender: String
+    public var renderer: NoticeRenderer
+
+    public init(notices: (any NoticeSink)?, archive: (any ArchiveSink)?, sender: String, renderer: NoticeRenderer) {
+        self.notices = notices
+        self.archive = archive
+        self.sender = sender
+        self.renderer = renderer
+    }
+}

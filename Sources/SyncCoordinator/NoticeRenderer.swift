@@ -1,0 +1,75 @@
+public import Foundation
+public import RetentionCore
+
+/// Renders extension notices from text templates `<template>.<locale>.txt` in a folder: the first
+/// line is `Subject: …`, then a blank line, then the body. `{{name}}`, `{{expiry}}`, `{{purpose}}`,
+/// `{{legal_basis}}`, `{{fields}}` and `{{sender}}` are replaced. Unknown locales fall back to `ko`.
+public struct NoticeRenderer: Sendable {
+    public var templatesDirectory: URL?
+    public var defaultLocale: String
+
+    public init(templatesDirectory: URL?, defaultLocale: String = "ko") {
+        self.templatesDirectory = templatesDirectory
+        self.defaultLocale = defaultLocale
+    }
+
+    public struct Rendered: Sendable, Equatable {
+        public var subject: String
+        public var body: String
+    }
+
+    public func render(template: String, locale: String?, values: [String: String]) throws -> Rendered {
+        let wanted = (locale?.isEmpty == false ? locale! : defaultLocale).lowercased()
+        let text = try load(template: template, locale: wanted) ?? load(template: template, locale: defaultLocale)
+            ?? Self.builtin(locale: wanted)
+        var lines = text.components(separatedBy: "\n")
+        var subject = "Notice"
+        if let first = lines.first, first.hasPrefix("Subject:") {
+            subject = String(first.dropFirst("Subject:".count)).trimmingCharacters(in: .whitespaces)
+            lines.removeFirst()
+            if lines.first?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeFirst() }
+        }
+        return Rendered(subject: substitute(subject, values), body: substitute(lines.joined(separator: "\n"), values))
+    }
+
+    private func load(template: String, locale: String) throws -> String? {
+        guard let directory = templatesDirectory else { return nil }
+        let file = directory.appendingPathComponent("\(template).\(locale).txt")
+        guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+        return try String(contentsOf: file, encoding: .utf8)
+    }
+
+    private func substitute(_ text: String, _ values: [String: String]) -> String {
+        var result = text
+        for (key, value) in values {
+            result = result.replacingOccurrences(of: "{{\(key)}}", with: value)
+        }
+        return result
+    }
+
+    static func builtin(locale: String) -> String {
+        if locale == "en" {
+            return """
+                Subject: Your marketing data will be deleted on {{expiry}}
+
+                Dear {{name}},
+
+                We keep your {{fields}} for {{purpose}} until {{expiry}} ({{legal_basis}}).
+                If you would like us to keep it, reply to this message before that date.
+                Otherwise it will be deleted then.
+
+                {{sender}}
+                """
+        }
+        return """
+            Subject: [개인정보 보유기간 만료 안내] {{expiry}}에 마케팅 정보가 파기됩니다
+
+            {{name}}님, 안녕하세요.
+
+            고객님의 {{fields}} 정보는 {{purpose}} 목적으로 {{expiry}}까지 보관됩니다 ({{legal_basis}}).
+            계속 보관을 원하시면 그 전에 이 메일에 회신해 주세요. 회신이 없으면 해당 정보는 기간 만료 시 파기됩니다.
+
+            {{sender}}
+            """
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import RetentionCore
+import RetentionStore
+
+extension OutboxExecutor {
+    /// Re-reads the records of due deletes from the source and re-evaluates them; returns the deletes
+    /// that are still due. A record that vanished counts as deleted; one that changed is left alone.
+    func recheckDeletes(_ deletes: [OutboxOperation], connector: ConnectorRuntime, summary: inout SyncSummary) async throws -> [OutboxOperation] {
+        guard !deletes.isEmpty else { return [] }
+        var ready: [OutboxOperation] = []
+        var waiting: [OutboxOperation] = []
+        for operation in deletes {
+            if connector.policy.action == .archiveThenDelete, !(try await archiveDone(for: operation)) {
+                waiting.append(operation)
+            } else {
+                ready.append(operation)
+            }
+        }
+        for operation in waiting where try await archiveDead(for: operation) {
+            try await deadLetter(operation, error: "its archive copy failed", summary: &summary)
+        }
+        guard !ready.isEmpty else { return [] }
+        let fresh: [SourceRecord]
+        do {
+            fresh = try await connector.source.read(ids: ready.compactMap(\.recordID))
+        } catch {
+            for operation in ready { try await fail(operation, error: error, summary: &summary) }
+            return []
+        }
+        let rows = Dictionary(grouping: fresh, by: \.id)
+        let held = try await store.heldReferences(connector: connector.name)
+        let now = clock.now()
+        var confirmed: [OutboxOperation] = []
+        for operation in ready {
+            let current = rows[operation.recordID ?? ""] ?? []
+            guard let record = current.first else {
+                try await finish(operation, connector: connector, receipt: "already gone at re-check", operators: [:], summary: &summary)
+                continue
+            }
+            guard current.count == 1 else {
+                try await cancel(operation, reason: "re-check: the id occurs more than once", summary: &summary)
+                continue
+            }
+            let previous = try await store.record(connector: connector.name, reference: operation.reference)?.state
+            let decision = connector.policy.evaluate(
+                connector.policy.interpret(record, now: now), previous: previous, held: held.contains(operation.reference), now: now
+            )
+            if decision.operations.contains(where: { $0.kind == .delete && $0.cycle == operation.cycle }) {
+                confirmed.append(operation)
+            } else {
+                try await cancel(operation, reason: "re-check: no longer due", summary: &summary)
+            }
+        }
+        return confirmed
+    }
+
+    private func archiveOperation(for delete: OutboxOperation) async throws -> OutboxOperation? {
+        guard let recordID = delete.recordID else { return nil }
+        let id = OperationIdentifier.make(
+            connector: delete.connector, recordID: recordID,
+            operation: PlannedOperation(kind: .archive, rule: delete.rule, cycle: delete.cycle)
+        )
+        return try await store.operation(id: id)
+    }
+
+    private func archiveDone(for delete: OutboxOperation) async throws -> Bool {
+        try await archiveOperation(for: delete)?.status == .done
+    }
+
+    private func archiveDead(for delete: OutboxOperation) async throws -> Bool {
+        let status = try await archiveOperation(for: delete)?.status
+        return status == nil || status == .dead || status == .cancelled
+    }
+
+    /// Marks a write operation done with its destruction-register details.
+    func finish(_ operation: OutboxOperation, connector: ConnectorRuntime, receipt: String, operators: [String: String], summary: inout SyncSummary) async throws {
+        let policy = connector.policy
+        let stored = try await store.record(connector: connector.name, reference: operation.reference)
+        let rules = operation.kind == .delete ? (stored?.state?.rules.keys.sorted() ?? []) : [operation.rule]
+        let basis = rules.compactMap { policy.rule(named: $0)?.legalBasis }.filter { !$0.isEmpty }
+        var detail = [
+            "kind": operation.kind.rawValue,
+            "rules": rules.joined(separator: ";"),
+            "legalBasis": basis.joined(separator: " / "),
+            "expiry": ISO8601DateFormatter().string(from: operation.cycle),
+            "operator": operation.batch.flatMap { operators[$0] } ?? "lethe (automatic)",
+            "receipt": receipt,
+            "policy": policy.name,
+        ]
+        if let batch = operation.batch { detail["batch"] = batch }
+        let effect: OperationCompletion.RecordEffect
+        switch operation.kind {
+        case .delete:
+            detail["fields"] = "*"
+            detail["method"] = "delete-record"
+            effect = .tombstone(phase: .deleted)
+            summary.deleted += 1
+        case .eraseFields:
+            detail["fields"] = operation.fields.map(\.field).joined(separator: ";")
+            detail["method"] = "erase-fields"
+            effect = .fieldsChanged(operation.fields)
+            summary.fieldsErased += 1
+        case .extend:
+            detail["fields"] = operation.fields.map(\.field).joined(separator: ";")
+            detail["method"] = "extend"
+            effect = .fieldsChanged(operation.fields)
+            summary.extended += 1
+        case .notify, .archive:
+            effect = .none
+        }
+        try await complete(operation, receipt: receipt, effect: effect, detail: detail)
+    }
+
+    func complete(_ operation: OutboxOperation, receipt: String, effect: OperationCompletion.RecordEffect, detail: [String: String]) async throws {
+        try await store.complete(
+            OperationCompletion(
+                operationID: operation.id, status: .done, attempts: operation.attempts + 1, receipt: receipt, effect: effect,
+                audit: [AuditDraft(at: clock.now(), event: "operation.done", connector: operation.connector,
+                                   reference: operation.reference, rule: operation.rule, operation: operation.id, detail: detail)]
+            )
+        )
+    }
+
+    func cancel(_ operation: OutboxOperation, reason: String, summary: inout SyncSummary) async throws {
+        try await store.complete(
+            OperationCompletion(
+                operationID: operation.id, status: .cancelled, attempts: operation.attempts, error: reason,
+                audit: [AuditDraft(at: clock.now(), event: "operation.cancelled", connector: operation.connector,
+                                   reference: operation.reference, rule: operation.rule, operation: operation.id,
+                                   detail: ["kind": operation.kind.rawValue, "reason": reason])]
+            )
+        )
+        summary.cancelled += 1
+    }
+
+    /// A failure: transient ones are retried with backoff, permanent ones (or too many attempts) go dead.
+    func fail(_ operation: OutboxOperation, error: any Error, summary: inout SyncSummary) async throws {
+        let failure = error as? any ConnectorFailure
+        let message = (error as? any LetheError)?.message ?? "unexpected error (\(type(of: error)))"
+        let attempts = operation.attempts + 1
+        let transient = failure?.isTransient ?? !(error is any LetheError)
+        guard transient, attempts < retry.maxAttempts else {
+            var dead = operation
+            dead.attempts = attempts - 1
+            return try await deadLetter(dead, error: message, code: failure?.code, summary: &summary)
+        }
+        let delay = retry.delay(afterAttempt: attempts, retryAfter: failure?.retryAfter)
+        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        log(.warning, "operation failed, will retry", ["operation": operation.id, "kind": operation.kind.rawValue, "attempt": String(attempts), "code": failure?.code ?? "unknown"])
+        try await store.complete(
+            OperationCompletion(
+                operationID: operation.id, status: .pending, attempts: attempts, nextAttemptAt: Date().addingTimeInterval(seconds),
+                error: message,
+                audit: [AuditDraft(at: clock.now(), event: "operation.retry", connector: operation.connector,
+                                   reference: operation.reference, rule: operation.rule, operation: operation.id,
+                                   detail: ["kind": operation.kind.rawValue, "attempt": String(attempts), "code": failure?.code ?? "unknown"])]
+            )
+        )
+    }
+
+    func deadLetter(_ operation: OutboxOperation, error: String, code: String? = nil, summary: inout SyncSummary) async throws {
+        log(.error, "operation dead-lettered", ["operation": operation.id, "kind": operation.kind.rawValue, "code": code ?? "unknown"])
+        try await store.complete(
+            OperationCompletion(
+                operationID: operation.id, status: .dead, attempts: operation.attempts + 1, error: error,
+                audit: [AuditDraft(at: clock.now(), event: "operation.dead", connector: operation.connector,
+                                   reference: operation.reference, rule: operation.rule, operation: operation.id,
+                                   detail: ["kind": operation.kind.rawValue, "code": code ?? "unknown", "error": error])]
+            )
+        )
+        summary.failed += 1
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import RetentionCore
+import RetentionStore
+
+/// Executes a connector's pending operations until each is done, dead or waiting for approval.
+///
+/// Every operation is already durable in the outbox; executing it again after a crash is safe because
+/// every sink and writer is idempotent per operation. Deletes are re-checked against a fresh read of
+/// the source right before they are applied.
+struct OutboxExecutor {
+    var store: any StateStore
+    var sinks: SinkSet
+    var clock: any LetheClock
+    var log: LogFunction
+    var retry: RetryPolicy
+
+    func drain(_ connector: ConnectorRuntime, summary: inout SyncSummary) async throws {
+        let deadline = ContinuousClock.now + retry.runDeadline
+        let operators = try await approvers()
+        while true {
+            let pending = try await store.operations(connector: connector.name, statuses: [.pending])
+            let wallNow = Date()
+            let due = pending.filter { ($0.nextAttemptAt ?? .distantPast) <= wallNow }
+            if due.isEmpty {
+                guard let earliest = pending.compactMap(\.nextAttemptAt).min() else { break }
+                let wait = Duration.milliseconds(Int64(max(earliest.timeIntervalSince(wallNow), 0) * 1000) + 1)
+                if ContinuousClock.now + wait > deadline {
+                    for operation in pending {
+                        try await deadLetter(operation, error: "retry deadline of this run reached: \(operation.lastError ?? "not executed")", summary: &summary)
+                    }
+                    break
+                }
+                try await Task.sleep(for: wait)
+                continue
+            }
+            try await execute(due, connector: connector, operators: operators, summary: &summary)
+        }
+        let waiting = try await store.operations(connector: connector.name, statuses: [.awaitingApproval])
+        summary.awaitingApproval = waiting.filter { $0.kind == .delete }.count
+        if summary.awaitingApproval > 0 {
+            summary.approvalBatch = summary.approvalBatch ?? waiting.compactMap(\.batch).first
+        }
+    }
+
+    private func approvers() async throws -> [String: String] {
+        var result: [String: String] = [:]
+        for batch in try await store.approvalBatches() {
+            if let by = batch.approvedBy { result[batch.id] = by }
+        }
+        return result
+    }
+
+    private func execute(_ due: [OutboxOperation], connector: ConnectorRuntime, operators: [String: String], summary: inout SyncSummary) async throws {
+        let byKind = Dictionary(grouping: due, by: \.kind)
+        for operation in byKind[.notify] ?? [] {
+            try await notify(operation, connector: connector, summary: &summary)
+        }
+        if let archives = byKind[.archive] {
+            try await archive(archives, connector: connector, summary: &summary)
+        }
+        var writes = (byKind[.extend] ?? []) + (byKind[.eraseFields] ?? [])
+        writes += try await recheckDeletes(byKind[.delete] ?? [], connector: connector, summary: &summary)
+        guard !writes.isEmpty else { return }
+        guard let writer = connector.writer else {
+            for operation in writes {
+                try await deadLetter(operation, error: "connector '\(connector.name)' cannot write back", summary: &summary)
+            }
+            return
+        }
+        let requests = writes.map { WriteOperation(id: $0.id, kind: $0.kind, recordID: $0.recordID ?? "", fields: $0.fields) }
+        let outcomes: [OperationOutcome]
+        do {
+            outcomes = try await writer.apply(requests)
+        } catch {
+            for operation in writes { try await fail(operation, error: error, summary: &summary) }
+            return
+        }
+        for (operation, outcome) in zip(writes, outcomes) {
+            switch outcome {
+            case .applied(let detail):
+                try await finish(operation, connector: connector, receipt: detail, operators: operators, summary: &summary)
+            case .alreadyGone:
+                try await finish(operation, connector: connector, receipt: "already gone", operators: operators, summary: &summary)
+            case .failed(let failure):
+                try await fail(operation, error: failure, summary: &summary)
+            }
+        }
+    }
+
+    // MARK: Notices and archive
+
+    private func notify(_ operation: OutboxOperation, connector: ConnectorRuntime, summary: inout SyncSummary) async throws {
+        guard let sink = sinks.notices else {
+            return try await deadLetter(operation, error: "no mail transport is configured", summary: &summary)
+        }
+        let policy = connector.policy
+        guard let stored = try await store.record(connector: connector.name, reference: operation.reference),
+            let record = stored.record, let email = record.value(policy.fields.email)
+        else {
+            return try await cancel(operation, reason: "the record or its email address is gone", summary: &summary)
+        }
+        do {
+            let rule = policy.rule(named: operation.rule)
+            let formatter = DateFormatter()
+            formatter.timeZone = policy.zone
+            formatter.dateFormat = "yyyy-MM-dd"
+            let values = [
+                "name": record.value(policy.fields.name) ?? "",
+                "expiry": formatter.string(from: operation.cycle),
+                "purpose": operation.rule,
+                "legal_basis": rule?.legalBasis ?? "",
+                "fields": rule?.erase.map(\.field).joined(separator: ", ") ?? "",
+                "sender": sinks.sender,
+            ]
+            let rendered = try sinks.renderer.render(
+                template: rule?.notice?.template ?? operation.rule, locale: record.value(policy.fields.locale), values: values
+            )
+            let receipt = try await sink.deliver(
+                Notice(
+                    operationID: operation.id, recipient: email, recipientName: record.value(policy.fields.name),
+                    sender: sinks.sender, subject: rendered.subject, textBody: rendered.body, date: clock.now()
+                )
+            )
+            try await complete(operation, receipt: receipt, effect: .none, detail: ["kind": "notify", "receipt": receipt])
+            summary.noticesSent += 1
+        } catch {
+            try await fail(operation, error: error, summary: &summary)
+        }
+    }
+
+    private func archive(_ operations: [OutboxOperation], connector: ConnectorRuntime, summary: inout SyncSummary) async throws {
+        guard let sink = sinks.archive else {
+            for operation in operations {
+                try await deadLetter(operation, error: "no archive is configured", summary: &summary)
+            }
+            return
+        }
+        for operation in operations {
+            guard let stored = try await store.record(connector: connector.name, reference: operation.reference),
+                let record = stored.record, let recordID = stored.recordID
+            else {
+                try await cancel(operation, reason: "the record is gone", summary: &summary)
+                continue
+            }
+            let entry = ArchiveEntry(
+                operationID: operation.id, connector: connector.name, recordID: recordID, reference: operation.reference,
+                fields: record.fields, rules: stored.state.map { $0.rules.keys.sorted() } ?? [], archivedAt: clock.now()
+            )
+            do {
+                let receipt = try await sink.archive([entry])
+                try await complete(operation, receipt: receipt, effect: .none, detail: ["kind": "archive", "receipt": receipt])
+                summary.archived += 1
+            } catch {
+                try await fail(operation, error: error, summary: &summary)
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import RetentionCore
+import RetentionStore
+
+extension SyncCoordinator {
+    /// A record whose evaluation wants it deleted; queued after the safety check.
+    struct DeleteCandidate {
+        var reference: String
+        var recordID: String
+        var state: LifecycleState
+        var previousPhase: RecordPhase?
+        var operations: [OutboxOperation]
+    }
+
+    /// Evaluates every live record, commits state changes and non-delete operations page by page,
+    /// then queues the deletes — or holds them for approval when they exceed the safety limits.
+    func evaluate(_ connector: ConnectorRuntime, now: Date, dryRun: Bool, summary: inout SyncSummary) async throws {
+        let policy = connector.policy
+        let held = try await store.heldReferences(connector: connector.name)
+        var candidates: [DeleteCandidate] = []
+        var liveValid = 0
+        var cursor: String?
+        while true {
+            let page = try await store.liveRecords(connector: connector.name, after: cursor, limit: 2000)
+            guard let last = page.last else { break }
+            cursor = last.reference
+            var changes: [RecordChange] = []
+            var audit: [AuditDraft] = []
+            for stored in page {
+                guard let record = stored.record, let recordID = stored.recordID else { continue }
+                let interpretation: Interpretation =
+                    stored.duplicateLines.isEmpty
+                    ? policy.interpret(record, now: now) : .quarantined(.duplicateID(lines: stored.duplicateLines))
+                let isHeld = held.contains(stored.reference)
+                let decision = policy.evaluate(interpretation, previous: stored.state, held: isHeld, now: now)
+                if let reason = decision.quarantine {
+                    let lines = stored.duplicateLines.isEmpty ? [record.line] : stored.duplicateLines.map { Optional($0) }
+                    for line in lines {
+                        summary.quarantinedRows.append(.init(line: line, reference: stored.reference, code: reason.code, reason: reason.detail))
+                    }
+                } else {
+                    liveValid += 1
+                    if isHeld { summary.held += 1 }
+                }
+                let operations = decision.operations.map {
+                    OutboxOperation(
+                        id: OperationIdentifier.make(connector: connector.name, recordID: recordID, operation: $0),
+                        connector: connector.name, reference: stored.reference, recordID: recordID, kind: $0.kind,
+                        rule: $0.rule, cycle: $0.cycle, fields: $0.fields, createdAt: now
+                    )
+                }
+                let destructive = operations.filter { $0.kind == .delete || $0.kind == .archive }
+                if !destructive.isEmpty {
+                    candidates.append(
+                        DeleteCandidate(
+                            reference: stored.reference, recordID: recordID, state: decision.state,
+                            previousPhase: stored.state?.phase, operations: destructive
+                        )
+                    )
+                }
+                let others = operations.filter { $0.kind != .delete && $0.kind != .archive }
+                if dryRun {
+                    count(others, into: &summary)
+                    continue
+                }
+                if destructive.isEmpty, decision.state.phase != stored.state?.phase, let event = Self.auditEvent(for: decision.state.phase) {
+                    var detail: [String: String] = [:]
+                    if let reason = decision.quarantine { detail = ["reason": reason.code] }
+                    audit.append(AuditDraft(at: now, event: event, connector: connector.name, reference: stored.reference, detail: detail))
+                }
+                // Records that want a delete are written by `queueDeletes`, after the safety check.
+                if destructive.isEmpty, decision.state != stored.state || !others.isEmpty {
+                    changes.append(RecordChange(connector: connector.name, reference: stored.reference, state: decision.state, operations: others))
+                }
+            }
+            if !dryRun { try await store.commit(changes, audit: audit) }
+        }
+        summary.liveRecords = liveValid
+        try await queueDeletes(candidates, connector: connector, liveValid: liveValid, now: now, dryRun: dryRun, summary: &summary)
+    }
+
+    private func queueDeletes(
+        _ candidates: [DeleteCandidate], connector: ConnectorRuntime, liveValid: Int, now: Date, dryRun: Bool,
+        summary: inout SyncSummary
+    ) async throws {
+        let known = try await store.existingOperationIDs(candidates.flatMap { $0.operations.map(\.id) })
+        let fresh = candidates.filter { candidate in candidate.operations.contains { !known.contains($0.id) } }
+        let exceeded = connector.safety.exceeded(deletes: fresh.count, liveRecords: liveValid)
+        if dryRun {
+            if exceeded {
+                summary.awaitingApproval += fresh.count
+            } else {
+                for candidate in fresh { count(candidate.operations, into: &summary) }
+            }
+            return
+        }
+        var batch: ApprovalBatch?
+        if exceeded, !fresh.isEmpty {
+            batch = try await store.openApprovalBatch(connector: connector.name)
+            if batch == nil { batch = try await store.createApprovalBatch(connector: connector.name, at: now) }
+            log(.warning, "deletes exceed the safety limit and wait for approval", [
+                "connector": connector.name, "deletes": String(fresh.count), "liveRecords": String(liveValid),
+                "batch": batch?.id ?? "",
+            ])
+        }
+        var changes: [RecordChange] = []
+        var audit: [AuditDraft] = []
+        for candidate in candidates {
+            var state = candidate.state
+            var operations = candidate.operations.filter { !known.contains($0.id) }
+            if let batch {
+                state.phase = .awaitingApproval
+                for index in operations.indices {
+                    operations[index].status = .awaitingApproval
+                    operations[index].batch = batch.id
+                }
+            }
+            if operations.isEmpty, state == candidate.state, candidate.previousPhase == state.phase {
+                continue  // already queued by an earlier run, nothing changed
+            }
+            if state.phase != candidate.previousPhase, let event = Self.auditEvent(for: state.phase) {
+                audit.append(AuditDraft(at: now, event: event, connector: connector.name, reference: candidate.reference))
+            }
+            changes.append(RecordChange(connector: connector.name, reference: candidate.reference, state: state, operations: operations))
+            if changes.count >= 1000 {
+                try await store.commit(changes, audit: audit)
+                changes.removeAll(keepingCapacity: true)
+                audit.removeAll(keepingCapacity: true)
+            }
+        }
+        try await store.commit(changes, audit: audit)
+    }
+
+    func count(_ operations: [OutboxOperation], into summary: inout SyncSummary) {
+        for operation in operations {
+            switch operation.kind {
+            case .notify: summary.noticesSent += 1
+            case .extend: summary.extended += 1
+            case .eraseFields: summary.fieldsErased += 1
+            case .archive: summary.archived += 1
+            case .delete: summary.deleted += 1
+            }
+        }
+    }
+
+    static func auditEvent(for phase: RecordPhase) -> String? {
+        switch phase {
+        case .quarantined: "record.quarantined"
+        case .held: "record.held"
+        case .expiring: "record.expiring"
+        case .awaitingApproval: "record.awaiting-approval"
+        case .active, .deleted, .gone: nil
+        }
+    }
+}

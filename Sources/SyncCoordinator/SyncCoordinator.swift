@@ -1,0 +1,75 @@
+public import Foundation
+public import RetentionCore
+public import RetentionStore
+
+/// Runs one sync of one connector: ingest → evaluate every live record → outbox → execute → audit.
+///
+/// Guarantees: a failed pull changes nothing but the mirror rows already read (no evaluation runs);
+/// every operation is queued in the same transaction as the state change that causes it; deletes
+/// beyond the safety limits wait in one approval batch; `--dry-run` queues nothing and changes no source.
+public struct SyncCoordinator: Sendable {
+    public var store: any StateStore
+    public var sinks: SinkSet
+    public var clock: any LetheClock
+    public var log: LogFunction
+    public var retry: RetryPolicy
+
+    public init(store: any StateStore, sinks: SinkSet, clock: any LetheClock, log: @escaping LogFunction, retry: RetryPolicy = RetryPolicy()) {
+        self.store = store
+        self.sinks = sinks
+        self.clock = clock
+        self.log = log
+        self.retry = retry
+    }
+
+    public struct Options: Sendable {
+        public var dryRun: Bool
+        public init(dryRun: Bool = false) { self.dryRun = dryRun }
+    }
+
+    public func sync(_ connector: ConnectorRuntime, options: Options = Options()) async throws -> SyncSummary {
+        let now = clock.now()
+        var summary = SyncSummary(connector: connector.name, dryRun: options.dryRun, asOf: now)
+        let run = try await store.beginRun(connector: connector.name, asOf: now, dryRun: options.dryRun)
+        log(.info, "sync started", ["connector": connector.name, "run": String(run), "dryRun": String(options.dryRun)])
+        try await ingest(connector, run: run, now: now, summary: &summary)
+        try await evaluate(connector, now: now, dryRun: options.dryRun, summary: &summary)
+        if !options.dryRun {
+            let executor = OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry)
+            try await executor.drain(connector, summary: &summary)
+        }
+        summary.quarantined = summary.quarantinedRows.count
+        try await store.finishRun(run, summary: (try? String(decoding: JSONEncoder().encode(summary), as: UTF8.self)) ?? "{}")
+        log(.info, "sync finished", [
+            "connector": connector.name, "pulled": String(summary.pulled), "quarantined": String(summary.quarantined),
+            "deleted": String(summary.deleted), "failed": String(summary.failed),
+        ])
+        return summary
+    }
+
+    /// Pulls every record into the mirror. Rows without an id cannot be stored: they are reported here.
+    func ingest(_ connector: ConnectorRuntime, run: Int64, now: Date, summary: inout SyncSummary) async throws {
+        let request = PullRequest(watermark: try await store.watermark(connector: connector.name), full: true)
+        var watermark = request.watermark
+        for try await batch in connector.source.pull(request) {
+            var addressable: [SourceRecord] = []
+            addressable.reserveCapacity(batch.records.count)
+            for var record in batch.records {
+                record.id = record.id.trimmingCharacters(in: .whitespacesAndNewlines)
+                if record.id.isEmpty {
+                    let reason = record.defect.map { QuarantineReason(code: "malformed_row", detail: $0) } ?? .emptyID
+                    summary.quarantinedRows.append(.init(line: record.line, reference: nil, code: reason.code, reason: reason.detail))
+                } else {
+                    addressable.append(record)
+                }
+            }
+            summary.pulled += batch.records.count
+            try await store.ingest(connector: connector.name, run: run, records: addressable)
+            watermark = batch.watermark ?? watermark
+        }
+        if request.full {
+            summary.gone = try await store.markUnseenGone(connector: connector.name, run: run, at: now)
+        }
+        try await store.setWatermark(connector: connector.name, value: watermark)
+    }
+}
