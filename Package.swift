@@ -18,7 +18,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
@@ -44,7 +43,7 @@ let package = Package(
         ),
         .target(
             name: "SyncCoordinator",
-            dependencies: ["RetentionCore", "RetentionStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RetentionCore", "RetentionStore"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -53,7 +52,6 @@ let package = Package(
                 "RetentionCore", "LetheConfig", "RetentionStore", "SyncCoordinator",
                 "CSVConnector", "FileArchiveSink", "FileMailSink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -90,7 +88,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LetheConfigTests", dependencies: ["LetheConfig", "RetentionCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "RetentionStoreTests", dependencies: ["RetentionStore", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RetentionStoreTests",
+            dependencies: ["RetentionStore", "RetentionCore", "RetentionTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SyncCoordinatorTests",
             dependencies: ["SyncCoordinator", "RetentionStore", "RetentionCore", "RetentionTesting", "LetheConfig"],

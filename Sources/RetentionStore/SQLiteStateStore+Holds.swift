@@ -68,4 +68,17 @@ extension SQLiteStateStore {
             )
         }
     }
+
+    public func overdueCount(connector: String, expiredBefore cutoff: Date) async throws -> Int {
+        try await queue.read { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM records WHERE connector = ? AND record_id IS NOT NULL
+                    AND phase IN ('active', 'expiring', 'awaiting-approval') AND final_expiry < ?
+                    """,
+                arguments: [connector, cutoff.timeIntervalSince1970]
+            ) ?? 0
+        }
+    }
 }

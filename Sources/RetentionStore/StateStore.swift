@@ -60,4 +60,6 @@ public protocol StateStore: Sendable {
 
     // MARK: Status
     func statusCounts() async throws -> StoreStatus
+    /// Live, non-held records whose final expiry is before `cutoff` (now − destroyWithin): overdue destructions.
+    func overdueCount(connector: String, expiredBefore cutoff: Date) async throws -> Int
 }
