@@ -3,7 +3,7 @@
 # otherwise prints the exact command to run. Used by `make demo` and `make test`.
 set -euo pipefail
 
-packages=(libsqlite3-dev libcurl4-openssl-dev python3)
+packages=(libsqlite3-dev libcurl4-openssl-dev python3 time)
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
