@@ -58,17 +58,19 @@ let package = Package(
         .executableTarget(name: "lethe", dependencies: ["LetheCLI"], swiftSettings: swiftSettings),
 
         // MARK: Connectors (each depends on RetentionCore and its own libraries only)
-        .target(name: "CSVConnector", dependencies: ["RetentionCore"], path: "Connectors/CSV", swiftSettings: swiftSettings),
+        .target(name: "CSVConnector", dependencies: ["RetentionCore"], path: "Connectors/CSV", exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             name: "FileArchiveSink",
             dependencies: ["RetentionCore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Connectors/FileArchive",
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "FileMailSink",
             dependencies: ["RetentionCore", "MailComposer"],
             path: "Connectors/FileMail",
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
 
