@@ -111,7 +111,7 @@ extension Policy {
                 if let changes = facts.pendingErasures[name] {
                     operations.append(PlannedOperation(kind: .eraseFields, rule: name, cycle: expiry, fields: changes))
                 }
-                progress[name]?.stage = .erased
+                progress[name]?.stage = rule.erase.isEmpty ? .expired : .erased
                 continue
             }
             guard let notice = rule.notice, facts.hasEmail else { continue }
