@@ -50,7 +50,8 @@ struct Mailbox: Sendable, Equatable {
         return words.joined(separator: "\r\n ") + separator + angle
     }
 
-    /// One `@`, an RFC 5322 dot-atom local part and a dotted host name of letters, digits and `-`.
+    /// One `@`, an RFC 5322 dot-atom local part and a host name of letters, digits and `-` (single-label
+    /// hosts such as `localhost` are valid: the embedded default sender is `lethe@localhost`).
     static func isValidAddress(_ address: String) -> Bool {
         let scalars = Array(address.unicodeScalars)
         guard scalars.count <= 254, scalars.filter({ $0 == "@" }).count == 1,
@@ -60,7 +61,7 @@ struct Mailbox: Sendable, Equatable {
         let domain = scalars[(at + 1)...]
         guard !local.isEmpty, local.count <= 64, isDotAtom(local) else { return false }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2 else { return false }
+        guard !labels.isEmpty else { return false }
         return labels.allSatisfy { label in
             !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
                 && label.allSatisfy {

@@ -1,2 +1,3 @@
 import LetheCLI
-LetheMain.main()
+
+await LetheMain.main()

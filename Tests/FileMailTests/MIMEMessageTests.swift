@@ -180,7 +180,7 @@ struct MIMEMessageTests {
         arguments: [
             "hong@example.com\r\nBcc: victim@example.com", "hong@@example.com", "hong@a@example.com",
             "no-at.example.com",
-            "", "hong @example.com", "hong@", "@example.com", "hong@localhost", "홍@example.com", "hong@exa_mple.com",
+            "", "hong @example.com", "hong@", "@example.com", "hong@.", "홍@example.com", "hong@exa_mple.com",
             "hong..kim@example.com", "<hong@example.com",
         ])
     func badRecipient(address: String) {
@@ -202,5 +202,17 @@ struct MIMEMessageTests {
         let parsed = try ParsedMIMEMessage(
             bytes: MIMEMessage(notice: MailFixtures.notice(recipient: address, name: nil)).render())
         #expect(parsed.value(of: "To") == address)
+    }
+}
+
+@Suite struct DefaultSenderTests {
+    @Test("the embedded default sender lethe@localhost (a single-label host) is accepted")
+    func localhostSender() throws {
+        var notice = MailFixtures.notice()
+        notice.sender = "lethe@localhost"
+        let message = try MIMEMessage(notice: notice)
+        let parsed = try ParsedMIMEMessage(bytes: message.render())
+        #expect(parsed.value(of: "From") == "lethe@localhost")
+        #expect(message.messageID.hasSuffix("@localhost>"))
     }
 }

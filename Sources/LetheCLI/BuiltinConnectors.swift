@@ -1,0 +1,13 @@
+import CSVConnector
+import FileArchiveSink
+import FileMailSink
+import RetentionCore
+
+/// Every connector type this build knows, in one list. Adding a connector = one line here.
+enum BuiltinConnectors {
+    static let registry = ConnectorRegistry([
+        .csv,
+        .fileMail,
+        .fileArchive,
+    ])
+}

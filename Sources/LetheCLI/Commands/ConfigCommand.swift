@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import RetentionStore
+import LetheConfig
+import RetentionCore
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Check configuration files.",
+        subcommands: [Validate.self]
+    )
+
+    struct Validate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate the config and its policies; every error names file:line: key (exit 2 on errors)."
+        )
+        @OptionGroup var global: GlobalOptions
+
+        struct Report: Encodable {
+            var ok: Bool
+            var file: String
+            var errors: [String]
+            var connectors: [String]
+            var policies: [String]
+        }
+
+        func run() async throws {
+            let environment = CommandEnvironment.current
+            var report = Report(ok: true, file: global.config, errors: [], connectors: [], policies: [])
+            let file = URL(fileURLWithPath: global.config)
+            if !FileManager.default.fileExists(atPath: file.path) {
+                report.errors = ["\(global.config): the file does not exist"]
+            } else {
+                let loader = ConfigLoader(environment: environment.variables)
+                report.errors = loader.diagnose(file: file, registry: BuiltinConnectors.registry).map(\.message)
+                if report.errors.isEmpty, let configuration = try? loader.load(file: file) {
+                    report.connectors = configuration.connectors.map(\.name)
+                    report.policies = configuration.policies.keys.sorted()
+                }
+            }
+            report.ok = report.errors.isEmpty
+            let output = environment.output
+            if global.json {
+                output.out(JSONOutput.line(report))
+            } else if report.ok {
+                output.out("\(global.config): OK (connectors: \(report.connectors.joined(separator: ", ")); policies: \(report.policies.joined(separator: ", ")))")
+            } else {
+                for error in report.errors { output.err(error) }
+            }
+            if !report.ok { throw ExitStatus.badUsage.exitCode }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import RetentionStore
+import LetheConfig
+import RetentionCore
+import SyncCoordinator
+
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "What will happen within a horizon (notices, erasures, deletes, quarantine). Changes nothing.",
+        discussion: "Reads the sources and the state store; writes neither."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "How far ahead to look (e.g. 30d, 6m, 1y).")
+    var horizon: String = "30d"
+
+    @Option(help: "table, json or csv.")
+    var format: String = "table"
+
+    @Option(help: "Plan only this connector.")
+    var connector: String?
+
+    struct Report: Encodable {
+        var asOf: Date
+        var horizon: String
+        var counts: [String: Int]
+        var events: [Planner.Event]
+    }
+
+    func run() async throws {
+        let format = global.json ? "json" : format
+        guard ["table", "json", "csv"].contains(format) else { throw ValidationError("--format must be table, json or csv") }
+        guard let period = Period(parsing: horizon) else { throw ValidationError("--horizon: '\(horizon)' is not a period such as 30d") }
+        let workspace = try Workspace(options: global)
+        let store = try workspace.openStore()
+        let now = workspace.clock.now()
+        var events: [Planner.Event] = []
+        for configured in try workspace.connectors(named: connector) {
+            let runtime = try workspace.runtime(configured)
+            let planner = Planner(policy: runtime.policy, now: now, horizon: period)
+            let held = try await store.heldReferences(connector: runtime.name)
+            var records: [SourceRecord] = []
+            for try await batch in runtime.source.pull(PullRequest(watermark: nil, full: true)) {
+                records += batch.records
+            }
+            var linesByID: [String: [Int]] = [:]
+            for record in records where !record.id.isEmpty { linesByID[record.id, default: []].append(record.line ?? 0) }
+            for record in records {
+                let reference = record.id.isEmpty ? nil : store.reference(connector: runtime.name, recordID: record.id)
+                let previous = try await reference.asyncMap { try await store.record(connector: runtime.name, reference: $0)?.state }
+                let lines = linesByID[record.id] ?? []
+                events += planner.events(
+                    for: record, connector: runtime.name, reference: reference, previous: previous ?? nil,
+                    held: reference.map(held.contains) ?? false, duplicateLines: lines.count > 1 ? lines : []
+                )
+            }
+        }
+        events.sort { ($0.date, $0.kind, $0.line ?? 0) < ($1.date, $1.kind, $1.line ?? 0) }
+        let counts = Dictionary(grouping: events, by: \.kind).mapValues(\.count)
+        let report = Report(asOf: now, horizon: period.description, counts: counts, events: events)
+        let output = workspace.environment.output
+        switch format {
+        case "json":
+            output.out(JSONOutput.line(report))
+        case "csv":
+            output.write(csv(events, zone: workspace.configuration.policies.values.first?.zone ?? .current))
+        default:
+            output.out("plan as of \(ISO8601DateFormatter().string(from: now)), horizon \(period):")
+            output.out("  " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            let formatter = DateFormatter()
+            formatter.dateFormat = "yyyy-MM-dd"
+            formatter.timeZone = workspace.configuration.policies.values.first?.zone
+            for event in events {
+                let line = event.line.map { "line \($0)" } ?? ""
+                output.out("  \(formatter.string(from: event.date))  \(event.kind)  \(event.rule)  \(event.connector)  \(event.reference ?? "-")  \(line)  \(event.reason ?? "")")
+            }
+        }
+    }
+
+    private func csv(_ events: [Planner.Event], zone: TimeZone) -> Data {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = zone
+        var text = "date,kind,rule,connector,reference,line,reason\r\n"
+        for event in events {
+            let cells = [formatter.string(from: event.date), event.kind, event.rule, event.connector, event.reference ?? "", event.line.map(String.init) ?? "", event.reason ?? ""]
+            text += cells.map(DestructionRegister.cell).joined(separator: ",") + "\r\n"
+        }
+        return Data([0xEF, 0xBB, 0xBF]) + Data(text.utf8)
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}

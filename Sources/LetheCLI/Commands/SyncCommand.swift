@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import RetentionStore
+import LetheConfig
+import RetentionCore
+import SyncCoordinator
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Pull, evaluate every live record and execute the due operations.",
+        discussion: """
+            Quarantines bad records, sends extension notices, erases expired optional fields and deletes expired \
+            records. Deletes over the safety limits wait for `lethe approve BATCH` (exit 3). --dry-run ingests and \
+            reports but queues nothing and changes no source.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Sync only this connector.")
+    var connector: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Ingest and report; queue no operation, change no source.")
+    var dryRun = false
+
+    func run() async throws {
+        let workspace = try Workspace(options: global)
+        let store = try workspace.openStore()
+        let coordinator = try workspace.coordinator(store: store)
+        let targets = try workspace.connectors(named: connector)
+        let runtimes = try targets.map { try workspace.runtime($0) }
+        var report = SyncReport(total: SyncSummary(connector: connector ?? "*", dryRun: dryRun, asOf: workspace.clock.now()))
+        for runtime in runtimes {
+            do {
+                let summary = try await coordinator.sync(runtime, options: .init(dryRun: dryRun))
+                report.total.add(summary)
+                report.connectors.append(summary)
+            } catch {
+                let message = (error as? any LetheError)?.message ?? "\(type(of: error))"
+                report.errors.append("\(runtime.name): \(message)")
+                workspace.log(.error, "sync failed", ["connector": runtime.name])
+            }
+        }
+        report.total.quarantined = report.total.quarantinedRows.count
+        let output = workspace.environment.output
+        if global.json {
+            output.out(JSONOutput.line(report))
+        } else {
+            output.out(report.text(workspace: workspace))
+        }
+        let status = report.exitStatus(dryRun: dryRun)
+        if status != .success { throw status.exitCode }
+    }
+}
+
+/// The result of `lethe sync`: totals at the top level, one summary per connector.
+struct SyncReport: Encodable {
+    var total: SyncSummary
+    var connectors: [SyncSummary] = []
+    var errors: [String] = []
+
+    private enum CodingKeys: String, CodingKey { case connectors, errors }
+
+    func encode(to encoder: any Encoder) throws {
+        try total.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(connectors, forKey: .connectors)
+        try container.encode(errors, forKey: .errors)
+    }
+
+    func exitStatus(dryRun: Bool) -> ExitStatus {
+        if total.failed > 0 || !errors.isEmpty { return .operationalFailure }
+        if !dryRun, total.awaitingApproval > 0 { return .awaitingApproval }
+        return .success
+    }
+
+    func text(workspace: Workspace) -> String {
+        var lines: [String] = []
+        let mode = total.dryRun ? " (dry run: nothing was queued or changed)" : ""
+        for summary in connectors {
+            lines.append(
+                "\(summary.connector): pulled \(summary.pulled), quarantined \(summary.quarantinedRows.count), "
+                    + "notices \(summary.noticesSent), fields erased \(summary.fieldsErased), archived \(summary.archived), "
+                    + "deleted \(summary.deleted), failed \(summary.failed)\(mode)"
+            )
+            if summary.awaitingApproval > 0 {
+                let batch = summary.approvalBatch ?? "?"
+                lines.append("  \(summary.awaitingApproval) deletes wait for approval in batch \(batch): run `lethe approve \(batch)`")
+            }
+            if summary.cancelled > 0 { lines.append("  \(summary.cancelled) operations cancelled after re-check") }
+            for row in summary.quarantinedRows.prefix(10) {
+                lines.append("  quarantined: line \(row.line.map(String.init) ?? "?"): \(row.code) (\(row.reason))")
+            }
+            if summary.quarantinedRows.count > 10 {
+                lines.append("  … and \(summary.quarantinedRows.count - 10) more quarantined rows (see --json or `lethe plan`)")
+            }
+        }
+        for error in errors { lines.append("error: \(error)") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import LetheConfig
+import RetentionCore
+import RetentionStore
+
+/// The destruction register (파기 관리대장) derived from the audit log: one row per completed
+/// deletion, erasure or archive copy. References are pseudonymous; no personal data is exported.
+struct DestructionRegister {
+    struct Row: Encodable, Equatable {
+        var destroyedAt: Date
+        var connector: String
+        var reference: String
+        var data: String
+        var rules: String
+        var legalBasis: String
+        var method: String
+        var operatorName: String
+        var expiry: String
+        var operation: String
+        var batch: String
+    }
+
+    var rows: [Row] = []
+
+    static let header = [
+        "파기일시(destroyed at)", "커넥터(connector)", "대상 참조(reference)", "파기 항목(data)", "보유 목적(purpose)",
+        "법적 근거(legal basis)", "파기 방법(method)", "처리자(operator)", "보유기간 만료(expiry)", "작업 ID(operation)", "승인 배치(batch)",
+    ]
+
+    static func load(from store: any StateStore) async throws -> DestructionRegister {
+        var register = DestructionRegister()
+        var after: Int64 = 0
+        while true {
+            let entries = try await store.auditEntries(after: after, limit: 5000)
+            guard let last = entries.last else { break }
+            after = last.seq
+            for entry in entries where entry.draft.event == "operation.done" {
+                let detail = entry.draft.detail
+                guard let kind = detail["kind"], ["delete", "erase-fields", "archive"].contains(kind) else { continue }
+                register.rows.append(
+                    Row(
+                        destroyedAt: entry.draft.at,
+                        connector: entry.draft.connector ?? "",
+                        reference: entry.draft.reference ?? "",
+                        data: detail["fields"] == "*" ? "레코드 전체 (entire record)" : (detail["fields"] ?? ""),
+                        rules: detail["rules"] ?? entry.draft.rule ?? "",
+                        legalBasis: detail["legalBasis"] ?? "",
+                        method: methodText(kind),
+                        operatorName: detail["operator"] ?? "lethe (automatic)",
+                        expiry: detail["expiry"] ?? "",
+                        operation: entry.draft.operation ?? "",
+                        batch: detail["batch"] ?? ""
+                    )
+                )
+            }
+        }
+        return register
+    }
+
+    static func methodText(_ kind: String) -> String {
+        switch kind {
+        case "delete": "원본 레코드 삭제 (record deleted at source)"
+        case "erase-fields": "선택 항목 삭제 (optional fields erased at source)"
+        default: "분리 보관 (archived to separated storage)"
+        }
+    }
+
+    /// UTF-8 with BOM and CRLF, which Korean Excel opens correctly; formula-like cells are escaped.
+    func csv(zone: TimeZone) -> Data {
+        let formatter = DateFormatter()
+        formatter.timeZone = zone
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        var text = Self.header.map(Self.cell).joined(separator: ",") + "\r\n"
+        for row in rows {
+            let cells = [
+                formatter.string(from: row.destroyedAt), row.connector, row.reference, row.data, row.rules, row.legalBasis,
+                row.method, row.operatorName, row.expiry, row.operation, row.batch,
+            ]
+            text += cells.map(Self.cell).joined(separator: ",") + "\r\n"
+        }
+        return Data([0xEF, 0xBB, 0xBF]) + Data(text.utf8)
+    }
+
+    /// Quotes when needed; prefixes `'` to cells Excel would read as formulas (=, +, -, @, tab, CR).
+    static func cell(_ value: String) -> String {
+        var text = value
+        if let first = text.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) {
+            text = "'" + text
+        }
+        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return text
+    }
+}

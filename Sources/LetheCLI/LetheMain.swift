@@ -1,0 +1,64 @@
+import ArgumentParser
+public import Foundation
+import RetentionCore
+
+/// Runs the CLI. `run(arguments:)` is what `main` calls and what tests call in-process.
+public enum LetheMain {
+    public static func main() async {
+        let status = await run(arguments: Array(CommandLine.arguments.dropFirst()))
+        exit(status)
+    }
+
+    /// Parses and runs one command against `CommandEnvironment.current`; returns the exit code.
+    public static func run(arguments: [String]) async -> Int32 {
+        let output = CommandEnvironment.current.output
+        let command: any ParsableCommand
+        do {
+            command = try Lethe.parseAsRoot(arguments)
+        } catch {
+            let code = Lethe.exitCode(for: error)
+            let message = Lethe.fullMessage(for: error)
+            if code == .success {
+                output.out(message)
+                return 0
+            }
+            output.err(message)
+            return ExitStatus.badUsage.rawValue
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var syncCommand = command
+                try syncCommand.run()
+            }
+            return 0
+        } catch let exit as ExitCode {
+            return exit.rawValue
+        } catch let error as any LetheError {
+            output.err("error: \(error.message)")
+            return ExitStatus.forError(error).rawValue
+        } catch {
+            let code = Lethe.exitCode(for: error)
+            if code == .success { return 0 }
+            output.err(Lethe.fullMessage(for: error))
+            return code == .validationFailure ? ExitStatus.badUsage.rawValue : ExitStatus.operationalFailure.rawValue
+        }
+    }
+}
+
+struct Lethe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lethe",
+        abstract: "Enforce personal-data retention across CRMs: quarantine, notify, erase, delete — provably.",
+        discussion: """
+            Exit codes: 0 success; 1 an operation failed (dead-lettered) or the command failed; \
+            2 bad usage or configuration; 3 deletes wait for approval and nothing failed.
+            Every command takes --config (default config/lethe.yaml) and --json (one JSON object, last line of stdout).
+            """,
+        subcommands: [
+            SyncCommand.self, PlanCommand.self, StatusCommand.self, ApproveCommand.self, HoldCommand.self,
+            AuditCommand.self, ConnectorsCommand.self, ConfigCommand.self,
+        ]
+    )
+}

@@ -1,1 +1,0 @@
-public enum LetheMain { public static func main() {} }

@@ -1,0 +1,115 @@
+import Foundation
+import LetheConfig
+import RetentionCore
+import RetentionStore
+import SyncCoordinator
+
+/// A loaded configuration and the things built from it, for one command.
+struct Workspace {
+    let configuration: LetheConfiguration
+    let environment: CommandEnvironment
+    let clock: any LetheClock
+    let log: LogFunction
+    let registry = BuiltinConnectors.registry
+
+    /// Loads and validates the config. Config errors name file, line and key (exit 2).
+    init(options: GlobalOptions) throws {
+        environment = CommandEnvironment.current
+        let file = URL(fileURLWithPath: options.config)
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw ConfigError(code: "config.not_found", location: nil, key: "", problem: "config file \(options.config) does not exist (use --config PATH)")
+        }
+        configuration = try ConfigLoader(environment: environment.variables).load(file: file)
+        try configuration.validate(registry: registry)
+        let zone = configuration.policies.values.first?.zone ?? TimeZone(identifier: "Asia/Seoul")!
+        clock = try options.clock(zone: zone)
+        let output = environment.output
+        let threshold: LogLevel = options.verbose ? .info : .warning
+        log = { level, message, metadata in
+            guard level >= threshold else { return }
+            let fields = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            output.err("\(level.rawValue): \(message)\(fields.isEmpty ? "" : " " + fields)")
+        }
+    }
+
+    var configDirectory: URL { configuration.file.deletingLastPathComponent() }
+
+    func stateDirectory() throws -> URL {
+        let path = try configuration.stateDirectory.string()
+        return path.hasPrefix("/") ? URL(fileURLWithPath: path)
+            : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path)
+    }
+
+    func openStore() throws -> SQLiteStateStore {
+        try SQLiteStateStore(path: try stateDirectory().appendingPathComponent("lethe.sqlite"))
+    }
+
+    func context(for name: String) throws -> ConnectorContext {
+        ConnectorContext(name: name, clock: clock, log: log, stateDirectory: try stateDirectory(), configDirectory: configDirectory)
+    }
+
+    func connectors(named name: String?) throws -> [ConnectorConfiguration] {
+        guard let name else { return configuration.connectors }
+        let matching = configuration.connectors.filter { $0.name == name }
+        guard !matching.isEmpty else {
+            let known = configuration.connectors.map(\.name).joined(separator: ", ")
+            throw ConfigError(code: "config.unknown_connector", location: nil, key: "--connector", problem: "no connector named '\(name)' (configured: \(known))")
+        }
+        return matching
+    }
+
+    func policy(for connector: ConnectorConfiguration) throws -> Policy {
+        guard let policy = configuration.policies[connector.policy] else {
+            throw ConfigError(code: "config.unknown_policy", location: connector.location, key: "policy", problem: "no policy named '\(connector.policy)'")
+        }
+        return policy
+    }
+
+    func runtime(_ connector: ConnectorConfiguration) throws -> ConnectorRuntime {
+        guard let factory = registry.factory(for: connector.type) else {
+            throw ConfigError(code: "config.unknown_type", location: connector.location, key: "type", problem: "unknown connector type '\(connector.type)'")
+        }
+        let instance = try factory.make(connector.settings, try context(for: connector.name))
+        guard let source = instance.source else {
+            throw ConfigError(code: "config.not_a_source", location: connector.location, key: "type", problem: "connector type '\(connector.type)' cannot read records")
+        }
+        return ConnectorRuntime(
+            name: connector.name,
+            policy: try policy(for: connector),
+            safety: .init(maxDeletesPerRun: connector.safety.maxDeletesPerRun, maxDeleteFraction: connector.safety.maxDeleteFraction),
+            source: source,
+            writer: instance.writer
+        )
+    }
+
+    func sinks() throws -> SinkSet {
+        var notices: (any NoticeSink)?
+        var archive: (any ArchiveSink)?
+        var sender = "lethe@localhost"
+        if let mail = configuration.mail, let factory = registry.factory(for: mail.type) {
+            notices = try factory.make(mail.settings, try context(for: "mail")).noticeSink
+            sender = mail.from ?? sender
+        }
+        // The archive is built only when a policy archives, so its warnings concern only those who use it.
+        let archives = configuration.policies.values.contains { $0.action == .archiveThenDelete }
+        if archives, let archiveConfig = configuration.archive, let factory = registry.factory(for: archiveConfig.type) {
+            archive = try factory.make(archiveConfig.settings, try context(for: "archive")).archiveSink
+        }
+        return SinkSet(
+            notices: notices, archive: archive, sender: sender,
+            renderer: NoticeRenderer(templatesDirectory: configDirectory.appendingPathComponent("templates"))
+        )
+    }
+
+    func coordinator(store: any StateStore) throws -> SyncCoordinator {
+        var retry = RetryPolicy()
+        if let seconds = environment.variables["LETHE_RETRY_DEADLINE_SECONDS"].flatMap(Double.init) {
+            retry.runDeadline = .milliseconds(Int64(seconds * 1000))
+        }
+        return SyncCoordinator(store: store, sinks: try sinks(), clock: clock, log: log, retry: retry)
+    }
+
+    var operatorName: String {
+        environment.variables["USER"] ?? environment.variables["LOGNAME"] ?? "unknown"
+    }
+}
