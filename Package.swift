@@ -78,7 +78,7 @@ let package = Package(
         .target(name: "RetentionTesting", dependencies: ["RetentionCore"], path: "Tests/RetentionTesting", swiftSettings: swiftSettings),
         .target(
             name: "ConnectorConformance",
-            dependencies: ["RetentionCore", "RetentionTesting"],
+            dependencies: ["RetentionCore"],
             path: "Tests/ConnectorConformance",
             swiftSettings: swiftSettings
         ),
@@ -107,6 +107,10 @@ let package = Package(
         ),
         .testTarget(name: "FileArchiveTests", dependencies: ["FileArchiveSink", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FileMailTests", dependencies: ["FileMailSink", "MailComposer", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "LetheCLITests", dependencies: ["LetheCLI", "RetentionCore", "RetentionStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LetheCLITests",
+            dependencies: ["LetheCLI", "RetentionCore", "RetentionStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -1,0 +1,141 @@
+import Foundation
+import RetentionCore
+
+/// An open CSV file positioned after its header: its encoding, column layout, and data rows.
+///
+/// Opening decides the encoding (a whole-file pass for `auto`), skips blank lines before the
+/// header and reads the header. `preamble` keeps every byte before the first data row (byte order
+/// mark, blank lines, header) so that a rewrite can copy them unchanged.
+final class CSVDocument {
+    let reader: CSVRowReader
+    let encoding: CSVTextEncoding
+    let layout: CSVLayout
+    let delimiter: UInt8
+    let preamble: [UInt8]
+
+    /// Opens the configured file. `encoding` skips detection (a rewrite reuses the first pass's result).
+    init(_ configuration: CSVConnectorConfiguration, encoding known: CSVTextEncoding? = nil) throws(CSVConnectorError) {
+        guard let delimiter = configuration.delimiterByte else { throw .badDelimiter() }
+        let path = configuration.path.path
+        let encoding: CSVTextEncoding
+        if let known {
+            encoding = known
+        } else {
+            switch configuration.encoding {
+            case .utf8: encoding = .utf8
+            case .cp949: encoding = .cp949
+            default: encoding = try CSVRowReader.detectEncoding(path: path)
+            }
+        }
+        let reader = try CSVRowReader(path: path, delimiter: delimiter, skipByteOrderMark: encoding == .utf8)
+        var preamble: [UInt8] = []
+        var header: [String]?
+        var first = true
+        while header == nil {
+            guard let row = try reader.next() else { throw .noHeader(path) }
+            if first {
+                preamble = reader.byteOrderMarkBytes
+                first = false
+            }
+            reader.withBytes { bytes in preamble.append(contentsOf: bytes[row.start..<row.end]) }
+            if row.isBlank { continue }
+            if row.unterminatedQuote { throw .malformedHeader(path) }
+            header = reader.withBytes { bytes in
+                row.fields.map { field in
+                    Self.value(of: bytes, row: row, field: field, encoding: encoding)
+                        .trimmingCharacters(in: .whitespaces)
+                }
+            }
+        }
+        self.reader = reader
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self.preamble = preamble
+        self.layout = try CSVLayout(header: header ?? [], configuration: configuration)
+    }
+
+    /// The next data row (blank lines included: callers skip or copy them), or nil at the end.
+    func nextRow() throws(CSVConnectorError) -> CSVRowSpan? {
+        try reader.next()
+    }
+
+    /// The trimmed id of a row, or nil for a blank row or one whose id column cannot be read.
+    func id(of row: CSVRowSpan) -> String? {
+        guard !row.isBlank, layout.idIndex < readableFieldCount(row) else { return nil }
+        return reader.withBytes { bytes in
+            Self.trimmed(Self.value(of: bytes, row: row, field: row.fields[layout.idIndex], encoding: encoding))
+        }
+    }
+
+    /// The record of a data row; nil for a blank line. A row with the wrong field count or an
+    /// unterminated quote becomes a record with a `defect` (no field values, the id if readable).
+    func record(of row: CSVRowSpan) -> SourceRecord? {
+        if row.isBlank { return nil }
+        if row.unterminatedQuote {
+            return SourceRecord(
+                id: id(of: row) ?? "", fields: [:], line: row.line,
+                defect: "unterminated quoted field: the row runs to the end of the file")
+        }
+        if row.fields.count != layout.columnCount {
+            return SourceRecord(
+                id: id(of: row) ?? "", fields: [:], line: row.line,
+                defect: "expected \(layout.columnCount) fields, found \(row.fields.count)")
+        }
+        var fields = [String: String](minimumCapacity: layout.columnCount)
+        reader.withBytes { bytes in
+            for (index, name) in layout.canonicalNames.enumerated() {
+                guard let name else { continue }
+                fields[name] = Self.value(of: bytes, row: row, field: row.fields[index], encoding: encoding)
+            }
+        }
+        let id = layout.canonicalNames[layout.idIndex].flatMap { fields[$0] }.map(Self.trimmed) ?? ""
+        return SourceRecord(id: id, fields: fields, line: row.line)
+    }
+
+    /// Fields whose text is complete: all of them, but the last of a row cut off by the end of the file.
+    private func readableFieldCount(_ row: CSVRowSpan) -> Int {
+        row.unterminatedQuote ? row.fields.count - 1 : row.fields.count
+    }
+
+    /// The decoded text of one raw field: quotes removed and `""` unescaped.
+    static func value(
+        of bytes: UnsafeBufferPointer<UInt8>, row: CSVRowSpan, field: Range<Int>, encoding: CSVTextEncoding
+    ) -> String {
+        let raw = UnsafeBufferPointer(rebasing: bytes[(row.start + field.lowerBound)..<(row.start + field.upperBound)])
+        guard let first = raw.first, first == CSVRowScanner.quote else { return encoding.decode(raw) }
+        var unescaped: [UInt8] = []
+        unescaped.reserveCapacity(raw.count)
+        var index = 1
+        var quoted = true
+        while index < raw.count {
+            let byte = raw[index]
+            index += 1
+            if quoted && byte == CSVRowScanner.quote {
+                if index < raw.count && raw[index] == CSVRowScanner.quote {
+                    index += 1
+                } else {
+                    quoted = false
+                    continue
+                }
+            }
+            unescaped.append(byte)
+        }
+        return unescaped.withUnsafeBufferPointer { encoding.decode($0) }
+    }
+
+    /// `text` without leading and trailing white space (Unicode's, not only ASCII's).
+    static func trimmed(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last else { return text }
+        if mayBeWhitespace(first) || mayBeWhitespace(last) {
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return text
+    }
+
+    /// A cheap test for the common ASCII case; Unicode properties only for other scalars.
+    private static func mayBeWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value < 0x80 { return scalar.value == 0x20 || (0x09...0x0D).contains(scalar.value) }
+        return scalar.properties.isWhitespace
+    }
+}

@@ -1,0 +1,13 @@
+public import RetentionCore
+
+extension ConnectorFactory {
+    /// `type: csv`: a `RecordSource` and `RecordWriter` over one CSV file (see `CSVConnector`).
+    /// Settings are checked when the connector is built; the file itself is checked by `check()`.
+    public static var csv: ConnectorFactory {
+        ConnectorFactory(spec: CSVConnectorConfiguration.spec) { settings, context in
+            let configuration = try CSVConnectorConfiguration(settings: settings, context: context)
+            let connector = CSVConnector(configuration: configuration, log: context.log)
+            return ConnectorInstance(source: connector, writer: connector)
+        }
+    }
+}
