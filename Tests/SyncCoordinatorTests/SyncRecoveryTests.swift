@@ -1,0 +1,76 @@
+import Foundation
+import RetentionCore
+import RetentionStore
+import RetentionTesting
+import SyncCoordinator
+import Testing
+
+/// A writer that applies the operations at the CRM and then "crashes" before Lethe can record it.
+struct CrashAfterApply: RecordWriter {
+    let crm: InMemoryCRM
+    let crashes: Counter
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var remaining: Int
+        init(_ remaining: Int) { self.remaining = remaining }
+        func take() -> Bool { lock.withLock { defer { remaining -= 1 }; return remaining > 0 } }
+    }
+
+    struct Crash: Error {}
+
+    func apply(_ operations: [WriteOperation]) async throws -> [OperationOutcome] {
+        let outcomes = try await crm.apply(operations)
+        if crashes.take() { throw Crash() }
+        return outcomes
+    }
+}
+
+@Suite struct SyncRecoveryTests {
+    @Test func aCrashAfterTheSourceChangedFinishesExactlyOnceInEffect() async throws {
+        let harness = try SyncHarness(world)
+        let writer = CrashAfterApply(crm: harness.crm, crashes: .init(1))
+        var runtime = harness.runtime
+        runtime.writer = writer
+        let summary = try await harness.coordinator(at: asOf).sync(runtime)
+        #expect(summary.failed == 0)
+        #expect(summary.deleted == 1)
+        #expect(summary.fieldsErased == 1)
+        #expect(await harness.crm.deletedIDs == ["due"], "deleted once at the source")
+        let again = try await harness.sync(at: asOf)
+        #expect(again.deleted == 0)
+        #expect(again.fieldsErased == 0)
+        #expect(try await harness.store.verifyAudit().ok)
+    }
+
+    @Test func archiveThenDeleteCopiesBeforeItDeletes() async throws {
+        var harness = try SyncHarness(world)
+        harness.policy.action = .archiveThenDelete
+        let summary = try await harness.sync(at: asOf)
+        #expect(summary.archived == 1)
+        #expect(summary.deleted == 1)
+        let entries = await harness.archive.entries
+        #expect(entries.map(\.recordID) == ["due"])
+        #expect(entries.first?.fields["email"] == "due@example.com")
+        #expect(await harness.crm.record("due") == nil)
+    }
+
+    @Test func aFailingArchiveBlocksTheDelete() async throws {
+        var harness = try SyncHarness(world)
+        harness.policy.action = .archiveThenDelete
+        await harness.archive.failNextArchives(100, with: ConnectorError(code: "disk", message: "disk full", isTransient: false))
+        let summary = try await harness.sync(at: asOf)
+        #expect(summary.archived == 0)
+        #expect(summary.deleted == 0)
+        #expect(summary.failed == 2, "the archive copy and the delete it protects")
+        #expect(await harness.crm.record("due") != nil, "nothing is deleted without its separated copy")
+    }
+
+    @Test func aNoticeIsNotSentTwiceAfterARetry() async throws {
+        let harness = try SyncHarness(world)
+        await harness.notices.failNextDeliveries(1, with: ConnectorError(code: "smtp.421", message: "try later", isTransient: true))
+        let summary = try await harness.sync(at: asOf)
+        #expect(summary.noticesSent == 1)
+        #expect(await harness.notices.delivered.count == 1)
+    }
+}
