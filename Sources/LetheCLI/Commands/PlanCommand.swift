@@ -68,7 +68,9 @@ struct PlanCommand: AsyncParsableCommand {
         case "csv":
             output.write(csv(events, zone: workspace.configuration.policies.values.first?.zone ?? .current))
         default:
-            output.out("plan as of \(ISO8601DateFormatter().string(from: now)), horizon \(period):")
+            let stamp = ISO8601DateFormatter()
+            stamp.timeZone = workspace.configuration.policies.values.first?.zone ?? .current
+            output.out("plan as of \(stamp.string(from: now)), horizon \(period):")
             output.out("  " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             let formatter = DateFormatter()
             formatter.dateFormat = "yyyy-MM-dd"
