@@ -58,7 +58,7 @@ struct Lethe: AsyncParsableCommand {
             """,
         subcommands: [
             SyncCommand.self, PlanCommand.self, StatusCommand.self, ApproveCommand.self, HoldCommand.self,
-            AuditCommand.self, ConnectorsCommand.self, ConfigCommand.self,
+            RetryCommand.self, AuditCommand.self, ConnectorsCommand.self, ConfigCommand.self,
         ]
     )
 }

@@ -10,9 +10,14 @@ extension SQLiteStateStore {
             )
             let insert = try db.cachedStatement(
                 sql: """
-                    INSERT OR IGNORE INTO outbox (id, connector, ref, record_id, kind, rule, cycle, fields, status,
+                    INSERT INTO outbox (id, connector, ref, record_id, kind, rule, cycle, fields, status,
                         attempts, next_attempt_at, batch, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET
+                        status = excluded.status, batch = excluded.batch, record_id = excluded.record_id,
+                        fields = excluded.fields, attempts = 0, next_attempt_at = NULL, last_error = NULL,
+                        updated_at = excluded.updated_at
+                    WHERE outbox.status = 'cancelled'
                     """
             )
             var entries: [AuditDraft] = audit
@@ -67,7 +72,7 @@ extension SQLiteStateStore {
         guard !ids.isEmpty else { return [] }
         return try await queue.read { db in
             var found: Set<String> = []
-            let statement = try db.cachedStatement(sql: "SELECT 1 FROM outbox WHERE id = ?")
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM outbox WHERE id = ? AND status <> 'cancelled'")
             for id in ids where try Bool.fetchOne(statement, arguments: [id]) != nil {
                 found.insert(id)
             }
@@ -75,54 +80,59 @@ extension SQLiteStateStore {
         }
     }
 
-    public func complete(_ completion: OperationCompletion) async throws {
+    public func complete(_ completions: [OperationCompletion]) async throws {
+        guard !completions.isEmpty else { return }
         try await queue.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [completion.operationID]) else {
-                throw StoreError(code: "store.unknown_operation", message: "no operation \(completion.operationID)")
-            }
-            let operation = try Self.operation(row)
-            try db.execute(
-                sql: """
-                    UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,
-                        receipt = COALESCE(?, receipt), updated_at = ? WHERE id = ?
-                    """,
-                arguments: [
-                    completion.status.rawValue, completion.attempts, completion.nextAttemptAt?.timeIntervalSince1970,
-                    completion.error, completion.receipt, Date().timeIntervalSince1970, completion.operationID,
-                ]
-            )
-            var audit = completion.audit
-            switch completion.effect {
-            case .none:
-                break
-            case .tombstone(let phase):
-                let pending = try String.fetchAll(
-                    db,
-                    sql: "SELECT id FROM outbox WHERE connector = ? AND ref = ? AND status IN ('pending', 'awaiting-approval') AND id <> ?",
-                    arguments: [operation.connector, operation.reference, operation.id]
-                )
-                try Self.tombstone(db, connector: operation.connector, reference: operation.reference, phase: phase)
-                let at = completion.audit.first?.at ?? Date()
-                for id in pending {
-                    audit.append(
-                        AuditDraft(at: at, event: "operation.cancelled", connector: operation.connector,
-                                   reference: operation.reference, operation: id, detail: ["reason": "record destroyed"])
-                    )
-                }
-            case .fieldsChanged(let changes):
-                if let json = try String.fetchOne(
-                    db, sql: "SELECT fields FROM records WHERE connector = ? AND ref = ?",
-                    arguments: [operation.connector, operation.reference]
-                ), var record = try StoreCoding.decode(SourceRecord.self, json) {
-                    for change in changes { record.fields[change.field] = change.value }
-                    try db.execute(
-                        sql: "UPDATE records SET fields = ? WHERE connector = ? AND ref = ?",
-                        arguments: [try StoreCoding.encode(record), operation.connector, operation.reference]
-                    )
-                }
-            }
-            try Self.appendAudit(db, audit)
+            for completion in completions { try Self.complete(db, completion) }
         }
+    }
+
+    static func complete(_ db: Database, _ completion: OperationCompletion) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [completion.operationID]) else {
+            throw StoreError(code: "store.unknown_operation", message: "no operation \(completion.operationID)")
+        }
+        let operation = try Self.operation(row)
+        try db.execute(
+            sql: """
+                UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,
+                    receipt = COALESCE(?, receipt), updated_at = ? WHERE id = ?
+                """,
+            arguments: [
+                completion.status.rawValue, completion.attempts, completion.nextAttemptAt?.timeIntervalSince1970,
+                completion.error, completion.receipt, Date().timeIntervalSince1970, completion.operationID,
+            ]
+        )
+        var audit = completion.audit
+        switch completion.effect {
+        case .none:
+            break
+        case .tombstone(let phase):
+            let pending = try String.fetchAll(
+                db,
+                sql: "SELECT id FROM outbox WHERE connector = ? AND ref = ? AND status IN ('pending', 'awaiting-approval') AND id <> ?",
+                arguments: [operation.connector, operation.reference, operation.id]
+            )
+            try Self.tombstone(db, connector: operation.connector, reference: operation.reference, phase: phase)
+            let at = completion.audit.first?.at ?? Date()
+            for id in pending {
+                audit.append(
+                    AuditDraft(at: at, event: "operation.cancelled", connector: operation.connector,
+                               reference: operation.reference, operation: id, detail: ["reason": "record destroyed"])
+                )
+            }
+        case .fieldsChanged(let changes):
+            if let json = try String.fetchOne(
+                db, sql: "SELECT fields FROM records WHERE connector = ? AND ref = ?",
+                arguments: [operation.connector, operation.reference]
+            ), var record = try StoreCoding.decode(SourceRecord.self, json) {
+                for change in changes { record.fields[change.field] = change.value }
+                try db.execute(
+                    sql: "UPDATE records SET fields = ? WHERE connector = ? AND ref = ?",
+                    arguments: [try StoreCoding.encode(record), operation.connector, operation.reference]
+                )
+            }
+        }
+        try Self.appendAudit(db, audit)
     }
 
     static func operation(_ row: Row) throws -> OutboxOperation {
@@ -191,6 +201,21 @@ extension SQLiteStateStore {
                            detail: ["batch": id, "operator": approver, "operations": String(batch.operationCount)])
             ])
             return batch
+        }
+    }
+
+    public func retryDead(ids: [String]?, by approver: String, at: Date) async throws -> [String] {
+        try await queue.write { db in
+            var dead = try String.fetchAll(db, sql: "SELECT id FROM outbox WHERE status = 'dead' ORDER BY id")
+            if let ids { dead = dead.filter(ids.contains) }
+            for id in dead {
+                try db.execute(
+                    sql: "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, updated_at = ? WHERE id = ?",
+                    arguments: [Date().timeIntervalSince1970, id]
+                )
+            }
+            try Self.appendAudit(db, dead.map { AuditDraft(at: at, event: "operation.retried", operation: $0, detail: ["operator": approver]) })
+            return dead
         }
     }
 

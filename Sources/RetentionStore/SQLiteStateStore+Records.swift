@@ -70,6 +70,19 @@ extension SQLiteStateStore {
         }
     }
 
+    public func records(connector: String, references: [String]) async throws -> [String: StoredRecord] {
+        try await queue.read { db in
+            var found: [String: StoredRecord] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT * FROM records WHERE connector = ? AND ref = ?")
+            for reference in Set(references) {
+                if let row = try Row.fetchOne(statement, arguments: [connector, reference]) {
+                    found[reference] = try Self.storedRecord(row)
+                }
+            }
+            return found
+        }
+    }
+
     static func storedRecord(_ row: Row) throws -> StoredRecord {
         StoredRecord(
             connector: row["connector"],

@@ -25,16 +25,19 @@ public protocol StateStore: Sendable {
     /// Live (not tombstoned) records, ordered by reference, after `cursor`.
     func liveRecords(connector: String, after cursor: String?, limit: Int) async throws -> [StoredRecord]
     func record(connector: String, reference: String) async throws -> StoredRecord?
+    /// Several records at once, by reference (tombstones included); unknown references are absent.
+    func records(connector: String, references: [String]) async throws -> [String: StoredRecord]
 
     // MARK: Lifecycle and outbox
     /// Persists state changes, new operations and audit entries in one transaction.
     func commit(_ changes: [RecordChange], audit: [AuditDraft]) async throws
     func operations(connector: String, statuses: Set<OperationStatus>) async throws -> [OutboxOperation]
     func operation(id: String) async throws -> OutboxOperation?
-    /// Which of these operation ids are already in the outbox (any status).
+    /// Which of these operation ids are already in the outbox and not cancelled.
     func existingOperationIDs(_ ids: [String]) async throws -> Set<String>
-    /// Records the outcome of an operation, its effect on the record, and its audit entry atomically.
-    func complete(_ completion: OperationCompletion) async throws
+    /// Records the outcomes of operations, their effects on the records and their audit entries, all
+    /// in one transaction.
+    func complete(_ completions: [OperationCompletion]) async throws
 
     // MARK: Approvals
     func openApprovalBatch(connector: String) async throws -> ApprovalBatch?
@@ -42,6 +45,8 @@ public protocol StateStore: Sendable {
     /// Releases the batch's operations to `pending`. Throws when unknown or not open.
     func approve(batch: String, by operator: String, at: Date) async throws -> ApprovalBatch
     func approvalBatches() async throws -> [ApprovalBatch]
+    /// Puts dead operations (all of them, or the given ids) back to pending with fresh attempts.
+    func retryDead(ids: [String]?, by operator: String, at: Date) async throws -> [String]
 
     // MARK: Holds
     func addHold(connector: String, reference: String, reason: String, by: String, at: Date) async throws -> Bool
@@ -62,4 +67,11 @@ public protocol StateStore: Sendable {
     func statusCounts() async throws -> StoreStatus
     /// Live, non-held records whose final expiry is before `cutoff` (now − destroyWithin): overdue destructions.
     func overdueCount(connector: String, expiredBefore cutoff: Date) async throws -> Int
+}
+
+extension StateStore {
+    /// Records one outcome (see `complete(_:)` for many).
+    public func complete(_ completion: OperationCompletion) async throws {
+        try await complete([completion])
+    }
 }

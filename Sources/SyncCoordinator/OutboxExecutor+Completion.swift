@@ -5,7 +5,9 @@ import RetentionStore
 extension OutboxExecutor {
     /// Re-reads the records of due deletes from the source and re-evaluates them; returns the deletes
     /// that are still due. A record that vanished counts as deleted; one that changed is left alone.
-    func recheckDeletes(_ deletes: [OutboxOperation], connector: ConnectorRuntime, summary: inout SyncSummary) async throws -> [OutboxOperation] {
+    func recheckDeletes(
+        _ deletes: [OutboxOperation], connector: ConnectorRuntime, operators: [String: String], summary: inout SyncSummary
+    ) async throws -> [OutboxOperation] {
         guard !deletes.isEmpty else { return [] }
         var ready: [OutboxOperation] = []
         var waiting: [OutboxOperation] = []
@@ -29,19 +31,23 @@ extension OutboxExecutor {
         }
         let rows = Dictionary(grouping: fresh, by: \.id)
         let held = try await store.heldReferences(connector: connector.name)
+        let stored = try await store.records(connector: connector.name, references: ready.map(\.reference))
         let now = clock.now()
         var confirmed: [OutboxOperation] = []
+        var vanished: [OperationCompletion] = []
         for operation in ready {
             let current = rows[operation.recordID ?? ""] ?? []
+            let previous = stored[operation.reference]?.state
             guard let record = current.first else {
-                try await finish(operation, connector: connector, receipt: "already gone at re-check", operators: [:], summary: &summary)
+                vanished.append(
+                    finish(operation, policy: connector.policy, state: previous, receipt: "already gone at re-check", operators: operators, summary: &summary)
+                )
                 continue
             }
             guard current.count == 1 else {
                 try await cancel(operation, reason: "re-check: the id occurs more than once", summary: &summary)
                 continue
             }
-            let previous = try await store.record(connector: connector.name, reference: operation.reference)?.state
             let decision = connector.policy.evaluate(
                 connector.policy.interpret(record, now: now), previous: previous, held: held.contains(operation.reference), now: now
             )
@@ -51,6 +57,7 @@ extension OutboxExecutor {
                 try await cancel(operation, reason: "re-check: no longer due", summary: &summary)
             }
         }
+        try await store.complete(vanished)
         return confirmed
     }
 
@@ -72,11 +79,12 @@ extension OutboxExecutor {
         return status == nil || status == .dead || status == .cancelled
     }
 
-    /// Marks a write operation done with its destruction-register details.
-    func finish(_ operation: OutboxOperation, connector: ConnectorRuntime, receipt: String, operators: [String: String], summary: inout SyncSummary) async throws {
-        let policy = connector.policy
-        let stored = try await store.record(connector: connector.name, reference: operation.reference)
-        let rules = operation.kind == .delete ? (stored?.state?.rules.keys.sorted() ?? []) : [operation.rule]
+    /// The completion of a write operation, with its destruction-register details.
+    func finish(
+        _ operation: OutboxOperation, policy: Policy, state: LifecycleState?, receipt: String, operators: [String: String],
+        summary: inout SyncSummary
+    ) -> OperationCompletion {
+        let rules = operation.kind == .delete ? (state?.rules.keys.sorted() ?? []) : [operation.rule]
         let basis = rules.compactMap { policy.rule(named: $0)?.legalBasis }.filter { !$0.isEmpty }
         var detail = [
             "kind": operation.kind.rawValue,
@@ -108,17 +116,19 @@ extension OutboxExecutor {
         case .notify, .archive:
             effect = .none
         }
-        try await complete(operation, receipt: receipt, effect: effect, detail: detail)
+        return doneCompletion(operation, receipt: receipt, effect: effect, detail: detail)
+    }
+
+    func doneCompletion(_ operation: OutboxOperation, receipt: String, effect: OperationCompletion.RecordEffect, detail: [String: String]) -> OperationCompletion {
+        OperationCompletion(
+            operationID: operation.id, status: .done, attempts: operation.attempts + 1, receipt: receipt, effect: effect,
+            audit: [AuditDraft(at: clock.now(), event: "operation.done", connector: operation.connector,
+                               reference: operation.reference, rule: operation.rule, operation: operation.id, detail: detail)]
+        )
     }
 
     func complete(_ operation: OutboxOperation, receipt: String, effect: OperationCompletion.RecordEffect, detail: [String: String]) async throws {
-        try await store.complete(
-            OperationCompletion(
-                operationID: operation.id, status: .done, attempts: operation.attempts + 1, receipt: receipt, effect: effect,
-                audit: [AuditDraft(at: clock.now(), event: "operation.done", connector: operation.connector,
-                                   reference: operation.reference, rule: operation.rule, operation: operation.id, detail: detail)]
-            )
-        )
+        try await store.complete(doneCompletion(operation, receipt: receipt, effect: effect, detail: detail))
     }
 
     func cancel(_ operation: OutboxOperation, reason: String, summary: inout SyncSummary) async throws {

@@ -51,7 +51,18 @@ struct OutboxExecutor {
     }
 
     private func execute(_ due: [OutboxOperation], connector: ConnectorRuntime, operators: [String: String], summary: inout SyncSummary) async throws {
-        let byKind = Dictionary(grouping: due, by: \.kind)
+        // A hold placed after an operation was queued stops it; lifting the hold lets the next
+        // evaluation revive the same operation id.
+        let held = try await store.heldReferences(connector: connector.name)
+        var runnable: [OutboxOperation] = []
+        for operation in due {
+            if held.contains(operation.reference) {
+                try await cancel(operation, reason: "the record is on legal hold", summary: &summary)
+            } else {
+                runnable.append(operation)
+            }
+        }
+        let byKind = Dictionary(grouping: runnable, by: \.kind)
         for operation in byKind[.notify] ?? [] {
             try await notify(operation, connector: connector, summary: &summary)
         }
@@ -59,7 +70,7 @@ struct OutboxExecutor {
             try await archive(archives, connector: connector, summary: &summary)
         }
         var writes = (byKind[.extend] ?? []) + (byKind[.eraseFields] ?? [])
-        writes += try await recheckDeletes(byKind[.delete] ?? [], connector: connector, summary: &summary)
+        writes += try await recheckDeletes(byKind[.delete] ?? [], connector: connector, operators: operators, summary: &summary)
         guard !writes.isEmpty else { return }
         guard let writer = connector.writer else {
             for operation in writes {
@@ -75,16 +86,19 @@ struct OutboxExecutor {
             for operation in writes { try await fail(operation, error: error, summary: &summary) }
             return
         }
+        let stored = try await store.records(connector: connector.name, references: writes.map(\.reference))
+        var completions: [OperationCompletion] = []
         for (operation, outcome) in zip(writes, outcomes) {
             switch outcome {
             case .applied(let detail):
-                try await finish(operation, connector: connector, receipt: detail, operators: operators, summary: &summary)
+                completions.append(finish(operation, policy: connector.policy, state: stored[operation.reference]?.state, receipt: detail, operators: operators, summary: &summary))
             case .alreadyGone:
-                try await finish(operation, connector: connector, receipt: "already gone", operators: operators, summary: &summary)
+                completions.append(finish(operation, policy: connector.policy, state: stored[operation.reference]?.state, receipt: "already gone", operators: operators, summary: &summary))
             case .failed(let failure):
                 try await fail(operation, error: failure, summary: &summary)
             }
         }
+        try await store.complete(completions)
     }
 
     // MARK: Notices and archive

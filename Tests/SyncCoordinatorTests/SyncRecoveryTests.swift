@@ -74,3 +74,37 @@ struct CrashAfterApply: RecordWriter {
         #expect(await harness.notices.delivered.count == 1)
     }
 }
+
+@Suite struct HoldAndRetryTests {
+    @Test func aHoldAfterApprovalCancelsAndLiftingItDeletesLater() async throws {
+        var harness = try SyncHarness([record(id: "a", created: "2019-01-01", purpose: "payment", line: 2)])
+        harness.safety = .init(maxDeletesPerRun: 0, maxDeleteFraction: 1.0)
+        let batch = try #require(try await harness.sync(at: asOf).approvalBatch)
+        _ = try await harness.store.approve(batch: batch, by: "kim", at: date(asOf))
+        let reference = harness.store.reference(connector: "crm", recordID: "a")
+        _ = try await harness.store.addHold(connector: "crm", reference: reference, reason: "litigation", by: "kim", at: date(asOf))
+        let held = try await harness.sync(at: asOf)
+        #expect(held.deleted == 0)
+        #expect(await harness.crm.record("a") != nil)
+
+        _ = try await harness.store.removeHold(connector: "crm", reference: reference, by: "kim", at: date(asOf))
+        harness.safety = .init(maxDeletesPerRun: 10, maxDeleteFraction: 1.0)
+        let lifted = try await harness.sync(at: asOf)
+        #expect(lifted.deleted == 1, "the cancelled operation is revived by the next decision")
+        #expect(await harness.crm.record("a") == nil)
+    }
+
+    @Test func deadOperationsCanBeRetried() async throws {
+        let harness = try SyncHarness(world)
+        await harness.crm.failNextApplies(1, with: ConnectorError(code: "http.400", message: "bad request", isTransient: false))
+        let failed = try await harness.sync(at: asOf)
+        #expect(failed.failed == 2)
+        let retried = try await harness.store.retryDead(ids: nil, by: "kim", at: date(asOf))
+        #expect(retried.count == 2)
+        let again = try await harness.sync(at: asOf)
+        #expect(again.failed == 0)
+        #expect(again.deleted == 1)
+        #expect(again.fieldsErased == 1)
+        #expect(try await harness.store.retryDead(ids: nil, by: "kim", at: date(asOf)).isEmpty)
+    }
+}
