@@ -68,10 +68,29 @@ public struct DateParser: Sendable {
     }
 
     private func local(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ second: Int) -> Date? {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-        return calendar.date(from: components)
+        let seconds = Self.daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
+        return Self.instant(localSeconds: seconds, zone: zone)
+    }
+
+    /// The instant whose wall-clock time in `zone` is `localSeconds` after 1970-01-01T00:00 (no
+    /// Calendar: this runs for every date of every record).
+    static func instant(localSeconds: Int, zone: TimeZone) -> Date {
+        let first = localSeconds - zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(localSeconds)))
+        let second = localSeconds - zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(first)))
+        return Date(timeIntervalSince1970: Double(second))
+    }
+
+    /// (year, month, day) of a day count since 1970-01-01 (inverse of `daysFromCivil`).
+    static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     static func daysIn(month: Int, year: Int) -> Int {

@@ -48,13 +48,23 @@ public struct Period: Sendable, Hashable, Codable, CustomStringConvertible {
         return text
     }
 
-    /// `date` + this period, with years and months counted on the calendar of `zone`.
+    /// `date` + this period, with years and months counted on the calendar of `zone` and the day
+    /// clamped to the end of the month (Feb 29 + 1y = Feb 28). Pure arithmetic, no Calendar.
     public func added(to date: Date, in zone: TimeZone) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
         var result = date
         if years != 0 || months != 0 {
-            result = calendar.date(byAdding: DateComponents(year: years, month: months), to: date) ?? date
+            let whole = date.timeIntervalSince1970.rounded(.down)
+            let fraction = date.timeIntervalSince1970 - whole
+            let local = Int(whole) + zone.secondsFromGMT(for: date)
+            let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+            let timeOfDay = local - days * 86_400
+            let civil = DateParser.civilFromDays(days)
+            let totalMonths = civil.year * 12 + (civil.month - 1) + years * 12 + months
+            let year = totalMonths >= 0 ? totalMonths / 12 : (totalMonths - 11) / 12
+            let month = totalMonths - year * 12 + 1
+            let day = min(civil.day, DateParser.daysIn(month: month, year: year))
+            let seconds = DateParser.daysFromCivil(year: year, month: month, day: day) * 86_400 + timeOfDay
+            result = DateParser.instant(localSeconds: seconds, zone: zone).addingTimeInterval(fraction)
         }
         return result.addingTimeInterval(Double(days) * 86_400)
     }

@@ -7,6 +7,6 @@ public import RetentionCore
 public enum OperationIdentifier {
     public static func make(connector: String, recordID: String, operation: PlannedOperation) -> String {
         let digest = SHA256.hash(data: Data(operation.identity(connector: connector, recordID: recordID).utf8))
-        return "op-" + digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+        return "op-" + digest.prefix(12).hexString
     }
 }

@@ -42,7 +42,7 @@ extension SQLiteStateStore {
 
     static func auditEntry(_ row: Row) throws -> AuditEntry {
         let detailText: String = row["detail"]
-        let detail = (try? JSONDecoder().decode([String: String].self, from: Data(detailText.utf8))) ?? ["_unreadable": detailText]
+        let detail = (try? StoreCoding.decoder.decode([String: String].self, from: Data(detailText.utf8))) ?? ["_unreadable": detailText]
         return AuditEntry(
             seq: row["seq"],
             draft: AuditDraft(

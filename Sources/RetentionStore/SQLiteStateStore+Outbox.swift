@@ -40,7 +40,7 @@ extension SQLiteStateStore {
                                 at: operation.createdAt, event: "operation.queued", connector: operation.connector,
                                 reference: operation.reference, rule: operation.rule, operation: operation.id,
                                 detail: ["kind": operation.kind.rawValue, "status": operation.status.rawValue,
-                                         "cycle": ISO8601DateFormatter().string(from: operation.cycle)]
+                                         "cycle": StoreCoding.timestamp(operation.cycle)]
                                     .merging(operation.batch.map { ["batch": $0] } ?? [:]) { $1 }
                             )
                         )

@@ -37,7 +37,7 @@ public final class SQLiteStateStore: StateStore {
 
     public func reference(connector: String, recordID: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(connector)\u{1F}\(recordID)".utf8), using: pseudonymKey)
-        return "r-" + Data(mac).prefix(10).map { String(format: "%02x", $0) }.joined()
+        return "r-" + Data(mac).prefix(10).hexString
     }
 
     // MARK: Runs
@@ -92,11 +92,19 @@ public struct StoreError: LetheError {
 }
 
 enum StoreCoding {
-    static let encoder: JSONEncoder = {
+    // Reused: creating coders per row dominated large syncs. Both are safe to share (they keep no
+    // state between calls); Foundation does not mark them Sendable.
+    nonisolated(unsafe) static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .secondsSince1970
         return encoder
+    }()
+
+    nonisolated(unsafe) static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
     }()
 
     static func encode(_ value: some Encodable) throws -> String {
@@ -105,8 +113,11 @@ enum StoreCoding {
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? {
         guard let text else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
         return try decoder.decode(type, from: Data(text.utf8))
+    }
+
+    /// ISO-8601 in UTC, for audit details.
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601)
     }
 }
