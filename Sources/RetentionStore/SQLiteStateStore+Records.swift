@@ -70,13 +70,13 @@ extension SQLiteStateStore {
         }
     }
 
-    public func records(connector: String, references: [String]) async throws -> [String: StoredRecord] {
+    public func states(connector: String, references: [String]) async throws -> [String: LifecycleState] {
         try await queue.read { db in
-            var found: [String: StoredRecord] = [:]
-            let statement = try db.cachedStatement(sql: "SELECT * FROM records WHERE connector = ? AND ref = ?")
+            var found: [String: LifecycleState] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT state FROM records WHERE connector = ? AND ref = ?")
             for reference in Set(references) {
-                if let row = try Row.fetchOne(statement, arguments: [connector, reference]) {
-                    found[reference] = try Self.storedRecord(row)
+                if let state = try StoreCoding.decode(LifecycleState.self, try String.fetchOne(statement, arguments: [connector, reference])) {
+                    found[reference] = state
                 }
             }
             return found

@@ -25,8 +25,8 @@ public protocol StateStore: Sendable {
     /// Live (not tombstoned) records, ordered by reference, after `cursor`.
     func liveRecords(connector: String, after cursor: String?, limit: Int) async throws -> [StoredRecord]
     func record(connector: String, reference: String) async throws -> StoredRecord?
-    /// Several records at once, by reference (tombstones included); unknown references are absent.
-    func records(connector: String, references: [String]) async throws -> [String: StoredRecord]
+    /// The lifecycle states of several records at once, by reference; unknown references are absent.
+    func states(connector: String, references: [String]) async throws -> [String: LifecycleState]
 
     // MARK: Lifecycle and outbox
     /// Persists state changes, new operations and audit entries in one transaction.

@@ -31,13 +31,13 @@ extension OutboxExecutor {
         }
         let rows = Dictionary(grouping: fresh, by: \.id)
         let held = try await store.heldReferences(connector: connector.name)
-        let stored = try await store.records(connector: connector.name, references: ready.map(\.reference))
+        let states = try await store.states(connector: connector.name, references: ready.map(\.reference))
         let now = clock.now()
         var confirmed: [OutboxOperation] = []
         var vanished: [OperationCompletion] = []
         for operation in ready {
             let current = rows[operation.recordID ?? ""] ?? []
-            let previous = stored[operation.reference]?.state
+            let previous = states[operation.reference]
             guard let record = current.first else {
                 vanished.append(
                     finish(operation, policy: connector.policy, state: previous, receipt: "already gone at re-check", operators: operators, summary: &summary)

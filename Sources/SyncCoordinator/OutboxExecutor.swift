@@ -86,14 +86,14 @@ struct OutboxExecutor {
             for operation in writes { try await fail(operation, error: error, summary: &summary) }
             return
         }
-        let stored = try await store.records(connector: connector.name, references: writes.map(\.reference))
+        let states = try await store.states(connector: connector.name, references: writes.map(\.reference))
         var completions: [OperationCompletion] = []
         for (operation, outcome) in zip(writes, outcomes) {
             switch outcome {
             case .applied(let detail):
-                completions.append(finish(operation, policy: connector.policy, state: stored[operation.reference]?.state, receipt: detail, operators: operators, summary: &summary))
+                completions.append(finish(operation, policy: connector.policy, state: states[operation.reference], receipt: detail, operators: operators, summary: &summary))
             case .alreadyGone:
-                completions.append(finish(operation, policy: connector.policy, state: stored[operation.reference]?.state, receipt: "already gone", operators: operators, summary: &summary))
+                completions.append(finish(operation, policy: connector.policy, state: states[operation.reference], receipt: "already gone", operators: operators, summary: &summary))
             case .failed(let failure):
                 try await fail(operation, error: failure, summary: &summary)
             }
