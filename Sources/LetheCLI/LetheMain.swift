@@ -40,8 +40,13 @@ public enum LetheMain {
             return ExitStatus.forError(error).rawValue
         } catch {
             let code = Lethe.exitCode(for: error)
-            if code == .success { return 0 }
-            output.err(Lethe.fullMessage(for: error))
+            let message = Lethe.fullMessage(for: error)
+            if code == .success {
+                // `--help`, `help` and `--version` end here.
+                if !message.isEmpty { output.out(message) }
+                return 0
+            }
+            output.err(message)
             return code == .validationFailure ? ExitStatus.badUsage.rawValue : ExitStatus.operationalFailure.rawValue
         }
     }

@@ -87,3 +87,21 @@ import Testing
         #expect(DestructionRegister.cell(input) == output)
     }
 }
+
+@Suite struct HelpTests {
+    @Test(arguments: [["--help"], ["sync", "--help"], ["audit", "export", "--help"], ["hold", "add", "--help"]])
+    func helpIsPrintedAndExits0(_ arguments: [String]) async throws {
+        let harness = try CLIHarness()
+        let result = await harness.run(arguments)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("USAGE"))
+    }
+
+    @Test func rootHelpListsEveryCommandAndTheExitCodes() async throws {
+        let result = await (try CLIHarness()).run(["--help"])
+        for command in ["sync", "plan", "status", "approve", "hold", "retry", "audit", "connectors", "config"] {
+            #expect(result.stdout.contains(command))
+        }
+        #expect(result.stdout.contains("3 deletes wait for approval"))
+    }
+}
