@@ -26,6 +26,6 @@ with open(path, "w", encoding="utf-8", newline="") as out:
 PY
 export LETHE_STATE_DIR="$STATE" LETHE_MAX_DELETES_PER_RUN=100000000 LETHE_MAX_DELETE_FRACTION=1
 for pass in first second; do
-    /usr/bin/time -f "$pass sync: %e s wall, %M KiB peak memory" "$LETHE" sync --as-of "$AS_OF" --json >"$STATE/$pass.json" || true
+    /usr/bin/time -f "$pass sync: %e s wall (%U s user, %S s sys), %M KiB peak memory" "$LETHE" sync --as-of "$AS_OF" --json >"$STATE/$pass.json" || true
     python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print("   ", {k: d[k] for k in ("pulled","quarantined","noticesSent","fieldsErased","deleted","failed")})' "$STATE/$pass.json"
 done

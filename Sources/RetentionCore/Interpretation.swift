@@ -49,11 +49,11 @@ extension Policy {
         if let defect = record.defect {
             return .quarantined(QuarantineReason(code: "malformed_row", detail: defect))
         }
-        if record.id.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if FastText.trimmed(record.id, newlines: true).isEmpty {
             return .quarantined(.emptyID)
         }
         let parser = DateParser(zone: zone)
-        guard let createdText = record.value(fields.createdAt) else {
+        guard let createdText = FastText.value(fields.createdAt, in: record) else {
             return .quarantined(QuarantineReason(code: "missing_created_at", detail: "\(fields.createdAt) is empty"))
         }
         guard let createdAt = parser.parse(createdText) else {
@@ -63,16 +63,16 @@ extension Policy {
             return .quarantined(QuarantineReason(code: "future_created_at", detail: "\(fields.createdAt) lies in the future"))
         }
         var basisDates: [String: Date] = [fields.createdAt: createdAt]
-        for field in Set(rules.flatMap(\.basis)) where field != fields.createdAt {
-            guard let text = record.value(field) else { continue }
+        for field in FastText.unique(rules.flatMap(\.basis)) where field != fields.createdAt {
+            guard let text = FastText.value(field, in: record) else { continue }
             guard let date = parser.parse(text) else {
                 return .quarantined(QuarantineReason(code: "invalid_date", detail: "\(field) is not a valid date"))
             }
             basisDates[field] = date
         }
         var purposes: [String] = []
-        for token in (record.fields[fields.purposes] ?? "").components(separatedBy: purposeSeparator) {
-            let purpose = token.trimmingCharacters(in: .whitespacesAndNewlines)
+        for token in FastText.split(record.fields[fields.purposes] ?? "", separator: purposeSeparator) {
+            let purpose = FastText.trimmed(token, newlines: true)
             guard !purpose.isEmpty else { continue }
             guard rule(named: purpose) != nil else {
                 return .quarantined(QuarantineReason(code: "unknown_purpose", detail: "unknown purpose '\(purpose.prefix(40))'"))
@@ -92,15 +92,15 @@ extension Policy {
             if !changes.isEmpty { pending[purpose] = changes }
         }
         var consents: [String: Bool] = [:]
-        for field in Set(rules.compactMap { $0.notice?.requiresConsentField } + [fields.consent]) {
-            consents[field] = ConsentValue.parse(record.fields[field]) ?? false
+        for field in FastText.unique(rules.compactMap { $0.notice?.requiresConsentField } + [fields.consent]) {
+            consents[field] = FastText.consent(record.fields[field]) ?? false
         }
         return .valid(
             RecordFacts(
                 createdAt: createdAt,
                 purposes: purposes,
                 expiries: expiries,
-                hasEmail: record.value(fields.email) != nil,
+                hasEmail: FastText.value(fields.email, in: record) != nil,
                 pendingErasures: pending,
                 consents: consents
             )
@@ -110,10 +110,10 @@ extension Policy {
     /// A field counts as erased when it already holds its erased value; consent fields compare as
     /// yes/no, so an empty consent is already "N".
     private func isErased(_ erased: ErasedField, in record: SourceRecord) -> Bool {
-        let current = record.value(erased.field) ?? ""
-        let target = erased.value.trimmingCharacters(in: .whitespaces)
-        if let targetConsent = ConsentValue.parse(target), isConsentField(erased.field),
-            let currentConsent = ConsentValue.parse(current)
+        let current = FastText.value(erased.field, in: record) ?? ""
+        let target = FastText.trimmed(erased.value, newlines: false)
+        if let targetConsent = FastText.consent(target), isConsentField(erased.field),
+            let currentConsent = FastText.consent(current)
         {
             return currentConsent == targetConsent
         }
@@ -122,5 +122,75 @@ extension Policy {
 
     private func isConsentField(_ field: String) -> Bool {
         field == fields.consent || rules.contains { $0.notice?.requiresConsentField == field }
+    }
+}
+
+/// Shortcuts for the text handling `interpret` does for every field of every record. Each gives
+/// exactly the answer of the Foundation call it stands for (and falls back to it whenever the
+/// shortcut cannot be sure): `trimmingCharacters`, `components(separatedBy:)`, `ConsentValue.parse`.
+enum FastText {
+    /// `text.trimmingCharacters(in: newlines ? .whitespacesAndNewlines : .whitespaces)`.
+    static func trimmed(_ text: String, newlines: Bool) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last else { return text }
+        if isNeverTrimmed(first), isNeverTrimmed(last) { return text }
+        return text.trimmingCharacters(in: newlines ? .whitespacesAndNewlines : .whitespaces)
+    }
+
+    /// Visible ASCII and Hangul syllables: in no whitespace or newline set.
+    private static func isNeverTrimmed(_ scalar: Unicode.Scalar) -> Bool {
+        (0x21...0x7E).contains(scalar.value) || (0xAC00...0xD7A3).contains(scalar.value)
+    }
+
+    /// `record.value(field)`: the trimmed value, nil when missing or blank.
+    static func value(_ field: String, in record: SourceRecord) -> String? {
+        guard let raw = record.fields[field] else { return nil }
+        let trimmed = trimmed(raw, newlines: true)
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    /// `text.components(separatedBy: separator)`, split by hand when both are plain ASCII without
+    /// line breaks (where characters and bytes coincide).
+    static func split(_ text: String, separator: String) -> [String] {
+        guard !separator.isEmpty, isPlainASCII(separator), isPlainASCII(text) else {
+            return text.components(separatedBy: separator)
+        }
+        let bytes = Array(text.utf8)
+        let pattern = Array(separator.utf8)
+        var parts: [String] = []
+        var start = 0
+        var index = 0
+        while index + pattern.count <= bytes.count {
+            if bytes[index..<(index + pattern.count)].elementsEqual(pattern) {
+                parts.append(String(decoding: bytes[start..<index], as: UTF8.self))
+                index += pattern.count
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        parts.append(String(decoding: bytes[start...], as: UTF8.self))
+        return parts
+    }
+
+    private static func isPlainASCII(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 < 0x80 && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }
+    }
+
+    /// `ConsentValue.parse(text)`, answering the common one-letter forms directly.
+    static func consent(_ text: String?) -> Bool? {
+        guard let text else { return false }
+        switch text {
+        case "", "N", "n": return false
+        case "Y", "y": return true
+        default: return ConsentValue.parse(text)
+        }
+    }
+
+    /// The distinct elements, in first-seen order (the lists are a few names long).
+    static func unique(_ names: [String]) -> [String] {
+        var result: [String] = []
+        for name in names where !result.contains(name) { result.append(name) }
+        return result
     }
 }

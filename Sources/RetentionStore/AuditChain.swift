@@ -8,48 +8,76 @@ enum AuditChain {
     static let genesis = String(repeating: "0", count: 64)
 
     static func hash(previous: String, seq: Int64, draft: AuditDraft) -> String {
-        let text = [previous, String(seq), canonical(draft)].joined(separator: "\n")
-        return SHA256.hash(data: Data(text.utf8)).hexString
+        hash(previous: previous, seq: seq, draft: draft, detailJSON: detailJSON(draft.detail))
+    }
+
+    /// The same, with the entry's `detailJSON` already computed (it is also what gets stored).
+    static func hash(previous: String, seq: Int64, draft: AuditDraft, detailJSON: String) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(256)
+        text.append(contentsOf: previous.utf8)
+        text.append(UInt8(ascii: "\n"))
+        text.append(contentsOf: String(seq).utf8)
+        text.append(UInt8(ascii: "\n"))
+        appendCanonical(draft, detailJSON: detailJSON, to: &text)
+        return SHA256.hash(data: text).hexString
     }
 
     /// Stable text of an entry: fixed field order, detail keys sorted, dates as integer milliseconds.
     static func canonical(_ draft: AuditDraft) -> String {
+        var text: [UInt8] = []
+        appendCanonical(draft, detailJSON: detailJSON(draft.detail), to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    private static func appendCanonical(_ draft: AuditDraft, detailJSON: String, to text: inout [UInt8]) {
         let millis = Int64((draft.at.timeIntervalSince1970 * 1000).rounded())
-        return [
-            String(millis), draft.event, draft.connector ?? "", draft.reference ?? "", draft.rule ?? "",
-            draft.operation ?? "", detailJSON(draft.detail),
-        ].joined(separator: "\u{1F}")
+        let separator: UInt8 = 0x1F
+        text.append(contentsOf: String(millis).utf8)
+        for part in [draft.event, draft.connector ?? "", draft.reference ?? "", draft.rule ?? "", draft.operation ?? "", detailJSON] {
+            text.append(separator)
+            text.append(contentsOf: part.utf8)
+        }
     }
 
     /// `detail` as JSON with sorted keys. Written by hand: it runs for every audit entry, and the
     /// output must stay byte-stable (it is what the hash covers).
     static func detailJSON(_ detail: [String: String]) -> String {
-        var text = "{"
+        var text: [UInt8] = [UInt8(ascii: "{")]
+        text.reserveCapacity(128)
         for (index, key) in detail.keys.sorted().enumerated() {
-            if index > 0 { text += "," }
+            if index > 0 { text.append(UInt8(ascii: ",")) }
             appendQuoted(key, to: &text)
-            text += ":"
+            text.append(UInt8(ascii: ":"))
             appendQuoted(detail[key] ?? "", to: &text)
         }
-        return text + "}"
+        text.append(UInt8(ascii: "}"))
+        return String(decoding: text, as: UTF8.self)
     }
 
-    private static func appendQuoted(_ value: String, to text: inout String) {
-        text += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
+    /// A JSON string: `"` and `\\` escaped, control characters as `\n`, `\r`, `\t` or `\u00xx`,
+    /// everything else (including every non-ASCII byte of the UTF-8) as is.
+    private static func appendQuoted(_ value: String, to text: inout [UInt8]) {
+        text.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): text.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): text.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): text.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): text.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): text.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                text.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                text.append(hexDigit(byte >> 4))
+                text.append(hexDigit(byte & 0x0F))
+            default: text.append(byte)
             }
         }
-        text += "\""
+        text.append(UInt8(ascii: "\""))
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 }
 

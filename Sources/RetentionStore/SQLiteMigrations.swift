@@ -1,6 +1,11 @@
 import GRDB
 
 /// The SQLite schema, as numbered migrations. Never edit a shipped migration: add a new one.
+///
+/// `records.fields`, `records.state` and `outbox.fields` hold `StoreCodec` bytes; `records.phase` and
+/// `records.final_expiry` repeat parts of the state so that queries can filter on them. `records` and
+/// `outbox` are rowid tables on purpose: their keys are random (HMACs, hashes), so rows are stored in
+/// arrival order and large syncs walk and update them in that order (see `liveRecordPage`).
 enum SQLiteMigrations {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -12,17 +17,16 @@ enum SQLiteMigrations {
                         id INTEGER PRIMARY KEY AUTOINCREMENT, connector TEXT NOT NULL, as_of REAL NOT NULL,
                         dry_run INTEGER NOT NULL, started_at REAL NOT NULL, finished_at REAL, summary TEXT);
                     CREATE TABLE records (
-                        connector TEXT NOT NULL, ref TEXT NOT NULL, record_id TEXT, fields TEXT, line INTEGER,
-                        phase TEXT, state TEXT, final_expiry REAL, dup_lines TEXT, seen_run INTEGER NOT NULL,
-                        updated_at REAL NOT NULL,
-                        PRIMARY KEY (connector, ref)) WITHOUT ROWID;
+                        connector TEXT NOT NULL, ref TEXT NOT NULL, record_id TEXT, fields BLOB, line INTEGER,
+                        defect TEXT, phase TEXT, state BLOB, final_expiry REAL, dup_lines TEXT,
+                        seen_run INTEGER NOT NULL, updated_at REAL NOT NULL,
+                        PRIMARY KEY (connector, ref));
                     CREATE INDEX records_phase ON records(connector, phase);
                     CREATE TABLE outbox (
                         id TEXT PRIMARY KEY, connector TEXT NOT NULL, ref TEXT NOT NULL, record_id TEXT,
-                        kind TEXT NOT NULL, rule TEXT NOT NULL, cycle REAL NOT NULL, fields TEXT NOT NULL,
+                        kind TEXT NOT NULL, rule TEXT NOT NULL, cycle REAL NOT NULL, fields BLOB NOT NULL,
                         status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL,
-                        last_error TEXT, batch TEXT, receipt TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL)
-                        WITHOUT ROWID;
+                        last_error TEXT, batch TEXT, receipt TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL);
                     CREATE INDEX outbox_status ON outbox(connector, status);
                     CREATE INDEX outbox_ref ON outbox(connector, ref);
                     CREATE INDEX outbox_batch ON outbox(batch);

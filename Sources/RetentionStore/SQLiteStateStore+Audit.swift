@@ -10,7 +10,7 @@ extension SQLiteStateStore {
     /// Chains and appends entries inside the caller's transaction, moving the head with them.
     static func appendAudit(_ db: Database, _ drafts: [AuditDraft]) throws {
         guard !drafts.isEmpty else { return }
-        guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1") else {
+        guard let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_head WHERE id = 1")) else {
             throw StoreError(code: "audit.no_head", message: "the audit head is missing")
         }
         var seq: Int64 = head["seq"]
@@ -23,14 +23,15 @@ extension SQLiteStateStore {
         )
         for draft in drafts {
             seq += 1
-            let hash = AuditChain.hash(previous: previous, seq: seq, draft: draft)
+            let detail = AuditChain.detailJSON(draft.detail)
+            let hash = AuditChain.hash(previous: previous, seq: seq, draft: draft, detailJSON: detail)
             try insert.execute(arguments: [
                 seq, draft.at.timeIntervalSince1970, draft.event, draft.connector, draft.reference, draft.rule,
-                draft.operation, AuditChain.detailJSON(draft.detail), previous, hash,
+                draft.operation, detail, previous, hash,
             ])
             previous = hash
         }
-        try db.execute(sql: "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", arguments: [seq, previous])
+        try db.cachedStatement(sql: "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1").execute(arguments: [seq, previous])
     }
 
     public func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry] {

@@ -24,14 +24,14 @@ extension SQLiteStateStore {
             let now = Date().timeIntervalSince1970
             for change in changes {
                 try update.execute(arguments: [
-                    change.state.phase.rawValue, try StoreCoding.encode(change.state),
+                    change.state.phase.rawValue, StoreCodec.encode(state: change.state),
                     change.state.finalExpiry?.timeIntervalSince1970, now, change.connector, change.reference,
                 ])
                 for operation in change.operations {
                     try insert.execute(arguments: [
                         operation.id, operation.connector, operation.reference, operation.recordID,
                         operation.kind.rawValue, operation.rule, operation.cycle.timeIntervalSince1970,
-                        try StoreCoding.encode(operation.fields), operation.status.rawValue, operation.batch,
+                        StoreCodec.encode(erased: operation.fields), operation.status.rawValue, operation.batch,
                         operation.createdAt.timeIntervalSince1970, now,
                     ])
                     if db.changesCount > 0 {
@@ -39,9 +39,7 @@ extension SQLiteStateStore {
                             AuditDraft(
                                 at: operation.createdAt, event: "operation.queued", connector: operation.connector,
                                 reference: operation.reference, rule: operation.rule, operation: operation.id,
-                                detail: ["kind": operation.kind.rawValue, "status": operation.status.rawValue,
-                                         "cycle": StoreCoding.timestamp(operation.cycle)]
-                                    .merging(operation.batch.map { ["batch": $0] } ?? [:]) { $1 }
+                                detail: Self.queuedDetail(operation)
                             )
                         )
                     }
@@ -51,20 +49,29 @@ extension SQLiteStateStore {
         }
     }
 
+    private static func queuedDetail(_ operation: OutboxOperation) -> [String: String] {
+        var detail = ["kind": operation.kind.rawValue, "status": operation.status.rawValue, "cycle": StoreCoding.timestamp(operation.cycle)]
+        if let batch = operation.batch { detail["batch"] = batch }
+        return detail
+    }
+
     public func operations(connector: String, statuses: Set<OperationStatus>) async throws -> [OutboxOperation] {
         let list = statuses.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")
         return try await queue.read { db in
-            try Row.fetchAll(
+            var operations: [OutboxOperation] = []
+            let rows = try Row.fetchCursor(
                 db,
-                sql: "SELECT * FROM outbox WHERE connector = ? AND status IN (\(list)) ORDER BY created_at, id",
+                sql: "SELECT \(Self.operationColumns) FROM outbox WHERE connector = ? AND status IN (\(list)) ORDER BY created_at, rowid",
                 arguments: [connector]
-            ).map(Self.operation)
+            )
+            while let row = try rows.next() { operations.append(try Self.operation(row)) }
+            return operations
         }
     }
 
     public func operation(id: String) async throws -> OutboxOperation? {
         try await queue.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]).map(Self.operation)
+            try Row.fetchOne(db, sql: "SELECT \(Self.operationColumns) FROM outbox WHERE id = ?", arguments: [id]).map(Self.operation)
         }
     }
 
@@ -83,75 +90,86 @@ extension SQLiteStateStore {
     public func complete(_ completions: [OperationCompletion]) async throws {
         guard !completions.isEmpty else { return }
         try await queue.write { db in
-            for completion in completions { try Self.complete(db, completion) }
+            var audit: [AuditDraft] = []
+            for completion in completions { try Self.complete(db, completion, audit: &audit) }
+            try Self.appendAudit(db, audit)
         }
     }
 
-    static func complete(_ db: Database, _ completion: OperationCompletion) throws {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [completion.operationID]) else {
-            throw StoreError(code: "store.unknown_operation", message: "no operation \(completion.operationID)")
-        }
-        let operation = try Self.operation(row)
-        try db.execute(
+    /// Applies one completion; its audit entries (and those of what it cancels) are added to `audit`,
+    /// which the caller appends in the same transaction.
+    static func complete(_ db: Database, _ completion: OperationCompletion, audit: inout [AuditDraft]) throws {
+        let update = try db.cachedStatement(
             sql: """
                 UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,
-                    receipt = COALESCE(?, receipt), updated_at = ? WHERE id = ?
-                """,
-            arguments: [
-                completion.status.rawValue, completion.attempts, completion.nextAttemptAt?.timeIntervalSince1970,
-                completion.error, completion.receipt, Date().timeIntervalSince1970, completion.operationID,
-            ]
+                    receipt = COALESCE(?, receipt), updated_at = ? WHERE id = ? RETURNING connector, ref
+                """
         )
-        var audit = completion.audit
+        let updated = try Row.fetchOne(update, arguments: [
+            completion.status.rawValue, completion.attempts, completion.nextAttemptAt?.timeIntervalSince1970,
+            completion.error, completion.receipt, Date().timeIntervalSince1970, completion.operationID,
+        ])
+        guard let row = updated else {
+            throw StoreError(code: "store.unknown_operation", message: "no operation \(completion.operationID)")
+        }
+        let connector: String = row[0]
+        let reference: String = row[1]
+        audit.append(contentsOf: completion.audit)
         switch completion.effect {
         case .none:
             break
         case .tombstone(let phase):
             let pending = try String.fetchAll(
-                db,
-                sql: "SELECT id FROM outbox WHERE connector = ? AND ref = ? AND status IN ('pending', 'awaiting-approval') AND id <> ?",
-                arguments: [operation.connector, operation.reference, operation.id]
+                try db.cachedStatement(
+                    sql: """
+                        SELECT id FROM outbox WHERE connector = ? AND ref = ? AND status IN ('pending', 'awaiting-approval')
+                        AND id <> ?
+                        """
+                ),
+                arguments: [connector, reference, completion.operationID]
             )
-            try Self.tombstone(db, connector: operation.connector, reference: operation.reference, phase: phase)
+            try Self.tombstone(db, connector: connector, reference: reference, phase: phase)
             let at = completion.audit.first?.at ?? Date()
             for id in pending {
                 audit.append(
-                    AuditDraft(at: at, event: "operation.cancelled", connector: operation.connector,
-                               reference: operation.reference, operation: id, detail: ["reason": "record destroyed"])
+                    AuditDraft(at: at, event: "operation.cancelled", connector: connector,
+                               reference: reference, operation: id, detail: ["reason": "record destroyed"])
                 )
             }
         case .fieldsChanged(let changes):
-            if let json = try String.fetchOne(
-                db, sql: "SELECT fields FROM records WHERE connector = ? AND ref = ?",
-                arguments: [operation.connector, operation.reference]
-            ), var record = try StoreCoding.decode(SourceRecord.self, json) {
-                for change in changes { record.fields[change.field] = change.value }
-                try db.execute(
-                    sql: "UPDATE records SET fields = ? WHERE connector = ? AND ref = ?",
-                    arguments: [try StoreCoding.encode(record), operation.connector, operation.reference]
-                )
+            let read = try db.cachedStatement(sql: "SELECT fields FROM records WHERE connector = ? AND ref = ?")
+            if let data = try Data.fetchOne(read, arguments: [connector, reference]) {
+                var fields = try StoreCodec.decodeFields(data)
+                for change in changes { fields[change.field] = change.value }
+                try db.cachedStatement(sql: "UPDATE records SET fields = ? WHERE connector = ? AND ref = ?")
+                    .execute(arguments: [StoreCodec.encode(fields: fields), connector, reference])
             }
         }
-        try Self.appendAudit(db, audit)
     }
+
+    /// The columns `operation(_:)` reads, in its order.
+    static let operationColumns = """
+        id, connector, ref, record_id, kind, rule, cycle, fields, status, attempts, next_attempt_at, last_error, batch,
+        receipt, created_at
+        """
 
     static func operation(_ row: Row) throws -> OutboxOperation {
         OutboxOperation(
-            id: row["id"],
-            connector: row["connector"],
-            reference: row["ref"],
-            recordID: row["record_id"],
-            kind: OperationKind(rawValue: row["kind"]) ?? .delete,
-            rule: row["rule"],
-            cycle: Date(timeIntervalSince1970: row["cycle"]),
-            fields: try StoreCoding.decode([ErasedField].self, row["fields"]) ?? [],
-            status: OperationStatus(rawValue: row["status"]) ?? .pending,
-            attempts: row["attempts"],
-            nextAttemptAt: (row["next_attempt_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            lastError: row["last_error"],
-            batch: row["batch"],
-            receipt: row["receipt"],
-            createdAt: Date(timeIntervalSince1970: row["created_at"])
+            id: row[0],
+            connector: row[1],
+            reference: row[2],
+            recordID: row[3],
+            kind: OperationKind(rawValue: row[4]) ?? .delete,
+            rule: row[5],
+            cycle: Date(timeIntervalSince1970: row[6]),
+            fields: try (row[7] as Data?).map(StoreCodec.decodeErased) ?? [],
+            status: OperationStatus(rawValue: row[8]) ?? .pending,
+            attempts: row[9],
+            nextAttemptAt: (row[10] as Double?).map(Date.init(timeIntervalSince1970:)),
+            lastError: row[11],
+            batch: row[12],
+            receipt: row[13],
+            createdAt: Date(timeIntervalSince1970: row[14])
         )
     }
 

@@ -24,6 +24,10 @@ public protocol StateStore: Sendable {
     func markUnseenGone(connector: String, run: Int64, at: Date) async throws -> Int
     /// Live (not tombstoned) records, ordered by reference, after `cursor`.
     func liveRecords(connector: String, after cursor: String?, limit: Int) async throws -> [StoredRecord]
+    /// Live records in the order the store keeps them (cheapest to walk and update), one page after
+    /// `cursor` (nil: from the start). Paging with each page's `next` visits every live record once;
+    /// the order is the store's own, not by reference.
+    func liveRecordPage(connector: String, after cursor: String?, limit: Int) async throws -> LiveRecordPage
     func record(connector: String, reference: String) async throws -> StoredRecord?
     /// The lifecycle states of several records at once, by reference; unknown references are absent.
     func states(connector: String, references: [String]) async throws -> [String: LifecycleState]
@@ -31,6 +35,7 @@ public protocol StateStore: Sendable {
     // MARK: Lifecycle and outbox
     /// Persists state changes, new operations and audit entries in one transaction.
     func commit(_ changes: [RecordChange], audit: [AuditDraft]) async throws
+    /// Oldest first; operations queued at the same time in the order they were queued.
     func operations(connector: String, statuses: Set<OperationStatus>) async throws -> [OutboxOperation]
     func operation(id: String) async throws -> OutboxOperation?
     /// Which of these operation ids are already in the outbox and not cancelled.
@@ -70,6 +75,12 @@ public protocol StateStore: Sendable {
 }
 
 extension StateStore {
+    /// By reference, for stores without an order of their own.
+    public func liveRecordPage(connector: String, after cursor: String?, limit: Int) async throws -> LiveRecordPage {
+        let records = try await liveRecords(connector: connector, after: cursor, limit: limit)
+        return LiveRecordPage(records: records, next: records.last?.reference)
+    }
+
     /// Records one outcome (see `complete(_:)` for many).
     public func complete(_ completion: OperationCompletion) async throws {
         try await complete([completion])

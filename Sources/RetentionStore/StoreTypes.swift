@@ -25,6 +25,18 @@ public struct StoredRecord: Sendable, Equatable {
     }
 }
 
+/// A page of `StateStore.liveRecordPage`.
+public struct LiveRecordPage: Sendable, Equatable {
+    public var records: [StoredRecord]
+    /// The cursor for the next page; nil when this page is empty.
+    public var next: String?
+
+    public init(records: [StoredRecord], next: String?) {
+        self.records = records
+        self.next = next
+    }
+}
+
 public enum OperationStatus: String, Sendable, Codable, CaseIterable {
     case pending
     case awaitingApproval = "awaiting-approval"

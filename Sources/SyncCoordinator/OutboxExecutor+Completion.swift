@@ -90,7 +90,7 @@ extension OutboxExecutor {
             "kind": operation.kind.rawValue,
             "rules": rules.joined(separator: ";"),
             "legalBasis": basis.joined(separator: " / "),
-            "expiry": operation.cycle.formatted(.iso8601),
+            "expiry": AuditTimestamp.iso8601(operation.cycle),
             "operator": operation.batch.flatMap { operators[$0] } ?? "lethe (automatic)",
             "receipt": receipt,
             "policy": policy.name,

@@ -86,20 +86,28 @@ struct OutboxExecutor {
             for operation in writes { try await fail(operation, error: error, summary: &summary) }
             return
         }
-        let states = try await store.states(connector: connector.name, references: writes.map(\.reference))
-        var completions: [OperationCompletion] = []
+        var done: [(operation: OutboxOperation, receipt: String)] = []
         for (operation, outcome) in zip(writes, outcomes) {
             switch outcome {
-            case .applied(let detail):
-                completions.append(finish(operation, policy: connector.policy, state: states[operation.reference], receipt: detail, operators: operators, summary: &summary))
-            case .alreadyGone:
-                completions.append(finish(operation, policy: connector.policy, state: states[operation.reference], receipt: "already gone", operators: operators, summary: &summary))
-            case .failed(let failure):
-                try await fail(operation, error: failure, summary: &summary)
+            case .applied(let detail): done.append((operation, detail))
+            case .alreadyGone: done.append((operation, "already gone"))
+            case .failed(let failure): try await fail(operation, error: failure, summary: &summary)
             }
         }
-        try await store.complete(completions)
+        // Recorded a few thousand at a time: bounded memory and transactions. A crash in between
+        // leaves the rest pending, and re-applying them is idempotent.
+        for start in stride(from: 0, to: done.count, by: Self.completionChunk) {
+            let chunk = done[start..<min(start + Self.completionChunk, done.count)]
+            let states = try await store.states(connector: connector.name, references: chunk.map(\.operation.reference))
+            let completions = chunk.map { item in
+                finish(item.operation, policy: connector.policy, state: states[item.operation.reference], receipt: item.receipt,
+                       operators: operators, summary: &summary)
+            }
+            try await store.complete(completions)
+        }
     }
+
+    static let completionChunk = 5000
 
     // MARK: Notices and archive
 

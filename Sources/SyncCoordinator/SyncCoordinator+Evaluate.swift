@@ -3,13 +3,28 @@ import RetentionCore
 import RetentionStore
 
 extension SyncCoordinator {
+    /// Records evaluated, and changes committed, per transaction: large enough that a big sync needs
+    /// few commits, small enough to bound memory.
+    static let pageSize = 5000
+
     /// A record whose evaluation wants it deleted; queued after the safety check.
+    /// Kept for every such record until the safety check, so it holds only what queuing needs: the
+    /// operations are built from it then.
     struct DeleteCandidate {
         var reference: String
         var recordID: String
         var state: LifecycleState
         var previousPhase: RecordPhase?
-        var operations: [OutboxOperation]
+        var operations: [(id: String, planned: PlannedOperation)]
+
+        func outboxOperations(connector: String, at now: Date) -> [OutboxOperation] {
+            operations.map {
+                OutboxOperation(
+                    id: $0.id, connector: connector, reference: reference, recordID: recordID, kind: $0.planned.kind,
+                    rule: $0.planned.rule, cycle: $0.planned.cycle, fields: $0.planned.fields, createdAt: now
+                )
+            }
+        }
     }
 
     /// Evaluates every live record, commits state changes and non-delete operations page by page,
@@ -21,9 +36,10 @@ extension SyncCoordinator {
         var liveValid = 0
         var cursor: String?
         while true {
-            let page = try await store.liveRecords(connector: connector.name, after: cursor, limit: 2000)
-            guard let last = page.last else { break }
-            cursor = last.reference
+            let next = try await store.liveRecordPage(connector: connector.name, after: cursor, limit: Self.pageSize)
+            guard let position = next.next, !next.records.isEmpty else { break }
+            cursor = position
+            let page = next.records
             var changes: [RecordChange] = []
             var audit: [AuditDraft] = []
             for stored in page {
@@ -42,23 +58,23 @@ extension SyncCoordinator {
                     liveValid += 1
                     if isHeld { summary.held += 1 }
                 }
-                let operations = decision.operations.map {
+                let destructive = decision.operations.filter { $0.kind == .delete || $0.kind == .archive }
+                if !destructive.isEmpty {
+                    candidates.append(
+                        DeleteCandidate(
+                            reference: stored.reference, recordID: recordID, state: decision.state,
+                            previousPhase: stored.state?.phase,
+                            operations: destructive.map { (OperationIdentifier.make(connector: connector.name, recordID: recordID, operation: $0), $0) }
+                        )
+                    )
+                }
+                let others = decision.operations.filter { $0.kind != .delete && $0.kind != .archive }.map {
                     OutboxOperation(
                         id: OperationIdentifier.make(connector: connector.name, recordID: recordID, operation: $0),
                         connector: connector.name, reference: stored.reference, recordID: recordID, kind: $0.kind,
                         rule: $0.rule, cycle: $0.cycle, fields: $0.fields, createdAt: now
                     )
                 }
-                let destructive = operations.filter { $0.kind == .delete || $0.kind == .archive }
-                if !destructive.isEmpty {
-                    candidates.append(
-                        DeleteCandidate(
-                            reference: stored.reference, recordID: recordID, state: decision.state,
-                            previousPhase: stored.state?.phase, operations: destructive
-                        )
-                    )
-                }
-                let others = operations.filter { $0.kind != .delete && $0.kind != .archive }
                 if dryRun {
                     count(others, into: &summary)
                     continue
@@ -90,7 +106,7 @@ extension SyncCoordinator {
             if exceeded {
                 summary.awaitingApproval += fresh.count
             } else {
-                for candidate in fresh { count(candidate.operations, into: &summary) }
+                for candidate in fresh { count(candidate.operations.map(\.planned.kind), into: &summary) }
             }
             return
         }
@@ -107,7 +123,7 @@ extension SyncCoordinator {
         var audit: [AuditDraft] = []
         for candidate in candidates {
             var state = candidate.state
-            var operations = candidate.operations.filter { !known.contains($0.id) }
+            var operations = candidate.outboxOperations(connector: connector.name, at: now).filter { !known.contains($0.id) }
             if let batch {
                 state.phase = .awaitingApproval
                 for index in operations.indices {
@@ -122,7 +138,7 @@ extension SyncCoordinator {
                 audit.append(AuditDraft(at: now, event: event, connector: connector.name, reference: candidate.reference))
             }
             changes.append(RecordChange(connector: connector.name, reference: candidate.reference, state: state, operations: operations))
-            if changes.count >= 1000 {
+            if changes.count >= Self.pageSize {
                 try await store.commit(changes, audit: audit)
                 changes.removeAll(keepingCapacity: true)
                 audit.removeAll(keepingCapacity: true)
@@ -132,8 +148,12 @@ extension SyncCoordinator {
     }
 
     func count(_ operations: [OutboxOperation], into summary: inout SyncSummary) {
-        for operation in operations {
-            switch operation.kind {
+        count(operations.map(\.kind), into: &summary)
+    }
+
+    func count(_ kinds: [OperationKind], into summary: inout SyncSummary) {
+        for kind in kinds {
+            switch kind {
             case .notify: summary.noticesSent += 1
             case .extend: summary.extended += 1
             case .eraseFields: summary.fieldsErased += 1

@@ -51,9 +51,10 @@ public struct SyncCoordinator: Sendable {
     func ingest(_ connector: ConnectorRuntime, run: Int64, now: Date, summary: inout SyncSummary) async throws {
         let request = PullRequest(watermark: try await store.watermark(connector: connector.name), full: true)
         var watermark = request.watermark
+        // Batches are stored a few thousand records at a time: one transaction per small batch
+        // made large pulls commit-bound.
+        var addressable: [SourceRecord] = []
         for try await batch in connector.source.pull(request) {
-            var addressable: [SourceRecord] = []
-            addressable.reserveCapacity(batch.records.count)
             for var record in batch.records {
                 record.id = record.id.trimmingCharacters(in: .whitespacesAndNewlines)
                 if record.id.isEmpty {
@@ -64,8 +65,14 @@ public struct SyncCoordinator: Sendable {
                 }
             }
             summary.pulled += batch.records.count
-            try await store.ingest(connector: connector.name, run: run, records: addressable)
+            if addressable.count >= Self.pageSize {
+                try await store.ingest(connector: connector.name, run: run, records: addressable)
+                addressable.removeAll(keepingCapacity: true)
+            }
             watermark = batch.watermark ?? watermark
+        }
+        if !addressable.isEmpty {
+            try await store.ingest(connector: connector.name, run: run, records: addressable)
         }
         if request.full {
             summary.gone = try await store.markUnseenGone(connector: connector.name, run: run, at: now)

@@ -1,0 +1,218 @@
+import Foundation
+import RetentionCore
+
+/// The compact binary layout of the mirror's `fields` column, the records' `state` column and the
+/// outbox's `fields` column. Hand-written because it runs for every row on ingest, evaluation and
+/// completion, where Codable JSON dominated large syncs.
+///
+/// Contracts:
+/// - every value round-trips exactly (any Unicode, control characters, dates bit for bit);
+/// - the same value always encodes to the same bytes (maps are written in sorted key order), so two
+///   encodings can be compared to tell whether a record changed;
+/// - decoding malformed bytes throws `StoreError` (`store.corrupt`), never traps.
+///
+/// Layout: a version byte, then items. A string is a LEB128 length and its UTF-8 bytes; a date is the
+/// little-endian bit pattern of its `timeIntervalSince1970`; an optional is a 0/1 byte and the value.
+enum StoreCodec {
+    static let version: UInt8 = 1
+
+    // MARK: Fields
+
+    /// A record's fields, keys in sorted order.
+    static func encode(fields: [String: String]) -> Data {
+        var writer = Writer()
+        writer.bytes.reserveCapacity(16 + fields.count * 24)
+        writer.count(fields.count)
+        for key in fields.keys.sorted() {
+            writer.string(key)
+            writer.string(fields[key] ?? "")
+        }
+        return Data(writer.bytes)
+    }
+
+    static func decodeFields(_ data: Data) throws -> [String: String] {
+        try data.withUnsafeBytes { try decodeFields(buffer: $0) }
+    }
+
+    private static func decodeFields(buffer: UnsafeRawBufferPointer) throws -> [String: String] {
+        var reader = try Reader(buffer)
+        let count = try reader.count()
+        var fields: [String: String] = Dictionary(minimumCapacity: count)
+        for _ in 0..<count {
+            let key = try reader.string()
+            fields[key] = try reader.string()
+        }
+        try reader.finish()
+        return fields
+    }
+
+    // MARK: Erased fields (outbox)
+
+    /// Erasure targets in their order.
+    static func encode(erased: [ErasedField]) -> Data {
+        var writer = Writer()
+        writer.count(erased.count)
+        for field in erased {
+            writer.string(field.field)
+            writer.string(field.value)
+        }
+        return Data(writer.bytes)
+    }
+
+    static func decodeErased(_ data: Data) throws -> [ErasedField] {
+        try data.withUnsafeBytes { try decodeErased(buffer: $0) }
+    }
+
+    private static func decodeErased(buffer: UnsafeRawBufferPointer) throws -> [ErasedField] {
+        var reader = try Reader(buffer)
+        let count = try reader.count()
+        var fields: [ErasedField] = []
+        fields.reserveCapacity(count)
+        for _ in 0..<count {
+            let field = try reader.string()
+            fields.append(ErasedField(field: field, value: try reader.string()))
+        }
+        try reader.finish()
+        return fields
+    }
+
+    // MARK: Lifecycle state
+
+    static func encode(state: LifecycleState) -> Data {
+        var writer = Writer()
+        writer.string(state.phase.rawValue)
+        writer.optionalDate(state.finalExpiry)
+        writer.count(state.rules.count)
+        for name in state.rules.keys.sorted() {
+            guard let progress = state.rules[name] else { continue }
+            writer.string(name)
+            writer.string(progress.stage.rawValue)
+            writer.date(progress.expiry)
+            writer.optionalDate(progress.noticedFor)
+        }
+        return Data(writer.bytes)
+    }
+
+    static func decodeState(_ data: Data) throws -> LifecycleState {
+        try data.withUnsafeBytes { try decodeState(buffer: $0) }
+    }
+
+    private static func decodeState(buffer: UnsafeRawBufferPointer) throws -> LifecycleState {
+        var reader = try Reader(buffer)
+        guard let phase = RecordPhase(rawValue: try reader.string()) else { throw corrupt("unknown phase") }
+        let finalExpiry = try reader.optionalDate()
+        let count = try reader.count()
+        var rules: [String: RuleProgress] = Dictionary(minimumCapacity: count)
+        for _ in 0..<count {
+            let name = try reader.string()
+            guard let stage = RuleStage(rawValue: try reader.string()) else { throw corrupt("unknown rule stage") }
+            let expiry = try reader.date()
+            rules[name] = RuleProgress(stage: stage, expiry: expiry, noticedFor: try reader.optionalDate())
+        }
+        try reader.finish()
+        return LifecycleState(phase: phase, rules: rules, finalExpiry: finalExpiry)
+    }
+
+    static func corrupt(_ what: String) -> StoreError {
+        StoreError(code: "store.corrupt", message: "a stored value cannot be read (\(what))")
+    }
+
+    // MARK: Writer and reader
+
+    struct Writer {
+        var bytes: [UInt8] = [StoreCodec.version]
+
+        mutating func count(_ value: Int) {
+            var rest = UInt64(value)
+            while rest >= 0x80 {
+                bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+                rest >>= 7
+            }
+            bytes.append(UInt8(rest))
+        }
+
+        mutating func string(_ value: String) {
+            var value = value
+            value.withUTF8 { utf8 in
+                count(utf8.count)
+                bytes.append(contentsOf: utf8)
+            }
+        }
+
+        mutating func date(_ value: Date) {
+            var bits = value.timeIntervalSince1970.bitPattern
+            for _ in 0..<8 {
+                bytes.append(UInt8(truncatingIfNeeded: bits))
+                bits >>= 8
+            }
+        }
+
+        mutating func optionalDate(_ value: Date?) {
+            if let value {
+                bytes.append(1)
+                date(value)
+            } else {
+                bytes.append(0)
+            }
+        }
+    }
+
+    /// Reads a buffer that outlives it (only used inside `withUnsafeBytes`).
+    struct Reader {
+        let bytes: UnsafeRawBufferPointer
+        var index = 1
+
+        init(_ bytes: UnsafeRawBufferPointer) throws {
+            guard bytes.first == StoreCodec.version else { throw StoreCodec.corrupt("unknown layout") }
+            self.bytes = bytes
+        }
+
+        mutating func byte() throws -> UInt8 {
+            guard index < bytes.count else { throw StoreCodec.corrupt("truncated") }
+            defer { index += 1 }
+            return bytes[index]
+        }
+
+        mutating func count() throws -> Int {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                let next = try byte()
+                guard shift < 63 else { throw StoreCodec.corrupt("length overflow") }
+                value |= UInt64(next & 0x7F) << shift
+                if next < 0x80 { break }
+                shift += 7
+            }
+            guard value <= UInt64(bytes.count - index) else { throw StoreCodec.corrupt("length beyond the end") }
+            return Int(value)
+        }
+
+        mutating func string() throws -> String {
+            let length = try count()
+            defer { index += length }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + length)]), as: UTF8.self)
+        }
+
+        mutating func date() throws -> Date {
+            guard bytes.count - index >= 8 else { throw StoreCodec.corrupt("truncated date") }
+            var bits: UInt64 = 0
+            for offset in (0..<8).reversed() {
+                bits = bits << 8 | UInt64(bytes[index + offset])
+            }
+            index += 8
+            return Date(timeIntervalSince1970: Double(bitPattern: bits))
+        }
+
+        mutating func optionalDate() throws -> Date? {
+            switch try byte() {
+            case 0: return nil
+            case 1: return try date()
+            default: throw StoreCodec.corrupt("bad optional")
+            }
+        }
+
+        func finish() throws {
+            guard index == bytes.count else { throw StoreCodec.corrupt("trailing bytes") }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import RetentionCore
+@testable import RetentionStore
+import Testing
+
+@Suite struct StoreCodecTests {
+    static let awkward: [String] = [
+        "", "plain", "with \"quotes\"", "back\\slash\\", "line\nbreak\r\n", "tab\there", "고객 홍길동",
+        "\u{0}\u{1}\u{1F}\u{7F}", "emoji 👩‍👩‍👧 and e\u{301}", String(repeating: "long ", count: 100), "semi;colon,comma",
+    ]
+
+    static let fieldMaps: [[String: String]] = [
+        [:],
+        ["id": "C-1", "email": "a@example.com", "created_at": "2020-01-01"],
+        Dictionary(uniqueKeysWithValues: awkward.enumerated().map { ("k\($0.offset)\($0.element)", $0.element) }),
+        ["": "", "이름": "고객", "\"key\"": "\\value\n"],
+        Dictionary(uniqueKeysWithValues: (0..<300).map { ("field\($0)", String($0)) }),
+    ]
+
+    @Test(arguments: fieldMaps)
+    func fieldsRoundTrip(_ fields: [String: String]) throws {
+        let encoded = StoreCodec.encode(fields: fields)
+        #expect(try StoreCodec.decodeFields(encoded) == fields)
+    }
+
+    @Test func fieldEncodingIsDeterministic() throws {
+        var first: [String: String] = [:]
+        var second: [String: String] = [:]
+        for (index, value) in Self.awkward.enumerated() { first["k\(index)"] = value }
+        for (index, value) in Self.awkward.enumerated().reversed() { second["k\(index)"] = value }
+        #expect(StoreCodec.encode(fields: first) == StoreCodec.encode(fields: second))
+        second["k0"] = "changed"
+        #expect(StoreCodec.encode(fields: first) != StoreCodec.encode(fields: second))
+    }
+
+    @Test func erasedFieldsRoundTripInOrder() throws {
+        let fields = Self.awkward.map { ErasedField(field: "f-\($0)", value: $0) } + [ErasedField(field: "z", value: ""), ErasedField(field: "a", value: "N")]
+        #expect(try StoreCodec.decodeErased(StoreCodec.encode(erased: fields)) == fields)
+        #expect(try StoreCodec.decodeErased(StoreCodec.encode(erased: [])) == [])
+    }
+
+    static let states: [LifecycleState] = [
+        LifecycleState(phase: .deleted),
+        LifecycleState(phase: .quarantined, rules: [:], finalExpiry: nil),
+        LifecycleState(
+            phase: .active,
+            rules: [
+                "payment": RuleProgress(stage: .active, expiry: Date(timeIntervalSince1970: 1_900_000_000.123456)),
+                "marketing": RuleProgress(stage: .awaitingResponse, expiry: Date(timeIntervalSince1970: 1_800_000_000),
+                                          noticedFor: Date(timeIntervalSince1970: 1_800_000_000)),
+                "규칙 \"x\"\n": RuleProgress(stage: .extended, expiry: Date(timeIntervalSince1970: -12_345.5), noticedFor: Date(timeIntervalSince1970: 0.1)),
+            ],
+            finalExpiry: Date(timeIntervalSince1970: 1_900_000_000.123456)
+        ),
+        LifecycleState(
+            phase: .awaitingApproval,
+            rules: ["dispute": RuleProgress(stage: .expired, expiry: .distantPast), "x": RuleProgress(stage: .erased, expiry: .distantFuture)],
+            finalExpiry: .distantFuture
+        ),
+    ]
+
+    @Test(arguments: states)
+    func statesRoundTripExactly(_ state: LifecycleState) throws {
+        let decoded = try StoreCodec.decodeState(StoreCodec.encode(state: state))
+        #expect(decoded == state)
+        #expect(decoded.finalExpiry?.timeIntervalSince1970.bitPattern == state.finalExpiry?.timeIntervalSince1970.bitPattern)
+    }
+
+    @Test func everyPhaseAndStageRoundTrips() throws {
+        let stages: [RuleStage] = [.active, .awaitingResponse, .extended, .erased, .expired]
+        for phase in RecordPhase.allCases {
+            for stage in stages {
+                let state = LifecycleState(phase: phase, rules: ["r": RuleProgress(stage: stage, expiry: Date(timeIntervalSince1970: 1))])
+                #expect(try StoreCodec.decodeState(StoreCodec.encode(state: state)) == state)
+            }
+        }
+    }
+
+    @Test func malformedBytesThrowInsteadOfTrapping() throws {
+        let valid = StoreCodec.encode(fields: ["email": "a@example.com", "name": "고객"])
+        #expect(throws: StoreError.self) { try StoreCodec.decodeFields(Data()) }
+        #expect(throws: StoreError.self) { try StoreCodec.decodeFields(Data([9, 0])) }
+        for length in 1..<valid.count {
+            #expect(throws: StoreError.self) { try StoreCodec.decodeFields(valid.prefix(length)) }
+        }
+        #expect(throws: StoreError.self) { try StoreCodec.decodeFields(valid + Data([0])) }
+        #expect(throws: StoreError.self) { try StoreCodec.decodeFields(Data([1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01])) }
+        let state = StoreCodec.encode(state: Self.states[2])
+        for length in 1..<state.count {
+            #expect(throws: StoreError.self) { try StoreCodec.decodeState(state.prefix(length)) }
+        }
+        var badPhase = StoreCodec.Writer()
+        badPhase.string("nonsense")
+        #expect(throws: StoreError.self) { try StoreCodec.decodeState(Data(badPhase.bytes)) }
+    }
+
+    @Test func auditTimestampMatchesFoundation() throws {
+        var seconds: [Double] = [0, 1, -1, 59, 86_399, 86_400, 951_782_400, 1_800_000_000, 1_900_000_000, 4_102_444_799, -2_208_988_800, 253_402_300_799]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 { seconds.append(Double(Int.random(in: -2_208_988_800...253_402_300_799, using: &generator))) }
+        seconds += [0.5, 1_800_000_000.999, -2_208_988_801, 253_402_300_800, -62_135_596_800]
+        for value in seconds {
+            let date = Date(timeIntervalSince1970: value)
+            #expect(AuditTimestamp.iso8601(date) == date.formatted(.iso8601), "\(value)")
+        }
+    }
+}
