@@ -145,6 +145,8 @@ extension OutboxExecutor {
 
     /// A failure: transient ones are retried with backoff, permanent ones (or too many attempts) go dead.
     func fail(_ operation: OutboxOperation, error: any Error, summary: inout SyncSummary) async throws {
+        // Cancellation (shutdown) is not a failure of the operation: it stays pending for the next run.
+        if error is CancellationError { throw error }
         let failure = error as? any ConnectorFailure
         let message = (error as? any LetheError)?.message ?? "unexpected error (\(type(of: error)))"
         let attempts = operation.attempts + 1

@@ -32,10 +32,16 @@ public struct SyncCoordinator: Sendable {
         var summary = SyncSummary(connector: connector.name, dryRun: options.dryRun, asOf: now)
         let run = try await store.beginRun(connector: connector.name, asOf: now, dryRun: options.dryRun)
         log(.info, "sync started", ["connector": connector.name, "run": String(run), "dryRun": String(options.dryRun)])
+        let executor = OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry)
+        if !options.dryRun {
+            // Recovery first: operations a previous run queued (and perhaps applied) before it
+            // stopped are finished before the source is read again, so a delete that reached the
+            // source before a crash is recorded as done, not mistaken for a vanished record.
+            try await executor.drain(connector, summary: &summary)
+        }
         try await ingest(connector, run: run, now: now, summary: &summary)
         try await evaluate(connector, now: now, dryRun: options.dryRun, summary: &summary)
         if !options.dryRun {
-            let executor = OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry)
             try await executor.drain(connector, summary: &summary)
         }
         summary.quarantined = summary.quarantinedRows.count

@@ -108,3 +108,35 @@ struct CrashAfterApply: RecordWriter {
         #expect(try await harness.store.retryDead(ids: nil, by: "kim", at: date(asOf)).isEmpty)
     }
 }
+
+/// A writer that applies the operations at the CRM and then the process "dies" (the sync is cancelled
+/// before Lethe records anything).
+struct DieAfterApply: RecordWriter {
+    let crm: InMemoryCRM
+    func apply(_ operations: [WriteOperation]) async throws -> [OperationOutcome] {
+        _ = try await crm.apply(operations)
+        throw CancellationError()
+    }
+}
+
+@Suite struct CrashRestartTests {
+    @Test func aDeleteThatReachedTheSourceBeforeACrashIsRecordedAsDoneOnRestart() async throws {
+        let harness = try SyncHarness(world)
+        var dying = harness.runtime
+        dying.writer = DieAfterApply(crm: harness.crm)
+        await #expect(throws: CancellationError.self) { try await harness.coordinator(at: asOf).sync(dying) }
+        #expect(await harness.crm.record("due") == nil, "the source was changed before the crash")
+        #expect(try await harness.store.operations(connector: "crm", statuses: [.pending]).count == 2)
+
+        let restarted = try await harness.sync(at: asOf)
+        #expect(restarted.deleted == 1)
+        #expect(restarted.fieldsErased == 1)
+        #expect(restarted.gone == 0, "Lethe's own delete is not mistaken for a vanished record")
+        #expect(await harness.crm.deletedIDs == ["due"], "deleted exactly once at the source")
+        let done = try await harness.store.auditEntries(after: 0, limit: 1000)
+            .filter { $0.draft.event == "operation.done" && $0.draft.detail["kind"] == "delete" }
+        #expect(done.count == 1, "the destruction is in the register")
+        let again = try await harness.sync(at: asOf)
+        #expect(again.deleted == 0 && again.fieldsErased == 0 && again.noticesSent == 0)
+    }
+}
