@@ -1,4 +1,5 @@
 public import Foundation
+import RetentionCore
 
 /// ISO-8601 text of an instant in UTC, exactly as `date.formatted(.iso8601)` writes it
 /// (`2026-11-29T00:00:00Z`), for audit details. Whole seconds in years 1900–9999, the usual case, are
@@ -13,7 +14,7 @@ public enum AuditTimestamp {
         let total = Int(seconds)
         let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
         let timeOfDay = total - days * 86_400
-        let (year, month, day) = civil(days)
+        let (year, month, day) = DateParser.civilFromDays(days)
         var text: [UInt8] = []
         text.reserveCapacity(20)
         append(year, width: 4, to: &text)
@@ -38,18 +39,5 @@ public enum AuditTimestamp {
             text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
             divisor /= 10
         }
-    }
-
-    /// (year, month, day) of a day count since 1970-01-01, proleptic Gregorian (Hinnant's algorithm).
-    private static func civil(_ days: Int) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
