@@ -60,6 +60,13 @@ let package = Package(
         // MARK: Connectors (each depends on RetentionCore and its own libraries only)
         .target(name: "CSVConnector", dependencies: ["RetentionCore"], path: "Connectors/CSV", exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
+            name: "RESTCRMConnector",
+            dependencies: ["RetentionCore"],
+            path: "Connectors/RESTCRM",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "FileArchiveSink",
             dependencies: ["RetentionCore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Connectors/FileArchive",
@@ -105,6 +112,7 @@ let package = Package(
             dependencies: ["CSVConnector", "RetentionCore", "RetentionTesting", "ConnectorConformance"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "RESTCRMConnectorTests", dependencies: ["RESTCRMConnector", "RetentionCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FileArchiveTests", dependencies: ["FileArchiveSink", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FileMailTests", dependencies: ["FileMailSink", "MailComposer", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
         .testTarget(
