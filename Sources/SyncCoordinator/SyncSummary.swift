@@ -21,7 +21,6 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var deleted = 0
     public var failed = 0
     public var cancelled = 0
-    public var pending = 0
     public var awaitingApproval = 0
     public var approvalBatch: String?
     public var gone = 0
@@ -46,7 +45,6 @@ public struct SyncSummary: Sendable, Codable, Equatable {
         deleted += other.deleted
         failed += other.failed
         cancelled += other.cancelled
-        pending += other.pending
         awaitingApproval += other.awaitingApproval
         approvalBatch = approvalBatch ?? other.approvalBatch
         gone += other.gone
