@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // MARK: Core and services
@@ -50,7 +53,7 @@ let package = Package(
             name: "LetheCLI",
             dependencies: [
                 "RetentionCore", "LetheConfig", "RetentionStore", "SyncCoordinator",
-                "CSVConnector", "FileArchiveSink", "FileMailSink",
+                "CSVConnector", "FileArchiveSink", "FileMailSink", "RESTCRMConnector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -61,7 +64,13 @@ let package = Package(
         .target(name: "CSVConnector", dependencies: ["RetentionCore"], path: "Connectors/CSV", exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             name: "RESTCRMConnector",
-            dependencies: ["RetentionCore"],
+            dependencies: [
+                "RetentionCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             path: "Connectors/RESTCRM",
             exclude: ["README.md"],
             swiftSettings: swiftSettings
@@ -112,7 +121,16 @@ let package = Package(
             dependencies: ["CSVConnector", "RetentionCore", "RetentionTesting", "ConnectorConformance"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "RESTCRMConnectorTests", dependencies: ["RESTCRMConnector", "RetentionCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RESTCRMConnectorTests",
+            dependencies: [
+                "RESTCRMConnector", "RetentionCore", "ConnectorConformance", "LetheConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "FileArchiveTests", dependencies: ["FileArchiveSink", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FileMailTests", dependencies: ["FileMailSink", "MailComposer", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
         .testTarget(

@@ -9,7 +9,7 @@ public import RetentionCore
 ///
 /// Reading: the value at `path` (absent when missing or null) becomes a list of elements when it is
 /// a JSON array of scalars or when `split` is set (elements trimmed, empty ones dropped); each
-/// element is looked up in `values` (raw → canonical; unmapped values pass through), then, for
+/// element is replaced by its option label when `options` names a lookup, then looked up in `values` (raw → canonical; unmapped values pass through), then, for
 /// `datetime`, normalised by `DateTimeNormalizer`; a list is joined with `join` (default: `split`,
 /// else `,`).
 public struct FieldMapping: Sendable, Equatable {
@@ -25,9 +25,12 @@ public struct FieldMapping: Sendable, Equatable {
     public var split: String?
     public var join: String?
     public var values: [String: String]
+    /// A lookup (manifest `lookups`) mapping the field's option ids to labels (Pipedrive).
+    public var options: String?
 
     public init(path: JSONPath, kind: Kind = .text, zone: TimeZone? = nil, split: String? = nil,
-                join: String? = nil, values: [String: String] = [:]) {
+                join: String? = nil, values: [String: String] = [:], options: String? = nil) {
+        self.options = options
         self.path = path
         self.kind = kind
         self.zone = zone
@@ -36,7 +39,7 @@ public struct FieldMapping: Sendable, Equatable {
         self.values = values
     }
 
-    static let keys: Set<String> = ["path", "type", "zone", "split", "join", "values"]
+    static let keys: Set<String> = ["path", "type", "zone", "split", "join", "values", "options"]
 
     /// Decodes a field's config (a path, or a mapping of options).
     public init(config node: ConfigNode) throws(ConfigError) {
@@ -65,6 +68,7 @@ public struct FieldMapping: Sendable, Equatable {
         split = try node["split"].map { node throws(ConfigError) in try Self.separator(node) }
         join = try node["join"].map { node throws(ConfigError) in try Self.separator(node) }
         values = try node["values"]?.stringMap() ?? [:]
+        options = try node["options"]?.string()
     }
 
     private static func path(_ node: ConfigNode) throws(ConfigError) -> JSONPath {
@@ -82,7 +86,7 @@ public struct FieldMapping: Sendable, Equatable {
     }
 
     /// The canonical text of this field in one record, `nil` when absent.
-    func value(in record: JSONValue) -> String? {
+    func value(in record: JSONValue, lookup: OptionTable? = nil) -> String? {
         guard let raw = path.evaluate(record) else { return nil }
         let elements: [String]
         switch raw {
@@ -90,10 +94,10 @@ public struct FieldMapping: Sendable, Equatable {
             elements = items.compactMap(\.text).flatMap(splitElements)
         default:
             guard let text = raw.text else { return nil }
-            guard split != nil else { return convert(text) }
+            guard split != nil else { return convert(text, lookup: lookup) }
             elements = splitElements(text)
         }
-        return elements.map(convert).joined(separator: join ?? split ?? ",")
+        return elements.map { convert($0, lookup: lookup) }.joined(separator: join ?? split ?? ",")
     }
 
     private func splitElements(_ text: String) -> [String] {
@@ -101,8 +105,10 @@ public struct FieldMapping: Sendable, Equatable {
         return parts.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
-    private func convert(_ text: String) -> String {
-        let mapped = values[text.trimmingCharacters(in: .whitespaces)] ?? text
+    private func convert(_ text: String, lookup: OptionTable?) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let labelled = lookup?.label(forID: trimmed) ?? trimmed
+        let mapped = values[labelled] ?? (lookup == nil ? text : labelled)
         return kind == .datetime ? DateTimeNormalizer(zone: zone).normalize(mapped) : mapped
     }
 }

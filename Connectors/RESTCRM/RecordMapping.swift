@@ -54,7 +54,7 @@ public struct RecordMapping: Sendable, Equatable {
     /// coordinator quarantines both. Throws `RESTCRMConnectorError` `rest.bad_body` (transient) when
     /// the body is not JSON or has no array at the records path; the message holds no body content.
     public func records(fromListResponse data: Data) throws -> [SourceRecord] {
-        try elements(of: try Self.document(data)).map(record)
+        try elements(of: try Self.document(data)).map { record($0) }
     }
 
     /// Parses a body, mapping any parse failure to `rest.bad_body`.
@@ -77,14 +77,15 @@ public struct RecordMapping: Sendable, Equatable {
         }
     }
 
-    func record(_ element: JSONValue) -> SourceRecord {
+    func record(_ element: JSONValue, lookups: [String: OptionTable] = [:]) -> SourceRecord {
         guard case .object = element else {
             return SourceRecord(id: "", fields: [:], defect: "record is \(element.kind), not an object")
         }
         let id = idPath.evaluate(element)?.text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         var values: [String: String] = [:]
         for (name, field) in fields {
-            if let value = field.value(in: element) { values[name] = value }
+            let lookup = field.options.map { lookups[$0] ?? OptionTable() }
+            if let value = field.value(in: element, lookup: lookup) { values[name] = value }
         }
         return SourceRecord(id: id, fields: values)
     }

@@ -1,12 +1,14 @@
 import CSVConnector
 import FileArchiveSink
 import FileMailSink
+import RESTCRMConnector
 import RetentionCore
 
 /// Every connector type this build knows, in one list. Adding a connector = one line here.
 enum BuiltinConnectors {
     static let registry = ConnectorRegistry([
         .csv,
+        .rest,
         .fileMail,
         .fileArchive,
     ])

@@ -18,6 +18,8 @@ struct DestructionRegister {
         var expiry: String
         var operation: String
         var batch: String
+        var deleteMode: String
+        var restorableUntil: String
     }
 
     var rows: [Row] = []
@@ -25,6 +27,7 @@ struct DestructionRegister {
     static let header = [
         "파기일시(destroyed at)", "커넥터(connector)", "대상 참조(reference)", "파기 항목(data)", "보유 목적(purpose)",
         "법적 근거(legal basis)", "파기 방법(method)", "처리자(operator)", "보유기간 만료(expiry)", "작업 ID(operation)", "승인 배치(batch)",
+        "삭제 방식(delete mode)", "복구 가능 기한(restorable until)",
     ]
 
     static func load(from store: any StateStore) async throws -> DestructionRegister {
@@ -49,12 +52,22 @@ struct DestructionRegister {
                         operatorName: detail["operator"] ?? "lethe (automatic)",
                         expiry: detail["expiry"] ?? "",
                         operation: entry.draft.operation ?? "",
-                        batch: detail["batch"] ?? ""
+                        batch: detail["batch"] ?? "",
+                        deleteMode: modeText(detail["deleteMode"]),
+                        restorableUntil: detail["restorableUntil"] ?? ""
                     )
                 )
             }
         }
         return register
+    }
+
+    static func modeText(_ mode: String?) -> String {
+        switch mode {
+        case "soft": "복구 가능 삭제 (soft: the provider purges it later)"
+        case "permanent": "영구 삭제 (permanent)"
+        default: ""
+        }
     }
 
     static func methodText(_ kind: String) -> String {
@@ -75,7 +88,7 @@ struct DestructionRegister {
         for row in rows {
             let cells = [
                 formatter.string(from: row.destroyedAt), row.connector, row.reference, row.data, row.rules, row.legalBasis,
-                row.method, row.operatorName, row.expiry, row.operation, row.batch,
+                row.method, row.operatorName, row.expiry, row.operation, row.batch, row.deleteMode, row.restorableUntil,
             ]
             text += cells.map(Self.cell).joined(separator: ",") + "\r\n"
         }

@@ -14,7 +14,8 @@ struct Workspace {
 
     /// Loads and validates the config. Config errors name file, line and key (exit 2).
     init(options: GlobalOptions) throws {
-        environment = CommandEnvironment.current
+        let environment = CommandEnvironment.current
+        self.environment = environment
         let file = URL(fileURLWithPath: options.config)
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw ConfigError(code: "config.not_found", location: nil, key: "", problem: "config file \(options.config) does not exist (use --config PATH)")
@@ -34,6 +35,14 @@ struct Workspace {
 
     var configDirectory: URL { configuration.file.deletingLastPathComponent() }
 
+    /// `templates/` beside the config file, or beside its folder (config/examples/*.yaml share config/templates).
+    var templatesDirectory: URL {
+        let beside = configDirectory.appendingPathComponent("templates")
+        if FileManager.default.fileExists(atPath: beside.path) { return beside }
+        let parent = configDirectory.deletingLastPathComponent().appendingPathComponent("templates")
+        return FileManager.default.fileExists(atPath: parent.path) ? parent : beside
+    }
+
     func stateDirectory() throws -> URL {
         let path = try configuration.stateDirectory.string()
         return path.hasPrefix("/") ? URL(fileURLWithPath: path)
@@ -45,7 +54,11 @@ struct Workspace {
     }
 
     func context(for name: String) throws -> ConnectorContext {
-        ConnectorContext(name: name, clock: clock, log: log, stateDirectory: try stateDirectory(), configDirectory: configDirectory)
+        let loader = ConfigLoader(environment: environment.variables)
+        return ConnectorContext(
+            name: name, clock: clock, log: log, stateDirectory: try stateDirectory(), configDirectory: configDirectory,
+            loadConfigFile: { url in try loader.loadTree(file: url) }
+        )
     }
 
     func connectors(named name: String?) throws -> [ConnectorConfiguration] {
@@ -78,7 +91,8 @@ struct Workspace {
             policy: try policy(for: connector),
             safety: .init(maxDeletesPerRun: connector.safety.maxDeletesPerRun, maxDeleteFraction: connector.safety.maxDeleteFraction),
             source: source,
-            writer: instance.writer
+            writer: instance.writer,
+            shutdown: instance.shutdown
         )
     }
 
@@ -97,7 +111,7 @@ struct Workspace {
         }
         return SinkSet(
             notices: notices, archive: archive, sender: sender,
-            renderer: NoticeRenderer(templatesDirectory: configDirectory.appendingPathComponent("templates"))
+            renderer: NoticeRenderer(templatesDirectory: templatesDirectory)
         )
     }
 

@@ -47,13 +47,26 @@ public struct ConnectorContext: Sendable {
     public var stateDirectory: URL
     /// The folder of the config file, for resolving relative paths.
     public var configDirectory: URL
+    /// Reads another config file (a connector's manifest) into a located tree, with the same
+    /// `${VAR}` substitution as the main file. `nil` where no loader is available.
+    public var loadConfigFile: (@Sendable (URL) throws -> ConfigNode)?
 
-    public init(name: String, clock: any LetheClock, log: @escaping LogFunction, stateDirectory: URL, configDirectory: URL) {
+    public init(
+        name: String, clock: any LetheClock, log: @escaping LogFunction, stateDirectory: URL, configDirectory: URL,
+        loadConfigFile: (@Sendable (URL) throws -> ConfigNode)? = nil
+    ) {
+        self.loadConfigFile = loadConfigFile
         self.name = name
         self.clock = clock
         self.log = log
         self.stateDirectory = stateDirectory
         self.configDirectory = configDirectory
+    }
+
+    /// A path from config relative to the config file's folder (manifests, like policy files).
+    public func resolveConfigPath(_ path: String) -> URL {
+        if path.hasPrefix("/") { return URL(fileURLWithPath: path) }
+        return configDirectory.appendingPathComponent(path)
     }
 
     /// A path from config: absolute, or relative to the current directory.
@@ -69,8 +82,14 @@ public struct ConnectorInstance: Sendable {
     public var writer: (any RecordWriter)?
     public var noticeSink: (any NoticeSink)?
     public var archiveSink: (any ArchiveSink)?
+    /// Releases what the connector holds open (HTTP connections); called once when done.
+    public var shutdown: (@Sendable () async -> Void)?
 
-    public init(source: (any RecordSource)? = nil, writer: (any RecordWriter)? = nil, noticeSink: (any NoticeSink)? = nil, archiveSink: (any ArchiveSink)? = nil) {
+    public init(
+        source: (any RecordSource)? = nil, writer: (any RecordWriter)? = nil, noticeSink: (any NoticeSink)? = nil,
+        archiveSink: (any ArchiveSink)? = nil, shutdown: (@Sendable () async -> Void)? = nil
+    ) {
+        self.shutdown = shutdown
         self.source = source
         self.writer = writer
         self.noticeSink = noticeSink
@@ -83,9 +102,15 @@ public struct ConnectorInstance: Sendable {
 public struct ConnectorFactory: Sendable {
     public var spec: ConnectorSpec
     public var make: @Sendable (_ settings: ConfigNode, _ context: ConnectorContext) throws -> ConnectorInstance
+    /// Checks what `spec` cannot see (a manifest file the settings name) without connecting.
+    public var check: (@Sendable (_ settings: ConfigNode, _ context: ConnectorContext) throws -> Void)?
 
-    public init(spec: ConnectorSpec, make: @escaping @Sendable (ConfigNode, ConnectorContext) throws -> ConnectorInstance) {
+    public init(
+        spec: ConnectorSpec, check: (@Sendable (ConfigNode, ConnectorContext) throws -> Void)? = nil,
+        make: @escaping @Sendable (ConfigNode, ConnectorContext) throws -> ConnectorInstance
+    ) {
         self.spec = spec
+        self.check = check
         self.make = make
     }
 

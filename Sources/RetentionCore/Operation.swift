@@ -62,10 +62,32 @@ public struct WriteOperation: Sendable, Hashable, Codable {
     }
 }
 
+/// How a target deleted a record, for the destruction register.
+public struct DeletionReceipt: Sendable, Equatable {
+    public enum Mode: String, Sendable, Codable {
+        /// The provider keeps the record restorable for a while (HubSpot 90 days, Salesforce's
+        /// Recycle Bin 15 days, Pipedrive 30 days), then purges it.
+        case soft
+        /// Gone for good (a rewritten file, HubSpot's GDPR delete).
+        case permanent
+    }
+
+    public var mode: Mode
+    /// Soft deletes: until when the provider can restore the record.
+    public var restorableUntil: Date?
+
+    public init(mode: Mode, restorableUntil: Date? = nil) {
+        self.mode = mode
+        self.restorableUntil = restorableUntil
+    }
+}
+
 /// The result of one operation at its target.
 public enum OperationOutcome: Sendable {
     /// Applied now (or found already applied: idempotent).
     case applied(detail: String)
+    /// A delete applied now, with how it was deleted (a plain `.applied` delete is permanent).
+    case deleted(DeletionReceipt)
     /// The target was already gone: a delete counts as done.
     case alreadyGone
     case failed(any ConnectorFailure)

@@ -8,6 +8,8 @@ public struct ConnectorRuntime: Sendable {
     public var safety: Safety
     public var source: any RecordSource
     public var writer: (any RecordWriter)?
+    /// Releases the connector's resources; the command calls it once when done.
+    public var shutdown: (@Sendable () async -> Void)?
 
     public struct Safety: Sendable, Equatable {
         public var maxDeletesPerRun: Int
@@ -24,7 +26,11 @@ public struct ConnectorRuntime: Sendable {
         }
     }
 
-    public init(name: String, policy: Policy, safety: Safety, source: any RecordSource, writer: (any RecordWriter)?) {
+    public init(
+        name: String, policy: Policy, safety: Safety, source: any RecordSource, writer: (any RecordWriter)?,
+        shutdown: (@Sendable () async -> Void)? = nil
+    ) {
+        self.shutdown = shutdown
         self.name = name
         self.policy = policy
         self.safety = safety

@@ -81,8 +81,8 @@ extension OutboxExecutor {
 
     /// The completion of a write operation, with its destruction-register details.
     func finish(
-        _ operation: OutboxOperation, policy: Policy, state: LifecycleState?, receipt: String, operators: [String: String],
-        summary: inout SyncSummary
+        _ operation: OutboxOperation, policy: Policy, state: LifecycleState?, receipt: String, deletion: DeletionReceipt? = nil,
+        operators: [String: String], summary: inout SyncSummary
     ) -> OperationCompletion {
         let rules = operation.kind == .delete ? (state?.rules.keys.sorted() ?? []) : [operation.rule]
         let basis = rules.compactMap { policy.rule(named: $0)?.legalBasis }.filter { !$0.isEmpty }
@@ -101,6 +101,10 @@ extension OutboxExecutor {
         case .delete:
             detail["fields"] = "*"
             detail["method"] = "delete-record"
+            if let deletion {
+                detail["deleteMode"] = deletion.mode.rawValue
+                if let until = deletion.restorableUntil { detail["restorableUntil"] = AuditTimestamp.iso8601(until) }
+            }
             effect = .tombstone(phase: .deleted)
             summary.deleted += 1
         case .eraseFields:

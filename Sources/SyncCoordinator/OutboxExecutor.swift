@@ -86,11 +86,13 @@ struct OutboxExecutor {
             for operation in writes { try await fail(operation, error: error, summary: &summary) }
             return
         }
-        var done: [(operation: OutboxOperation, receipt: String)] = []
+        var done: [(operation: OutboxOperation, receipt: String, deletion: DeletionReceipt?)] = []
         for (operation, outcome) in zip(writes, outcomes) {
             switch outcome {
-            case .applied(let detail): done.append((operation, detail))
-            case .alreadyGone: done.append((operation, "already gone"))
+            case .applied(let detail):
+                done.append((operation, detail, operation.kind == .delete ? DeletionReceipt(mode: .permanent) : nil))
+            case .deleted(let receipt): done.append((operation, "deleted (\(receipt.mode.rawValue))", receipt))
+            case .alreadyGone: done.append((operation, "already gone", nil))
             case .failed(let failure): try await fail(operation, error: failure, summary: &summary)
             }
         }
@@ -101,7 +103,7 @@ struct OutboxExecutor {
             let states = try await store.states(connector: connector.name, references: chunk.map(\.operation.reference))
             let completions = chunk.map { item in
                 finish(item.operation, policy: connector.policy, state: states[item.operation.reference], receipt: item.receipt,
-                       operators: operators, summary: &summary)
+                       deletion: item.deletion, operators: operators, summary: &summary)
             }
             try await store.complete(completions)
         }

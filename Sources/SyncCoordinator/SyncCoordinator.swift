@@ -24,7 +24,13 @@ public struct SyncCoordinator: Sendable {
 
     public struct Options: Sendable {
         public var dryRun: Bool
-        public init(dryRun: Bool = false) { self.dryRun = dryRun }
+        /// Pull only what changed since the stored watermark (sources with an incremental pull);
+        /// records that vanished are not detected by such a pull.
+        public var incremental: Bool
+        public init(dryRun: Bool = false, incremental: Bool = false) {
+            self.dryRun = dryRun
+            self.incremental = incremental
+        }
     }
 
     public func sync(_ connector: ConnectorRuntime, options: Options = Options()) async throws -> SyncSummary {
@@ -39,7 +45,7 @@ public struct SyncCoordinator: Sendable {
             // source before a crash is recorded as done, not mistaken for a vanished record.
             try await executor.drain(connector, summary: &summary)
         }
-        try await ingest(connector, run: run, now: now, summary: &summary)
+        try await ingest(connector, run: run, now: now, full: !options.incremental, summary: &summary)
         try await evaluate(connector, now: now, dryRun: options.dryRun, summary: &summary)
         if !options.dryRun {
             try await executor.drain(connector, summary: &summary)
@@ -54,8 +60,8 @@ public struct SyncCoordinator: Sendable {
     }
 
     /// Pulls every record into the mirror. Rows without an id cannot be stored: they are reported here.
-    func ingest(_ connector: ConnectorRuntime, run: Int64, now: Date, summary: inout SyncSummary) async throws {
-        let request = PullRequest(watermark: try await store.watermark(connector: connector.name), full: true)
+    func ingest(_ connector: ConnectorRuntime, run: Int64, now: Date, full: Bool, summary: inout SyncSummary) async throws {
+        let request = PullRequest(watermark: try await store.watermark(connector: connector.name), full: full)
         var watermark = request.watermark
         // Batches are stored a few thousand records at a time: one transaction per small batch
         // made large pulls commit-bound.

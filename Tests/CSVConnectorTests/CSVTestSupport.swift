@@ -89,7 +89,7 @@ func erase(_ id: String, _ fields: [String: String]) -> WriteOperation {
 func names(_ outcomes: [OperationOutcome]) -> [String] {
     outcomes.map { outcome in
         switch outcome {
-        case .applied: "applied"
+        case .applied, .deleted: "applied"
         case .alreadyGone: "alreadyGone"
         case .failed(let error): "failed(\(error.code))"
         }

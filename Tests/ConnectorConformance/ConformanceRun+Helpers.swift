@@ -34,7 +34,7 @@ extension ConformanceRun {
     func expectOutcomes(_ outcomes: [OperationOutcome], _ expected: [String], _ step: String) throws {
         let names = outcomes.map { outcome in
             switch outcome {
-            case .applied: "applied"
+            case .applied, .deleted: "applied"
             case .alreadyGone: "alreadyGone"
             case .failed(let error): "failed(\(error.code))"
             }

@@ -34,6 +34,9 @@ struct ConfigCommand: AsyncParsableCommand {
             } else {
                 let loader = ConfigLoader(environment: environment.variables)
                 report.errors = loader.diagnose(file: file, registry: BuiltinConnectors.registry).map(\.message)
+                if report.errors.isEmpty {
+                    report.errors = Self.checkConnectors(loader: loader, file: file, environment: environment).map(\.message)
+                }
                 if report.errors.isEmpty, let configuration = try? loader.load(file: file) {
                     report.connectors = configuration.connectors.map(\.name)
                     report.policies = configuration.policies.keys.sorted()
@@ -49,6 +52,28 @@ struct ConfigCommand: AsyncParsableCommand {
                 for error in report.errors { output.err(error) }
             }
             if !report.ok { throw ExitStatus.badUsage.exitCode }
+        }
+
+        /// What the settings name but cannot show: each connector's own check (a REST manifest).
+        static func checkConnectors(loader: ConfigLoader, file: URL, environment: CommandEnvironment) -> [any LetheError] {
+            guard let configuration = try? loader.load(file: file) else { return [] }
+            var errors: [any LetheError] = []
+            for connector in configuration.connectors {
+                guard let check = BuiltinConnectors.registry.factory(for: connector.type)?.check else { continue }
+                let context = ConnectorContext(
+                    name: connector.name, clock: SystemClock(), log: { _, _, _ in },
+                    stateDirectory: URL(fileURLWithPath: "/nonexistent"), configDirectory: file.deletingLastPathComponent(),
+                    loadConfigFile: { url in try loader.loadTree(file: url) }
+                )
+                do {
+                    try check(connector.settings, context)
+                } catch let error as any LetheError {
+                    errors.append(error)
+                } catch {
+                    errors.append(GenericLetheError(code: "config.invalid", category: .config, message: "\(connector.name): \(type(of: error))"))
+                }
+            }
+            return errors
         }
     }
 }

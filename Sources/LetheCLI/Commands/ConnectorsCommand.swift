@@ -3,6 +3,7 @@ import Foundation
 import RetentionStore
 import LetheConfig
 import RetentionCore
+import RESTCRMConnector
 
 struct ConnectorsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,6 +35,35 @@ struct ConnectorsCommand: AsyncParsableCommand {
             var name: String
             var type: String
             var policy: String
+            var manifest: String?
+        }
+
+        struct ManifestInfo: Encodable {
+            var file: String
+            var name: String?
+            var summary: String?
+            var error: String?
+        }
+
+        /// The REST manifests beside the config (`connectors/`, or `../connectors/` for config/examples).
+        static func manifests(configFile: URL, environment: [String: String]) -> [ManifestInfo] {
+            let folder = configFile.deletingLastPathComponent()
+            let candidates = [folder.appendingPathComponent("connectors"), folder.deletingLastPathComponent().appendingPathComponent("connectors")]
+            guard let directory = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else { return [] }
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+            let loader = ConfigLoader(environment: environment)
+            return files.map { file in
+                let url = directory.appendingPathComponent(file)
+                let display = url.standardizedFileURL.path.replacingOccurrences(of: FileManager.default.currentDirectoryPath + "/", with: "")
+                do {
+                    let tree = try loader.loadTree(file: url)
+                    return ManifestInfo(file: display, name: try tree["name"]?.string(), summary: try tree["summary"]?.string(), error: nil)
+                } catch let error as any LetheError {
+                    return ManifestInfo(file: display, name: nil, summary: nil, error: error.message)
+                } catch {
+                    return ManifestInfo(file: display, name: nil, summary: nil, error: "\(type(of: error))")
+                }
+            }
         }
 
         func run() async throws {
@@ -48,13 +78,17 @@ struct ConnectorsCommand: AsyncParsableCommand {
                 )
             }
             var configured: [Configured] = []
+            var manifests: [ManifestInfo] = []
             if FileManager.default.fileExists(atPath: global.config) {
                 let workspace = try Workspace(options: global)
-                configured = workspace.configuration.connectors.map { Configured(name: $0.name, type: $0.type, policy: $0.policy) }
+                configured = workspace.configuration.connectors.map {
+                    Configured(name: $0.name, type: $0.type, policy: $0.policy, manifest: $0.type == "rest" ? try? $0.settings["manifest"]?.string() : nil)
+                }
+                manifests = Self.manifests(configFile: URL(fileURLWithPath: global.config), environment: environment.variables)
             }
             let output = environment.output
             if global.json {
-                output.out(JSONOutput.line(["types": AnyEncodable(types), "configured": AnyEncodable(configured)]))
+                output.out(JSONOutput.line(["types": AnyEncodable(types), "configured": AnyEncodable(configured), "manifests": AnyEncodable(manifests)]))
                 return
             }
             for info in types {
@@ -67,7 +101,17 @@ struct ConnectorsCommand: AsyncParsableCommand {
             }
             if !configured.isEmpty {
                 output.out("configured in \(global.config):")
-                for connector in configured { output.out("    \(connector.name): type \(connector.type), policy \(connector.policy)") }
+                for connector in configured {
+                    let manifest = connector.manifest.map { ", manifest \($0)" } ?? ""
+                    output.out("    \(connector.name): type \(connector.type), policy \(connector.policy)\(manifest)")
+                }
+            }
+            if !manifests.isEmpty {
+                output.out("REST manifests:")
+                for manifest in manifests {
+                    let description = manifest.error.map { "unreadable: \($0)" } ?? "\(manifest.name ?? "?"): \(manifest.summary ?? "")"
+                    output.out("    \(manifest.file): \(description)")
+                }
             }
         }
     }

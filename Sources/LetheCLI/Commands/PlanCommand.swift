@@ -43,9 +43,15 @@ struct PlanCommand: AsyncParsableCommand {
             let planner = Planner(policy: runtime.policy, now: now, horizon: period)
             let held = try await store.heldReferences(connector: runtime.name)
             var records: [SourceRecord] = []
-            for try await batch in runtime.source.pull(PullRequest(watermark: nil, full: true)) {
-                records += batch.records
+            do {
+                for try await batch in runtime.source.pull(PullRequest(watermark: nil, full: true)) {
+                    records += batch.records
+                }
+            } catch {
+                await runtime.shutdown?()
+                throw error
             }
+            await runtime.shutdown?()
             var linesByID: [String: [Int]] = [:]
             for record in records where !record.id.isEmpty { linesByID[record.id, default: []].append(record.line ?? 0) }
             for record in records {

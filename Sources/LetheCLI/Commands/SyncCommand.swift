@@ -24,6 +24,9 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Ingest and report; queue no operation, change no source.")
     var dryRun = false
 
+    @Flag(name: .long, help: "Pull only what changed since the last sync (connectors with an incremental pull); vanished records are not detected.")
+    var incremental = false
+
     func run() async throws {
         let workspace = try Workspace(options: global)
         let store = try workspace.openStore()
@@ -33,7 +36,7 @@ struct SyncCommand: AsyncParsableCommand {
         var report = SyncReport(total: SyncSummary(connector: connector ?? "*", dryRun: dryRun, asOf: workspace.clock.now()))
         for runtime in runtimes {
             do {
-                let summary = try await coordinator.sync(runtime, options: .init(dryRun: dryRun))
+                let summary = try await coordinator.sync(runtime, options: .init(dryRun: dryRun, incremental: incremental))
                 report.total.add(summary)
                 report.connectors.append(summary)
             } catch {
@@ -42,6 +45,7 @@ struct SyncCommand: AsyncParsableCommand {
                 workspace.log(.error, "sync failed", ["connector": runtime.name])
             }
         }
+        for runtime in runtimes { await runtime.shutdown?() }
         report.total.quarantined = report.total.quarantinedRows.count
         let output = workspace.environment.output
         if global.json {

@@ -1,0 +1,165 @@
+import Foundation
+public import RetentionCore
+import AsyncHTTPClient
+import NIOCore
+import NIOSSL
+
+/// The HTTP client of one REST CRM: adds auth and default headers, keeps the client-side budget and
+/// the concurrency bound, and retries what is worth retrying. Safe to use from many tasks at once.
+///
+/// Contract:
+/// - Retried internally, with exponential backoff and full jitter (`rateLimit.backoff`), at most
+///   `rateLimit.retries` times: rate-limit answers (429 and `rateLimit.limited` pairs), 5xx, 408,
+///   connection errors and timeouts, and — when `expectJSON` — 2xx bodies that are not valid JSON.
+///   `Retry-After` (seconds or an HTTP date) and a reset header replace the backoff, capped by
+///   `rateLimit.backoff.retryAfterMax`, and pause every request of this client.
+/// - A 401 with OAuth2 refreshes the token once and retries; any other 401 throws `rest.unauthorized`.
+/// - Every other answer (2xx, 3xx — redirects are not followed — 403, 404, 410, other 4xx) is returned.
+/// - Messages and log lines carry method, path (without query), status and provider code; never a
+///   token, key, password, client secret, query string or body.
+/// - Transport timing uses the real clocks, not `ConnectorContext.clock` (which `--as-of` may fix).
+/// - `shutdown()` must be called before the client is released.
+public final class RESTHTTPClient: Sendable {
+    public let configuration: HTTPConfiguration
+    let client: HTTPClient
+    let log: LogFunction
+    let gate: RequestGate
+    let tokens: OAuth2TokenSource?
+    /// OAuth2 with the credentials to ask for a new token (not just an initial access token).
+    let canRefreshToken: Bool
+    let maxBodyBytes: Int
+    let counters = HTTPLocked(HTTPStatistics())
+    /// When the Salesforce usage warning was last logged.
+    let usageWarning = HTTPLocked<ContinuousClock.Instant?>(nil)
+
+    /// - Throws: `ConfigError` (naming `tls.caFile`) when the CA bundle cannot be loaded.
+    public init(configuration: HTTPConfiguration, log: @escaping LogFunction, maxBodyBytes: Int = 64 << 20) throws {
+        self.configuration = configuration
+        self.log = log
+        self.maxBodyBytes = maxBodyBytes
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile = configuration.tls.caFile {
+            tls.additionalTrustRoots = [.certificates(try Self.loadCertificates(caFile, settings: configuration.tls))]
+        }
+        if configuration.tls.insecureSkipVerify {
+            tls.certificateVerification = .none
+            log(.warning, "TLS certificate verification is off (tls.insecureSkipVerify); use this only against a sandbox", [:])
+        }
+        var clientConfiguration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: Self.timeAmount(configuration.connectTimeout), read: Self.timeAmount(configuration.timeout))
+        )
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, configuration.rateLimit.maxConcurrent)
+        // A refused or failed connection surfaces at once, so that `send`'s backoff and budget apply.
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let limits = configuration.rateLimit
+        gate = RequestGate(maxConcurrent: limits.maxConcurrent, requests: limits.requests, per: limits.per)
+        if case .oauth2(let settings) = configuration.auth {
+            let fetch = Self.tokenFetcher(settings: settings, configuration: configuration, client: client, counters: counters)
+            tokens = OAuth2TokenSource(initialToken: settings.accessToken, fetch: fetch)
+            canRefreshToken = settings.canRefresh
+        } else {
+            tokens = nil
+            canRefreshToken = false
+        }
+    }
+
+    public var statistics: HTTPStatistics { counters.withLock { $0 } }
+
+    /// Shuts down the underlying HTTP client; requests after this fail.
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    /// Sends a request and returns its final answer; see the type's contract for what is retried.
+    ///
+    /// - Throws: `RESTCRMConnectorError` — transient (with `retryAfter` when known) when retries
+    ///   are exhausted; `rest.unauthorized` on a 401 that a token refresh did not fix;
+    ///   `rest.auth_failed` when the token endpoint refuses; `rest.bad_url`, `rest.tls`,
+    ///   `rest.body_too_large` (permanent). `CancellationError` when the task is cancelled.
+    public func send(_ request: HTTPRequestSpec, expectJSON: Bool = true) async throws -> HTTPResult {
+        let url = try url(for: request)
+        let limits = configuration.rateLimit
+        var retries = 0
+        var refreshed = false
+        while true {
+            var sentToken: String?
+            let decision: Decision
+            do {
+                sentToken = try await tokens?.current()
+                let token = sentToken
+                let result = try await gate.run { try await self.attempt(request, url: url, token: token) }
+                decision = await classify(result, request: request, expectJSON: expectJSON)
+            } catch let failure as RESTCRMConnectorError {
+                guard failure.isTransient else { throw failure }
+                decision = .retry(wait: failure.retryAfter, failure: failure)
+            } catch {
+                if error is CancellationError || Task.isCancelled { throw CancellationError() }
+                decision = try transportDecision(error, request: request)
+            }
+            switch decision {
+            case .done(let result):
+                return result
+            case .unauthorized(let result, let providerCode):
+                guard let tokens, canRefreshToken, !refreshed else {
+                    throw RESTCRMConnectorError.unauthorized(request.summary, status: result.status, providerCode: providerCode)
+                }
+                refreshed = true
+                log(.info, "\(request.summary) answered 401: refreshing the OAuth2 token", [:])
+                _ = try await tokens.refresh(replacing: sentToken)
+            case .retry(let wait, let failure):
+                guard retries < limits.retries else {
+                    var exhausted = failure
+                    exhausted.message += " (gave up after \(retries + 1) attempts)"
+                    throw exhausted
+                }
+                retries += 1
+                counters.withLock { $0.retries += 1 }
+                let delay = wait.map { min($0, limits.retryAfterMax) } ?? backoff(retry: retries)
+                log(.debug, "retry in \(HTTPTime.text(delay)): \(failure.message)", ["retry": "\(retries)/\(limits.retries)"])
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    /// What to do after one attempt.
+    enum Decision {
+        case done(HTTPResult)
+        case unauthorized(HTTPResult, providerCode: String?)
+        case retry(wait: Duration?, failure: RESTCRMConnectorError)
+    }
+
+    /// Full jitter: a random wait between zero and `initial · 2^(retry-1)`, capped at `max`.
+    func backoff(retry: Int) -> Duration {
+        let limits = configuration.rateLimit
+        let ceiling = min(
+            HTTPTime.seconds(limits.backoffMax),
+            HTTPTime.seconds(limits.backoffInitial) * pow(2, Double(min(retry - 1, 40)))
+        )
+        return HTTPTime.duration(seconds: Double.random(in: 0...ceiling))
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(Int64(min(HTTPTime.seconds(duration), 1e9) * 1e9))
+    }
+
+    private static func loadCertificates(_ path: String, settings: HTTPTLSSettings) throws(ConfigError) -> [NIOSSLCertificate] {
+        func failure(_ problem: String) -> ConfigError {
+            ConfigError(code: "config.tls_ca", location: settings.caFileLocation, key: settings.caFileKey, problem: problem)
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw failure("CA file not found: \(path)")
+        }
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(path)
+        } catch {
+            throw failure("not a PEM certificate bundle: \(path)")
+        }
+        guard !certificates.isEmpty else { throw failure("no certificate in \(path)") }
+        return certificates
+    }
+}

@@ -1,0 +1,1526 @@
+#!/usr/bin/env python3
+"""Local fake CRMs (HubSpot CRM v3 contacts, Salesforce REST v60.0 Contact, Pipedrive v1 persons) for
+Lethe's tests. Stdlib only. See README.md next to this file for routes, flags and the control API.
+
+    python3 fakecrm.py --provider hubspot|salesforce|pipedrive --port 0 --data seed.json [options]
+
+Prints `LISTENING <port>` once ready; exits on SIGTERM/SIGINT or when stdin reaches EOF.
+"""
+import argparse
+import base64
+import csv
+import hashlib
+import hmac
+import io
+import json
+import os
+import random
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections import deque
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+UTC = timezone.utc
+NEUTRAL_FIELDS = ["id", "created", "updated", "email", "firstname", "lastname", "purpose",
+                  "marketing_consent", "interests", "consent_extended_at"]
+
+# Pipedrive custom field keys (fixed; sha1 of "lethe-fakecrm/<name>") and option ids.
+PD_KEY_PURPOSE = "cc35be25ec2b9702c1f883bcb1e5ee7255aa8a58"
+PD_KEY_CONSENT = "52628b6bab956f26190a1ecae501b7f385363913"
+PD_KEY_INTERESTS = "48263d97b2f52983e656de70bc08b46fd8f7b792"
+PD_KEY_EXTENDED = "a6c2db92912f8dce6b72e679c5db94311e54d081"
+PD_PURPOSE_OPTIONS = {"payment": 12, "dispute": 13, "marketing": 14}   # unknown seed labels get 15, 16, ...
+PD_CONSENT_OPTIONS = {"Yes": 21, "No": 22}
+
+
+# ---------------------------------------------------------------------------------------------- time
+def parse_time(value):
+    """ISO-8601 (Z, +09:00, +0900, optional fraction), `YYYY-MM-DD[ HH:MM:SS]`, or epoch milliseconds."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"-?\d{10,}", value)):
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    s = str(value).strip()
+    m = re.fullmatch(r"(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,6}))?)?)?"
+                     r"(Z|[+-]\d\d:?\d\d)?", s)
+    if not m:
+        raise ValueError(f"bad date/time {value!r}")
+    y, mo, d, hh, mi, ss, frac, zone = m.groups()
+    micro = int((frac or "0").ljust(6, "0"))
+    dt = datetime(int(y), int(mo), int(d), int(hh or 0), int(mi or 0), int(ss or 0), micro)
+    offset = timedelta(0)
+    if zone and zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return (dt - offset).replace(tzinfo=UTC)
+
+
+def iso_ms(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z" if dt else None
+
+
+def neutral_ts(dt):
+    if dt is None:
+        return None
+    return iso_ms(dt) if dt.microsecond // 1000 else dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sf_ts(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000" if dt else None
+
+
+def pd_ts(dt):
+    return dt.strftime("%Y-%m-%d %H:%M:%S") if dt else None
+
+
+def epoch_ms(dt):
+    return int(dt.timestamp() * 1000) if dt else None
+
+
+def base62(n, width):
+    chars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, r = divmod(n, 62)
+        out = chars[r] + out
+    return out.rjust(width, "0")
+
+
+def sf18(id15):
+    """Salesforce's case-safe 18-character id: 3 checksum chars over the 15-character id."""
+    suffix = ""
+    for i in range(3):
+        flags = sum(1 << j for j, c in enumerate(id15[i * 5:i * 5 + 5]) if "A" <= c <= "Z")
+        suffix += "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"[flags]
+    return id15 + suffix
+
+
+# ------------------------------------------------------------------------------------------- plumbing
+class Resp:
+    def __init__(self, status, body=None, headers=None, ctype="application/json;charset=UTF-8"):
+        self.status, self.body, self.headers, self.ctype = status, body, dict(headers or {}), ctype
+        self.truncate = False
+
+    def payload(self):
+        if self.body is None or self.status == 204:
+            return b""
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode()
+        return json.dumps(self.body, ensure_ascii=False).encode()
+
+    @property
+    def is_json(self):
+        return self.ctype.startswith("application/json") and self.body is not None and self.status != 204
+
+
+class Fail(Exception):
+    """Raised by handlers to answer an error response."""
+
+    def __init__(self, resp):
+        super().__init__(resp.status)
+        self.resp = resp
+
+
+class Req:
+    def __init__(self, method, path, query, headers, body):
+        self.method, self.path, self.query, self.headers, self.body = method, path, query, headers, body
+
+    def q(self, name, default=None):
+        vals = self.query.get(name)
+        return vals[-1] if vals else default
+
+    def q_list(self, name):
+        """All values of a repeated and/or comma-separated parameter."""
+        return [p.strip() for v in self.query.get(name, []) for p in v.split(",") if p.strip()]
+
+    def form(self):
+        return {k: v[-1] for k, v in parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+
+    def json(self, bad):
+        try:
+            return json.loads(self.body.decode("utf-8") or "null")
+        except (ValueError, UnicodeDecodeError):
+            raise Fail(bad("Invalid input JSON on line 1: could not parse the request body"))
+
+
+def new_record(seed, index):
+    rec = {"id": seed.get("id") or f"r{index + 1}", "created": None, "updated": None, "email": None,
+           "firstname": None, "lastname": None, "purpose": [], "marketing_consent": None, "interests": "",
+           "consent_extended_at": None, "_deleted": False, "_perm": False, "_updates": 0}
+    apply_neutral(rec, seed)
+    rec["created"] = rec["created"] or datetime(2020, 1, 1, tzinfo=UTC)
+    rec["updated"] = rec["updated"] or rec["created"]
+    return rec
+
+
+def apply_neutral(rec, data):
+    for k, v in data.items():
+        if k in ("created", "updated", "consent_extended_at"):
+            rec[k] = parse_time(v)
+        elif k == "purpose":
+            rec[k] = [p.strip() for p in (v.split(";") if isinstance(v, str) else (v or [])) if p.strip()]
+        elif k == "marketing_consent":
+            rec[k] = None if v is None or v == "" else (v if isinstance(v, bool) else str(v).lower() in ("true", "y", "yes", "1"))
+        elif k == "interests":
+            rec[k] = v or ""
+        elif k in ("email", "firstname", "lastname", "id"):
+            rec[k] = v
+
+
+def neutral_out(rec):
+    out = {k: rec[k] for k in NEUTRAL_FIELDS}
+    for k in ("created", "updated", "consent_extended_at"):
+        out[k] = neutral_ts(rec[k])
+    out.update(provider_id=rec["_pid"], deleted=rec["_deleted"], permanently_deleted=rec["_perm"],
+               updates=rec["_updates"])
+    return out
+
+
+# ------------------------------------------------------------------------------------------- base CRM
+class FakeCRM:
+    """Record store, auth tokens, fault schedule, statistics and the /_fake control API."""
+    name = ""
+    token_path = None
+    routes = []           # (method, regex, handler name, route label)
+    window_ms, window_max = 10000, 100
+
+    def __init__(self, args, seeds):
+        self.args = args
+        self.lock = threading.RLock()
+        self.port = 0
+        self.faults = {"fail_5xx": args.fail_5xx, "rate_limit_every": args.rate_limit_every,
+                       "truncate_every": args.truncate_every, "token_expires_after": args.token_expires_after,
+                       "latency_ms": args.latency_ms, "max_page": args.max_page}
+        self.rng = random.Random(args.seed)              # one draw per authorised API request
+        self.kind_rng = random.Random(args.seed + 1)     # which of 500/502/503
+        self.api_seq = 0          # authorised API requests, for --rate-limit-every
+        self.json_ok_seq = 0      # successful JSON responses, for --truncate-every
+        self.tokens = {args.token: 0}   # access token -> authorised uses
+        self.refreshes = 0
+        self.after_list = []
+        self.recent = deque()
+        self.last_update = None
+        self.stats = {"requests": 0, "by_route": {}, "rate_limited": 0, "failed_5xx": 0, "truncated": 0,
+                      "unauthorized": 0, "token_refreshes": 0}
+        self.records = []
+        self.by_pid = {}
+        for i, seed in enumerate(seeds):
+            rec = new_record(seed, i)
+            rec["_pid"] = self.make_id(i, rec)
+            self.records.append(rec)
+            self.by_pid[str(rec["_pid"])] = rec
+        self.compiled = [(m, re.compile(rx), h, label) for m, rx, h, label in self.routes]
+
+    # --- provider hooks
+    def make_id(self, index, rec): raise NotImplementedError
+    def auth_token(self, req): raise NotImplementedError
+    def unauthorized(self, expired): raise NotImplementedError
+    def rate_limited(self): raise NotImplementedError
+    def server_error(self, status): raise NotImplementedError
+    def limit_headers(self, limited): return {}
+    def not_found_route(self, req): raise NotImplementedError
+    def bad_request(self, message): raise NotImplementedError
+    def token_endpoint(self, req): raise NotImplementedError
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    # --- shared helpers
+    def lookup(self, pid):
+        return self.by_pid.get(str(pid))
+
+    def touch(self, rec):
+        """Bump `updated` strictly monotonically (so a change is always visible to time filters)."""
+        now = datetime.now(UTC).replace(microsecond=(datetime.now(UTC).microsecond // 1000) * 1000)
+        if self.last_update and now <= self.last_update:
+            now = self.last_update + timedelta(milliseconds=1)
+        self.last_update = now
+        rec["updated"] = max(now, rec["updated"] + timedelta(milliseconds=1))
+        rec["_updates"] += 1
+
+    def page_cap(self, n):
+        cap = int(self.faults["max_page"] or 0)
+        return min(n, cap) if cap > 0 else n
+
+    def served_last_page(self):
+        """Called when a list/query response without a next page is served: run /_fake/after-list actions."""
+        pending, self.after_list = self.after_list, []
+        for action in pending:
+            rec = self.lookup(action.get("provider_id"))
+            if rec is None:
+                continue
+            if action.get("delete"):
+                rec["_deleted"] = True
+            if action.get("patch"):
+                apply_neutral(rec, action["patch"])
+                if "updated" not in action["patch"]:
+                    self.touch(rec)
+                    rec["_updates"] -= 1   # a change made "by someone else", not an API update
+
+    def issue_token(self):
+        self.refreshes += 1
+        self.stats["token_refreshes"] += 1
+        token = f"{self.args.token}-r{self.refreshes}-{uuid.uuid4().hex[:12]}"
+        self.tokens[token] = 0
+        return token
+
+    def check_refresh(self, form, basic_auth=None):
+        """Validates a refresh_token grant; returns an error key or None."""
+        cid, secret = form.get("client_id"), form.get("client_secret")
+        if basic_auth:
+            cid, _, secret = basic_auth.partition(":")
+        if form.get("grant_type") != "refresh_token":
+            return "grant_type"
+        if cid != self.args.client_id or secret != self.args.client_secret:
+            return "client"
+        if form.get("refresh_token") != self.args.refresh_token:
+            return "refresh_token"
+        return None
+
+    # --- dispatch
+    def dispatch(self, req):
+        if req.path.startswith("/_fake/"):
+            with self.lock:
+                return self.control(req)
+        if self.token_path and req.path == self.token_path and req.method == "POST":
+            with self.lock:
+                return self.token_endpoint(req)
+        return self.api(req)
+
+    def api(self, req):
+        if self.faults["latency_ms"]:
+            time.sleep(float(self.faults["latency_ms"]) / 1000)
+        handler, params, label = None, (), f"{req.method} {req.path}"
+        for method, rx, name, route_label in self.compiled:
+            m = rx.match(req.path)
+            if m and method == req.method:
+                handler, params, label = getattr(self, name), m.groups(), route_label
+                break
+        with self.lock:
+            self.stats["requests"] += 1
+            self.stats["by_route"][label] = self.stats["by_route"].get(label, 0) + 1
+            now = time.monotonic()
+            self.recent.append(now)
+            while self.recent and self.recent[0] < now - self.window_ms / 1000:
+                self.recent.popleft()
+            token = self.auth_token(req)
+            limit = int(self.faults["token_expires_after"] or 0)
+            if token not in self.tokens or (limit and self.tokens[token] >= limit):
+                self.stats["unauthorized"] += 1
+                return self.finish(self.unauthorized(expired=token in self.tokens), limited=False)
+            self.tokens[token] += 1
+            self.api_seq += 1
+            draw, kind = self.rng.random(), self.kind_rng.choice([500, 502, 503])   # always drawn: stable schedule
+            every = int(self.faults["rate_limit_every"] or 0)
+            if every and self.api_seq % every == 0:
+                self.stats["rate_limited"] += 1
+                return self.finish(self.rate_limited(), limited=True)
+            if draw < float(self.faults["fail_5xx"] or 0):
+                self.stats["failed_5xx"] += 1
+                return self.finish(self.server_error(kind), limited=False)
+            if handler is None:
+                return self.finish(self.not_found_route(req), limited=False)
+            try:
+                resp = handler(req, *params)
+            except Fail as f:
+                resp = f.resp
+            resp = self.finish(resp, limited=False)
+            every = int(self.faults["truncate_every"] or 0)
+            if 200 <= resp.status < 300 and resp.is_json:
+                self.json_ok_seq += 1
+                if every and self.json_ok_seq % every == 0:
+                    resp.truncate = True
+                    self.stats["truncated"] += 1
+            return resp
+
+    def finish(self, resp, limited):
+        for k, v in self.limit_headers(limited).items():
+            resp.headers.setdefault(k, v)
+        return resp
+
+    # --- control API (no auth, no faults)
+    def control(self, req):
+        path = req.path
+        if req.method == "GET" and path == "/_fake/records":
+            return Resp(200, [neutral_out(r) for r in self.records])
+        m = re.fullmatch(r"/_fake/records/(.+)", path)
+        if m and req.method == "PUT":
+            rec = self.lookup(m.group(1))
+            if rec is None:
+                return Resp(404, {"error": "no such record"})
+            data = json.loads(req.body or b"{}")
+            if "deleted" in data:
+                rec["_deleted"] = bool(data.pop("deleted"))
+            if "permanently_deleted" in data:
+                rec["_perm"] = bool(data.pop("permanently_deleted"))
+            apply_neutral(rec, data)
+            if "updated" not in data:
+                self.touch(rec)
+                rec["_updates"] -= 1
+            return Resp(200, neutral_out(rec))
+        if req.method == "POST" and path == "/_fake/after-list":
+            data = json.loads(req.body or b"{}")
+            if self.lookup(data.get("provider_id")) is None:
+                return Resp(404, {"error": "no such record"})
+            self.after_list.append(data)
+            return Resp(200, {"pending": len(self.after_list)})
+        if req.method == "GET" and path == "/_fake/stats":
+            return Resp(200, self.stats)
+        if path == "/_fake/faults" and req.method in ("GET", "POST"):
+            data = json.loads(req.body or b"{}") if req.method == "POST" else {}
+            for k, v in data.items():
+                key = k.replace("-", "_")
+                if key == "expire_tokens" and v:
+                    for t in self.tokens:
+                        self.tokens[t] = 10 ** 12
+                    self.faults["token_expires_after"] = self.faults["token_expires_after"] or 10 ** 12
+                elif key in self.faults:
+                    self.faults[key] = v
+                    if key == "rate_limit_every":
+                        self.api_seq = 0
+                    if key == "truncate_every":
+                        self.json_ok_seq = 0
+                else:
+                    return Resp(400, {"error": f"unknown fault {k}"})
+            return Resp(200, self.faults)
+        if req.method == "POST" and path == "/_fake/purge":
+            purged = [r["_pid"] for r in self.records if r["_deleted"] and not r["_perm"]]
+            for r in self.records:
+                if r["_deleted"]:
+                    r["_perm"] = True
+            return Resp(200, {"purged": purged})
+        if req.method == "GET" and path == "/_fake/info":
+            return Resp(200, self.info())
+        return Resp(404, {"error": "unknown control route"})
+
+    def info(self):
+        return {"provider": self.name, "port": self.port, "base_url": self.base_url,
+                "tokens": sorted(self.tokens)}
+
+
+# ------------------------------------------------------------------------------------------- HubSpot
+class HubSpot(FakeCRM):
+    name = "hubspot"
+    token_path = "/oauth/v1/token"
+    window_ms, window_max = 10000, 190
+    B = "/crm/v3/objects/contacts"
+    routes = [
+        ("GET", rf"^{B}$", "list", f"GET {B}"),
+        ("POST", rf"^{B}/search$", "search", f"POST {B}/search"),
+        ("POST", rf"^{B}/batch/read$", "batch_read", f"POST {B}/batch/read"),
+        ("POST", rf"^{B}/batch/archive$", "batch_archive", f"POST {B}/batch/archive"),
+        ("POST", rf"^{B}/gdpr-delete$", "gdpr_delete", f"POST {B}/gdpr-delete"),
+        ("GET", rf"^{B}/([^/]+)$", "get", f"GET {B}/{{id}}"),
+        ("PATCH", rf"^{B}/([^/]+)$", "patch", f"PATCH {B}/{{id}}"),
+        ("DELETE", rf"^{B}/([^/]+)$", "delete", f"DELETE {B}/{{id}}"),
+    ]
+    DEFAULT_PROPS = ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"]
+    ALWAYS = ["createdate", "hs_object_id", "lastmodifieddate"]
+    CUSTOM = ["lethe_purpose", "lethe_marketing_consent", "lethe_interests", "lethe_consent_extended_at"]
+    ALL = DEFAULT_PROPS + CUSTOM
+    DATES = {"createdate", "lastmodifieddate", "lethe_consent_extended_at"}
+
+    def make_id(self, index, rec):
+        return str(1001 + index)
+
+    def err(self, status, message, category, **extra):
+        return Resp(status, {"status": "error", "message": message, "correlationId": str(uuid.uuid4()),
+                             "category": category, **extra})
+
+    def auth_token(self, req):
+        auth = req.headers.get("Authorization", "")
+        return auth[7:].strip() if auth[:7].lower() == "bearer " else None
+
+    def unauthorized(self, expired):
+        if expired:
+            return self.err(401, "The OAuth token used to make this call expired 0 second(s) ago.",
+                            "EXPIRED_AUTHENTICATION")
+        return self.err(401, "Authentication credentials not found. This API supports OAuth 2.0 authentication and "
+                        "you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
+                        "INVALID_AUTHENTICATION")
+
+    def rate_limited(self):
+        return Resp(429, {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
+                          "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
+                          "policyName": "TEN_SECONDLY_ROLLING"})
+
+    def server_error(self, status):
+        return self.err(status, "internal error" if status == 500 else "Service temporarily unavailable",
+                        "INTERNAL_ERROR" if status == 500 else "SERVICE_UNAVAILABLE")
+
+    def limit_headers(self, limited):
+        return {"X-HubSpot-RateLimit-Daily": "500000",
+                "X-HubSpot-RateLimit-Daily-Remaining": str(max(0, 500000 - self.stats["requests"])),
+                "X-HubSpot-RateLimit-Interval-Milliseconds": str(self.window_ms),
+                "X-HubSpot-RateLimit-Max": str(self.window_max),
+                "X-HubSpot-RateLimit-Remaining": "0" if limited else str(max(0, self.window_max - len(self.recent)))}
+
+    def not_found_route(self, req):
+        return self.err(404, f"Unable to route {req.method} request for {req.path}", "OBJECT_NOT_FOUND")
+
+    def bad_request(self, message):
+        return self.err(400, message, "VALIDATION_ERROR")
+
+    def not_found(self, pid):
+        return self.err(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND",
+                        context={"id": [str(pid)]})
+
+    def token_endpoint(self, req):
+        problem = self.check_refresh(req.form())
+        if problem == "client":
+            return Resp(400, {"status": "BAD_CLIENT_ID", "message": "missing or unknown client id",
+                              "correlationId": str(uuid.uuid4())})
+        if problem:
+            return Resp(400, {"status": "BAD_REFRESH_TOKEN", "message": "missing or invalid refresh token",
+                              "correlationId": str(uuid.uuid4())})
+        return Resp(200, {"token_type": "bearer", "refresh_token": self.args.refresh_token,
+                          "access_token": self.issue_token(), "expires_in": 1800})
+
+    # --- rendering / parsing
+    def value(self, rec, prop):
+        if prop == "createdate":
+            return iso_ms(rec["created"])
+        if prop == "lastmodifieddate":
+            return iso_ms(rec["updated"])
+        if prop == "hs_object_id":
+            return rec["_pid"]
+        if prop == "lethe_purpose":
+            return ";".join(rec["purpose"])
+        if prop == "lethe_marketing_consent":
+            return "" if rec["marketing_consent"] is None else str(rec["marketing_consent"]).lower()
+        if prop == "lethe_interests":
+            return rec["interests"] or ""
+        if prop == "lethe_consent_extended_at":
+            return iso_ms(rec["consent_extended_at"]) or ""
+        return rec[prop]
+
+    def obj(self, rec, props):
+        properties = {p: self.value(rec, p) for p in list(props) + self.ALWAYS if p in self.ALL}
+        out = {"id": rec["_pid"], "properties": properties, "createdAt": iso_ms(rec["created"]),
+               "updatedAt": iso_ms(rec["updated"]), "archived": rec["_deleted"]}
+        if rec["_deleted"]:
+            out["archivedAt"] = iso_ms(rec["updated"])
+        return out
+
+    def props_of(self, names):
+        return names or self.DEFAULT_PROPS
+
+    def live(self, pid):
+        rec = self.lookup(pid)
+        return rec if rec and not rec["_deleted"] and not rec["_perm"] else None
+
+    def set_props(self, target, props):
+        """Validates every property first; applies nothing when one is invalid."""
+        rec, errors = dict(target), []
+        for k, v in props.items():
+            try:
+                if k in ("email", "firstname", "lastname"):
+                    rec[k] = None if v is None else str(v)
+                elif k == "lethe_purpose":
+                    rec["purpose"] = [p.strip() for p in (v if isinstance(v, list) else str(v or "").split(";")) if p.strip()]
+                elif k == "lethe_marketing_consent":
+                    s = str(v).lower() if v is not None else ""
+                    if s not in ("true", "false", ""):
+                        raise ValueError(f"{v} was not one of the allowed options: [true, false]")
+                    rec["marketing_consent"] = None if s == "" else s == "true"
+                elif k == "lethe_interests":
+                    rec["interests"] = str(v or "")
+                elif k == "lethe_consent_extended_at":
+                    rec["consent_extended_at"] = parse_time(v)
+                elif k in self.ALL:
+                    raise ValueError(f"{k} is a read only property; its value cannot be set.")
+                else:
+                    raise ValueError(f'Property "{k}" does not exist')
+            except ValueError as e:
+                errors.append({"isValid": False, "message": str(e), "error": "INVALID_VALUE", "name": k})
+        if errors:
+            raise Fail(self.bad_request(f"Property values were not valid: {json.dumps(errors)}"))
+        target.update(rec)
+
+    # --- routes
+    def list(self, req):
+        try:
+            limit = int(req.q("limit", "10"))
+        except ValueError:
+            raise Fail(self.bad_request("limit must be an integer"))
+        if not 1 <= limit <= 100:
+            raise Fail(self.bad_request("limit must be between 1 and 100"))
+        limit = self.page_cap(limit)
+        archived = req.q("archived", "false") == "true"
+        after = req.q("after")
+        props = self.props_of(req.q_list("properties"))
+        pool = sorted((r for r in self.records if r["_deleted"] == archived and not r["_perm"]),
+                      key=lambda r: int(r["_pid"]))
+        if after:
+            if not after.isdigit():
+                raise Fail(self.bad_request(f"Invalid paging cursor: {after}"))
+            pool = [r for r in pool if int(r["_pid"]) >= int(after)]
+        page, rest = pool[:limit], pool[limit:]
+        body = {"results": [self.obj(r, props) for r in page]}
+        if rest:
+            nxt = rest[0]["_pid"]
+            q = {"limit": limit, "after": nxt, "archived": str(archived).lower()}
+            if req.q_list("properties"):
+                q["properties"] = ",".join(props)
+            body["paging"] = {"next": {"after": nxt, "link": f"{self.base_url}{self.B}?{urlencode(q)}"}}
+        else:
+            self.served_last_page()
+        return Resp(200, body)
+
+    def get(self, req, pid):
+        rec = self.lookup(pid)
+        want_archived = req.q("archived", "false") == "true"
+        if rec is None or rec["_perm"] or rec["_deleted"] != want_archived:
+            raise Fail(self.not_found(pid))
+        return Resp(200, self.obj(rec, self.props_of(req.q_list("properties"))))
+
+    def patch(self, req, pid):
+        body = req.json(self.bad_request)
+        rec = self.live(pid)
+        if rec is None:
+            raise Fail(self.not_found(pid))
+        if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
+            raise Fail(self.bad_request("Invalid input JSON: expected {\"properties\": {...}}"))
+        self.set_props(rec, body["properties"])
+        self.touch(rec)
+        return Resp(200, self.obj(rec, self.DEFAULT_PROPS + list(body["properties"])))
+
+    def delete(self, req, pid):
+        rec = self.live(pid)
+        if rec:
+            rec["_deleted"] = True
+        return Resp(204)
+
+    def batch_inputs(self, req, maximum=100):
+        body = req.json(self.bad_request)
+        inputs = body.get("inputs") if isinstance(body, dict) else None
+        if not isinstance(inputs, list):
+            raise Fail(self.bad_request("Invalid input JSON: inputs is required"))
+        if len(inputs) > maximum:
+            raise Fail(self.bad_request(f"Batch input limit exceeded: {len(inputs)} inputs, maximum {maximum}"))
+        return body, [str(i.get("id")) for i in inputs if isinstance(i, dict)]
+
+    def batch_read(self, req):
+        body, ids = self.batch_inputs(req)
+        started = iso_ms(datetime.now(UTC))
+        props = self.props_of(body.get("properties") or [])
+        results, missing = [], []
+        for pid in ids:
+            rec = self.live(pid)
+            (results.append(self.obj(rec, props)) if rec else missing.append(pid))
+        out = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": iso_ms(datetime.now(UTC))}
+        if missing:
+            out.update(numErrors=1, errors=[{
+                "status": "error", "category": "OBJECT_NOT_FOUND",
+                "message": "Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.",
+                "context": {"ids": missing}}])
+            return Resp(207, out)
+        return Resp(200, out)
+
+    def batch_archive(self, req):
+        _, ids = self.batch_inputs(req)
+        for pid in ids:
+            rec = self.live(pid)
+            if rec:
+                rec["_deleted"] = True
+        return Resp(204)
+
+    def gdpr_delete(self, req):
+        body = req.json(self.bad_request)
+        if not isinstance(body, dict) or "objectId" not in body:
+            raise Fail(self.bad_request("objectId is required"))
+        oid = str(body["objectId"])
+        if body.get("idProperty") == "email":
+            rec = next((r for r in self.records if r["email"] == oid and not r["_perm"]), None)
+        else:
+            rec = self.lookup(oid)
+        if rec is None or rec["_perm"]:
+            raise Fail(self.not_found(oid))
+        rec["_deleted"] = rec["_perm"] = True
+        return Resp(204)
+
+    def cmp_value(self, rec, prop):
+        v = self.value(rec, prop)
+        if prop in self.DATES:
+            return epoch_ms(parse_time(v)) if v else None
+        if prop == "hs_object_id":
+            return int(v)
+        return v if v != "" else None
+
+    def filter_match(self, rec, f):
+        prop, op = f.get("propertyName"), str(f.get("operator", "EQ")).upper()
+        if prop not in self.ALL:
+            raise Fail(self.bad_request(f"There was a problem with the request: property {prop} does not exist"))
+        have = self.cmp_value(rec, prop)
+        if op == "HAS_PROPERTY":
+            return have is not None
+        if op == "NOT_HAS_PROPERTY":
+            return have is None
+
+        def conv(v):
+            if prop in self.DATES:
+                try:
+                    return epoch_ms(parse_time(v))
+                except ValueError:
+                    raise Fail(self.bad_request(f"{v} is not a valid date value for {prop}"))
+            if prop == "hs_object_id":
+                return int(v)
+            return str(v).lower()
+        if prop == "lethe_purpose" and op in ("EQ", "IN", "CONTAINS_TOKEN", "NEQ", "NOT_IN"):
+            wanted = {str(v).lower() for v in (f.get("values") or [f.get("value")])}
+            hit = bool(wanted & {p.lower() for p in rec["purpose"]})
+            return hit if op in ("EQ", "IN", "CONTAINS_TOKEN") else not hit
+        if isinstance(have, str):
+            have = have.lower()
+        if op in ("IN", "NOT_IN"):
+            hit = have in {conv(v) for v in f.get("values", [])}
+            return hit if op == "IN" else not hit
+        if op == "BETWEEN":
+            return have is not None and conv(f.get("value")) <= have <= conv(f.get("highValue"))
+        want = conv(f.get("value"))
+        if op == "EQ":
+            return have == want
+        if op == "NEQ":
+            return have != want
+        if have is None:
+            return False
+        ops = {"GT": have > want, "GTE": have >= want, "LT": have < want, "LTE": have <= want}
+        if op not in ops:
+            raise Fail(self.bad_request(f"Unsupported operator {op}"))
+        return ops[op]
+
+    def search(self, req):
+        body = req.json(self.bad_request) or {}
+        limit = int(body.get("limit", 10))
+        if not 1 <= limit <= 200:
+            raise Fail(self.bad_request("limit must be between 1 and 200"))
+        limit = self.page_cap(limit)
+        try:
+            after = int(body.get("after") or 0)
+        except ValueError:
+            raise Fail(self.bad_request(f"Invalid after value: {body.get('after')}"))
+        if after >= 10000:
+            raise Fail(self.bad_request("The maximum number of results for a search is 10000; after must be less "
+                                        "than 10000"))
+        groups = body.get("filterGroups") or []
+        pool = [r for r in self.records if not r["_deleted"] and not r["_perm"]]
+        if groups:
+            pool = [r for r in pool if any(all(self.filter_match(r, f) for f in g.get("filters", [])) for g in groups)]
+        pool.sort(key=lambda r: int(r["_pid"]))
+        for s in reversed(body.get("sorts") or []):
+            if isinstance(s, str):
+                s = {"propertyName": s.lstrip("-"), "direction": "DESCENDING" if s.startswith("-") else "ASCENDING"}
+            prop, desc = s.get("propertyName"), str(s.get("direction", "ASCENDING")).upper().startswith("DESC")
+            present = [r for r in pool if self.cmp_value(r, prop) is not None]
+            absent = [r for r in pool if self.cmp_value(r, prop) is None]
+            pool = sorted(present, key=lambda r: self.cmp_value(r, prop), reverse=desc) + absent
+        window = pool[:10000]
+        page = window[after:after + limit]
+        props = self.props_of(body.get("properties") or [])
+        out = {"total": len(pool), "results": [self.obj(r, props) for r in page]}
+        if after + limit < len(window):
+            out["paging"] = {"next": {"after": str(after + limit)}}
+        else:
+            self.served_last_page()
+        return Resp(200, out)
+
+
+# ---------------------------------------------------------------------------------------- Salesforce
+class Salesforce(FakeCRM):
+    name = "salesforce"
+    token_path = "/services/oauth2/token"
+    V = r"/services/data/v\d+\.\d"
+    L = "/services/data/v60.0"
+    routes = [
+        ("GET", rf"^{V}/query/?$", "query", f"GET {L}/query"),
+        ("GET", rf"^{V}/queryAll/?$", "query_all", f"GET {L}/queryAll"),
+        ("GET", rf"^{V}/query/([A-Za-z0-9]+)-(\d+)$", "query_more", f"GET {L}/query/{{locator}}"),
+        ("GET", rf"^{V}/sobjects/Contact/([^/]+)$", "get", f"GET {L}/sobjects/Contact/{{id}}"),
+        ("PATCH", rf"^{V}/sobjects/Contact/([^/]+)$", "patch", f"PATCH {L}/sobjects/Contact/{{id}}"),
+        ("DELETE", rf"^{V}/sobjects/Contact/([^/]+)$", "delete", f"DELETE {L}/sobjects/Contact/{{id}}"),
+        ("DELETE", rf"^{V}/composite/sobjects/?$", "composite_delete", f"DELETE {L}/composite/sobjects"),
+        ("GET", rf"^{V}/composite/sobjects/Contact/?$", "composite_get", f"GET {L}/composite/sobjects/Contact"),
+        ("POST", rf"^{V}/jobs/ingest/?$", "job_create", f"POST {L}/jobs/ingest"),
+        ("PUT", rf"^{V}/jobs/ingest/([^/]+)/batches/?$", "job_upload", f"PUT {L}/jobs/ingest/{{id}}/batches"),
+        ("PATCH", rf"^{V}/jobs/ingest/([^/]+)/?$", "job_patch", f"PATCH {L}/jobs/ingest/{{id}}"),
+        ("GET", rf"^{V}/jobs/ingest/([^/]+)/?$", "job_get", f"GET {L}/jobs/ingest/{{id}}"),
+        ("GET", rf"^{V}/jobs/ingest/([^/]+)/(successfulResults|failedResults)/?$", "job_results",
+         f"GET {L}/jobs/ingest/{{id}}/{{results}}"),
+    ]
+    FIELDS = ["Id", "IsDeleted", "Name", "FirstName", "LastName", "Email", "CreatedDate", "LastModifiedDate",
+              "SystemModstamp", "Lethe_Purpose__c", "Lethe_Marketing_Consent__c", "Lethe_Interests__c",
+              "Lethe_Consent_Extended_At__c"]
+    CANON = {f.lower(): f for f in FIELDS}
+    DATETIMES = {"CreatedDate", "LastModifiedDate", "SystemModstamp", "Lethe_Consent_Extended_At__c"}
+    READ_ONLY = {"Id", "IsDeleted", "Name", "CreatedDate", "LastModifiedDate", "SystemModstamp"}
+
+    def __init__(self, args, seeds):
+        super().__init__(args, seeds)
+        self.cursors, self.jobs, self.seq = {}, {}, 0
+
+    def make_id(self, index, rec):
+        return sf18("003Dn0000" + base62(index + 1, 6))
+
+    def new_id(self, prefix):
+        self.seq += 1
+        return sf18(prefix + base62(self.seq, 15 - len(prefix)))
+
+    def lookup(self, pid):
+        pid = str(pid)
+        if len(pid) == 15:
+            pid = sf18(pid)
+        return self.by_pid.get(pid)
+
+    def err(self, status, code, message, fields=None):
+        body = {"message": message, "errorCode": code}
+        if fields is not None:
+            body["fields"] = fields
+        return Resp(status, [body])
+
+    def auth_token(self, req):
+        auth = req.headers.get("Authorization", "")
+        return auth.split(" ", 1)[1].strip() if auth.lower().startswith(("bearer ", "oauth ")) else None
+
+    def unauthorized(self, expired):
+        return Resp(401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
+                    {"WWW-Authenticate": 'Token'})
+
+    def rate_limited(self):
+        return self.err(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+
+    def server_error(self, status):
+        if status == 503:
+            return self.err(503, "SERVER_UNAVAILABLE", "Server is temporarily unavailable. Please try again later.")
+        return self.err(status, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if "
+                        "you contact support: 1393532466-104532 (-1203787370)")
+
+    def limit_headers(self, limited):
+        return {"Sforce-Limit-Info": f"api-usage={self.stats['requests']}/15000"}
+
+    def not_found_route(self, req):
+        return self.err(404, "NOT_FOUND", "The requested resource does not exist")
+
+    def bad_request(self, message):
+        return self.err(400, "JSON_PARSER_ERROR", message)
+
+    def token_endpoint(self, req):
+        problem = self.check_refresh(req.form())
+        if problem == "grant_type":
+            return Resp(400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"})
+        if problem == "client":
+            return Resp(400, {"error": "invalid_client", "error_description": "invalid client credentials"})
+        if problem:
+            return Resp(400, {"error": "invalid_grant", "error_description": "expired access/refresh token"})
+        ident = f"{self.base_url}/id/00DDn00000Fake1MAA/005Dn00000Fake1AAA"
+        issued = str(int(time.time() * 1000))
+        sig = base64.b64encode(hmac.new(self.args.client_secret.encode(), (ident + issued).encode(),
+                                        hashlib.sha256).digest()).decode()
+        return Resp(200, {"access_token": self.issue_token(), "instance_url": self.base_url, "id": ident,
+                          "token_type": "Bearer", "issued_at": issued, "signature": sig, "scope": "api refresh_token"})
+
+    # --- rendering
+    def value(self, rec, field):
+        v = {"Id": rec["_pid"], "IsDeleted": rec["_deleted"],
+             "Name": " ".join(x for x in (rec["firstname"], rec["lastname"]) if x) or None,
+             "FirstName": rec["firstname"] or None, "LastName": rec["lastname"] or None, "Email": rec["email"] or None,
+             "CreatedDate": sf_ts(rec["created"]), "LastModifiedDate": sf_ts(rec["updated"]),
+             "SystemModstamp": sf_ts(rec["updated"]), "Lethe_Purpose__c": ";".join(rec["purpose"]) or None,
+             "Lethe_Marketing_Consent__c": bool(rec["marketing_consent"]),
+             "Lethe_Interests__c": rec["interests"] or None,
+             "Lethe_Consent_Extended_At__c": sf_ts(rec["consent_extended_at"])}
+        return v[field]
+
+    def sobject(self, rec, fields):
+        out = {"attributes": {"type": "Contact", "url": f"{self.L}/sobjects/Contact/{rec['_pid']}"}}
+        out.update({f: self.value(rec, f) for f in fields})
+        return out
+
+    def canon_fields(self, names, code="INVALID_FIELD"):
+        out = []
+        for n in names:
+            f = self.CANON.get(n.strip().lower())
+            if f is None:
+                raise Fail(self.err(400, code, f"No such column '{n.strip()}' on entity 'Contact'. If you are attempting "
+                                    "to use a custom field, be sure to append the '__c' after the custom field name."))
+            out.append(f)
+        return out
+
+    # --- SOQL
+    def literal(self, field, raw):
+        raw = raw.strip()
+        if field in self.DATETIMES:
+            if raw.startswith("'"):
+                raise Fail(self.err(400, "INVALID_FIELD", f"value of filter criterion for field '{field}' must be of "
+                                    "type dateTime and should not be enclosed in quotes"))
+            if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", raw):
+                if raw.lower() == "null":
+                    return None
+                raise Fail(self.err(400, "MALFORMED_QUERY", f"line 1:1 value of filter criterion for field '{field}' "
+                                    f"must be a valid dateTime literal: {raw}"))
+            return parse_time(raw)
+        if raw.lower() in ("true", "false"):
+            return raw.lower() == "true"
+        if raw.lower() == "null":
+            return None
+        m = re.fullmatch(r"'((?:[^'\\]|\\.)*)'", raw)
+        if not m:
+            raise Fail(self.err(400, "MALFORMED_QUERY", f"unexpected token: {raw}"))
+        return m.group(1).replace("\\'", "'")
+
+    def compile_where(self, where):
+        bare = re.sub(r"'(?:[^'\\]|\\.)*'", "''", where)
+        if re.search(r"\bOR\b|\bNOT\s*\(|^\s*\(", bare, re.I):
+            raise Fail(self.err(400, "MALFORMED_QUERY", "this fake supports only AND-joined conditions in WHERE"))
+        conds = []
+        for part in re.split(r"\s+AND\s+(?=(?:[^']*'[^']*')*[^']*$)", where.strip(), flags=re.I):
+            m = re.fullmatch(r"(\w+)\s*(=|!=|<>|<=|>=|<|>|\s+NOT\s+IN\s+|\s+IN\s+)\s*(.+)", part.strip(), re.I | re.S)
+            if not m:
+                raise Fail(self.err(400, "MALFORMED_QUERY", f"unexpected token: '{part.strip()}'"))
+            field = self.canon_fields([m.group(1)])[0]
+            op = m.group(2).strip().upper()
+            op = "NOT IN" if op.startswith("NOT") else op
+            if op in ("IN", "NOT IN"):
+                inner = re.fullmatch(r"\((.*)\)", m.group(3).strip(), re.S)
+                if not inner:
+                    raise Fail(self.err(400, "MALFORMED_QUERY", "expecting a left parentheses after IN"))
+                value = [self.literal(field, v) for v in inner.group(1).split(",")]
+            else:
+                value = self.literal(field, m.group(3))
+            conds.append((field, op, value))
+        return conds
+
+    def where_match(self, rec, conds):
+        for field, op, want in conds:
+            have = rec["_pid"] if field == "Id" else self.value(rec, field)
+            if field in self.DATETIMES:
+                have = parse_time(have)
+            if field == "Id" and want:
+                want = [sf18(w) if len(w) == 15 else w for w in want] if isinstance(want, list) else \
+                    (sf18(want) if len(want) == 15 else want)
+            if isinstance(have, str) and field != "Id":
+                have = have.lower()
+                want = [w.lower() if isinstance(w, str) else w for w in want] if isinstance(want, list) else \
+                    (want.lower() if isinstance(want, str) else want)
+            if op in ("IN", "NOT IN"):
+                ok = (have in want) == (op == "IN")
+            elif op == "=":
+                ok = have == want
+            elif op in ("!=", "<>"):
+                ok = have != want
+            elif have is None or want is None:
+                ok = False
+            else:
+                ok = {"<": have < want, "<=": have <= want, ">": have > want, ">=": have >= want}[op]
+            if not ok:
+                return False
+        return True
+
+    def run_query(self, req, include_deleted):
+        soql = req.q("q")
+        if not soql:
+            raise Fail(self.err(400, "MALFORMED_QUERY", "A query string has to be specified"))
+        m = re.fullmatch(r"\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<obj>\w+)(?:\s+WHERE\s+(?P<where>.+?))?"
+                         r"(?:\s+ORDER\s+BY\s+(?P<order>.+?))?(?:\s+LIMIT\s+(?P<limit>\d+))?"
+                         r"(?:\s+OFFSET\s+(?P<offset>\d+))?\s*", soql, re.I | re.S)
+        if not m:
+            raise Fail(self.err(400, "MALFORMED_QUERY", f"unexpected token in query: {soql[:80]}"))
+        if m.group("obj").lower() != "contact":
+            raise Fail(self.err(400, "INVALID_TYPE", f"sObject type '{m.group('obj')}' is not supported."))
+        fields = self.canon_fields(m.group("fields").split(","))
+        conds = self.compile_where(m.group("where")) if m.group("where") else []
+        pool = [r for r in self.records if not r["_perm"] and (include_deleted or not r["_deleted"])
+                and self.where_match(r, conds)]
+        pool.sort(key=lambda r: r["_pid"])
+        if m.group("order"):
+            for part in reversed(m.group("order").split(",")):
+                words = part.split()
+                field = self.canon_fields(words[:1])[0]
+                desc = len(words) > 1 and words[1].upper() == "DESC"
+                nulls_last = "LAST" in [w.upper() for w in words[2:]] or (desc and "FIRST" not in [w.upper() for w in words[2:]])
+                key = (lambda r, f=field: parse_time(self.value(r, f))) if field in self.DATETIMES else \
+                    (lambda r, f=field: self.value(r, f))
+                present = sorted((r for r in pool if key(r) is not None), key=key, reverse=desc)
+                absent = [r for r in pool if key(r) is None]
+                pool = present + absent if nulls_last else absent + present
+        if m.group("offset"):
+            pool = pool[int(m.group("offset")):]
+        if m.group("limit"):
+            pool = pool[:int(m.group("limit"))]
+        size = 2000
+        opt = re.search(r"batchSize\s*=\s*(\d+)", req.headers.get("Sforce-Query-Options", ""))
+        if opt:
+            size = min(2000, max(200, int(opt.group(1))))
+        locator = self.new_id("01gDn")
+        self.cursors[locator] = {"records": [self.sobject(r, fields) for r in pool], "size": self.page_cap(size)}
+        return self.query_page(locator, 0)
+
+    def query_page(self, locator, offset):
+        cur = self.cursors.get(locator)
+        if cur is None or offset > len(cur["records"]):
+            raise Fail(self.err(400, "INVALID_QUERY_LOCATOR", "invalid query locator"))
+        page = cur["records"][offset:offset + cur["size"]]
+        nxt = offset + len(page)
+        body = {"totalSize": len(cur["records"]), "done": nxt >= len(cur["records"]), "records": page}
+        if not body["done"]:
+            body["nextRecordsUrl"] = f"{self.L}/query/{locator}-{nxt}"
+        else:
+            self.cursors.pop(locator, None)
+            self.served_last_page()
+        return Resp(200, body)
+
+    def query(self, req):
+        return self.run_query(req, include_deleted=False)
+
+    def query_all(self, req):
+        return self.run_query(req, include_deleted=True)
+
+    def query_more(self, req, locator, offset):
+        return self.query_page(locator, int(offset))
+
+    # --- sobject rows
+    def missing(self, rec):
+        if rec is None or rec["_perm"]:
+            return self.err(404, "NOT_FOUND", "The requested resource does not exist")
+        if rec["_deleted"]:
+            return self.err(404, "ENTITY_IS_DELETED", "entity is deleted", [])
+        return None
+
+    def get(self, req, pid):
+        rec = self.lookup(pid)
+        problem = self.missing(rec)
+        if problem:
+            raise Fail(problem)
+        fields = self.canon_fields(req.q_list("fields")) if req.q_list("fields") else self.FIELDS
+        return Resp(200, self.sobject(rec, fields))
+
+    def patch(self, req, pid):
+        body = req.json(self.bad_request)
+        rec = self.lookup(pid)
+        problem = self.missing(rec)
+        if problem:
+            raise Fail(problem)
+        if not isinstance(body, dict):
+            raise Fail(self.bad_request("Cannot deserialize instance of Contact from non-object value"))
+        changes = {}
+        for k, v in body.items():
+            if k == "attributes":
+                continue
+            f = self.canon_fields([k])[0]
+            if f in self.READ_ONLY:
+                raise Fail(self.err(400, "INVALID_FIELD_FOR_INSERT_UPDATE", f"Unable to create/update fields: {f}. "
+                                    "Please check the security settings of this field and verify that it is "
+                                    "read/write for your profile or permission set.", [f]))
+            if f == "LastName" and not v:
+                raise Fail(self.err(400, "REQUIRED_FIELD_MISSING", "Required fields are missing: [LastName]",
+                                    ["LastName"]))
+            if f == "Lethe_Marketing_Consent__c":
+                if v not in (True, False, None, "true", "false"):
+                    raise Fail(self.bad_request(f"Cannot deserialize instance of boolean from VALUE_STRING value {v}"))
+                changes["marketing_consent"] = v in (True, "true")
+            elif f == "Lethe_Consent_Extended_At__c":
+                try:
+                    changes["consent_extended_at"] = parse_time(v)
+                except ValueError:
+                    raise Fail(self.bad_request(f"Cannot deserialize instance of datetime from VALUE_STRING value {v}"))
+            elif f == "Lethe_Purpose__c":
+                changes["purpose"] = [p for p in (v or "").split(";") if p]
+            else:
+                changes[{"FirstName": "firstname", "LastName": "lastname", "Email": "email",
+                         "Lethe_Interests__c": "interests"}[f]] = (v or "") if f == "Lethe_Interests__c" else v
+        rec.update(changes)
+        self.touch(rec)
+        return Resp(204)
+
+    def delete(self, req, pid):
+        rec = self.lookup(pid)
+        problem = self.missing(rec)
+        if problem:
+            raise Fail(problem)
+        rec["_deleted"] = True
+        return Resp(204)
+
+    def delete_result(self, pid):
+        rec = self.lookup(pid)
+        if not re.fullmatch(r"[A-Za-z0-9]{15}|[A-Za-z0-9]{18}", pid):
+            return {"success": False, "errors": [{"statusCode": "MALFORMED_ID", "message": f"malformed id {pid}",
+                                                  "fields": []}]}
+        if rec is None or rec["_perm"]:
+            return {"id": pid, "success": False, "errors": [{"statusCode": "INVALID_CROSS_REFERENCE_KEY",
+                                                              "message": "invalid cross reference id", "fields": []}]}
+        if rec["_deleted"]:
+            return {"id": pid, "success": False, "errors": [{"statusCode": "ENTITY_IS_DELETED",
+                                                              "message": "entity is deleted", "fields": []}]}
+        return {"id": rec["_pid"], "success": True, "errors": []}
+
+    def composite_delete(self, req):
+        ids = req.q_list("ids")
+        if not ids:
+            raise Fail(self.err(400, "MALFORMED_QUERY", "ids parameter is required"))
+        if len(ids) > 200:
+            raise Fail(self.err(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records "
+                                "into this call", []))
+        results = [self.delete_result(pid) for pid in ids]
+        if req.q("allOrNone", "false").lower() == "true" and not all(r["success"] for r in results):
+            rolled = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK", "fields": [],
+                      "message": "Record rolled back because not all records were valid and the request was using "
+                                 "AllOrNone header"}
+            return Resp(200, [r if not r["success"] else {"id": r["id"], "success": False, "errors": [rolled]}
+                              for r in results])
+        for r in results:
+            if r["success"]:
+                self.lookup(r["id"])["_deleted"] = True
+        return Resp(200, results)
+
+    def composite_get(self, req):
+        ids, fields = req.q_list("ids"), req.q_list("fields")
+        if not ids or not fields:
+            raise Fail(self.err(400, "MALFORMED_QUERY", "ids and fields parameters are required"))
+        fields = self.canon_fields(fields)
+        out = []
+        for pid in ids:
+            rec = self.lookup(pid)
+            out.append(self.sobject(rec, fields) if rec and not rec["_deleted"] and not rec["_perm"] else None)
+        return Resp(200, out)
+
+    # --- Bulk API 2.0 ingest (the REST way to hard delete: operation "hardDelete")
+    def job_info(self, job):
+        info = {k: v for k, v in job.items() if not k.startswith("_")}
+        info["state"] = "JobComplete" if job["state"] == "UploadComplete" else job["state"]
+        return info
+
+    def job(self, jid):
+        job = self.jobs.get(jid)
+        if job is None:
+            raise Fail(self.err(404, "NOT_FOUND", "The requested resource does not exist"))
+        return job
+
+    def job_create(self, req):
+        body = req.json(self.bad_request) or {}
+        op = body.get("operation")
+        if str(body.get("object", "")).lower() != "contact" or op not in ("delete", "hardDelete"):
+            raise Fail(self.err(400, "INVALIDJOB", "fake supports only object Contact with operation delete or hardDelete"))
+        jid = self.new_id("750Dn")
+        now = sf_ts(datetime.now(UTC))
+        self.jobs[jid] = {"id": jid, "operation": op, "object": "Contact", "createdById": "005Dn00000Fake1AAA",
+                          "createdDate": now, "systemModstamp": now, "state": "Open", "concurrencyMode": "Parallel",
+                          "contentType": "CSV", "apiVersion": 60.0, "contentUrl": f"services/data/v60.0/jobs/ingest/{jid}/batches",
+                          "lineEnding": "LF", "columnDelimiter": "COMMA", "_ids": [], "_ok": [], "_failed": []}
+        return Resp(200, self.job_info(self.jobs[jid]))
+
+    def job_upload(self, req, jid):
+        job = self.job(jid)
+        if job["state"] != "Open":
+            raise Fail(self.err(400, "INVALIDJOBSTATE", "Job is not open for upload"))
+        rows = list(csv.DictReader(io.StringIO(req.body.decode("utf-8-sig"))))
+        job["_ids"] += [(r.get("Id") or r.get("ID") or r.get("id") or "").strip() for r in rows]
+        return Resp(201)
+
+    def job_patch(self, req, jid):
+        job = self.job(jid)
+        state = (req.json(self.bad_request) or {}).get("state")
+        if state == "Aborted":
+            job["state"] = "Aborted"
+        elif state == "UploadComplete" and job["state"] == "Open":
+            job["state"] = "UploadComplete"
+            for pid in job["_ids"]:
+                rec = self.lookup(pid)
+                if rec is None or rec["_perm"]:
+                    job["_failed"].append((pid, "INVALID_CROSS_REFERENCE_KEY:invalid cross reference id:--"))
+                elif rec["_deleted"]:
+                    job["_failed"].append((pid, "ENTITY_IS_DELETED:entity is deleted:--"))
+                else:
+                    rec["_deleted"] = True
+                    rec["_perm"] = job["operation"] == "hardDelete"
+                    job["_ok"].append(rec["_pid"])
+            job["numberRecordsProcessed"] = len(job["_ids"])
+            job["numberRecordsFailed"] = len(job["_failed"])
+        else:
+            raise Fail(self.err(400, "INVALIDJOBSTATE", f"Cannot change job state to {state}"))
+        info = self.job_info(job)
+        info["state"] = job["state"]
+        return Resp(200, info)
+
+    def job_get(self, req, jid):
+        return Resp(200, self.job_info(self.job(jid)))
+
+    def job_results(self, req, jid, which):
+        job = self.job(jid)
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        if which == "successfulResults":
+            w.writerow(["sf__Id", "sf__Created", "Id"])
+            w.writerows([pid, "false", pid] for pid in job["_ok"])
+        else:
+            w.writerow(["sf__Id", "sf__Error", "Id"])
+            w.writerows(["", err, pid] for pid, err in job["_failed"])
+        return Resp(200, out.getvalue().encode(), ctype="text/csv")
+
+
+# ------------------------------------------------------------------------------------------ Pipedrive
+class Pipedrive(FakeCRM):
+    name = "pipedrive"
+    token_path = "/oauth/token"
+    window_ms, window_max = 2000, 80
+    routes = [
+        ("GET", r"^/v1/persons/?$", "list", "GET /v1/persons"),
+        ("DELETE", r"^/v1/persons/?$", "bulk_delete", "DELETE /v1/persons"),
+        ("GET", r"^/v1/persons/(\d+)$", "get", "GET /v1/persons/{id}"),
+        ("PUT", r"^/v1/persons/(\d+)$", "put", "PUT /v1/persons/{id}"),
+        ("DELETE", r"^/v1/persons/(\d+)$", "delete", "DELETE /v1/persons/{id}"),
+        ("GET", r"^/v1/personFields/?$", "fields", "GET /v1/personFields"),
+    ]
+
+    def __init__(self, args, seeds):
+        labels = list(PD_PURPOSE_OPTIONS)
+        for s in seeds:
+            p = s.get("purpose") or []
+            labels += [x.strip() for x in (p.split(";") if isinstance(p, str) else p) if x.strip() not in labels]
+        self.purpose_ids = {label: PD_PURPOSE_OPTIONS.get(label, 12 + i) for i, label in enumerate(dict.fromkeys(labels))}
+        self.purpose_labels = {v: k for k, v in self.purpose_ids.items()}
+        super().__init__(args, seeds)
+
+    def purpose_id(self, label):
+        if label not in self.purpose_ids:
+            self.purpose_ids[label] = max(self.purpose_ids.values()) + 1
+            self.purpose_labels[self.purpose_ids[label]] = label
+        return self.purpose_ids[label]
+
+    def dispatch(self, req):
+        if req.path.startswith("/api/v1/"):
+            req.path = req.path[4:]
+        return super().dispatch(req)
+
+    def make_id(self, index, rec):
+        return index + 1
+
+    def err(self, status, message, **extra):
+        return Resp(status, {"success": False, "error": message, "errorCode": status,
+                             "error_info": "Please check developers.pipedrive.com for more information about Pipedrive API.",
+                             "data": None, "additional_data": None, **extra})
+
+    def auth_token(self, req):
+        auth = req.headers.get("Authorization", "")
+        if auth[:7].lower() == "bearer ":
+            return auth[7:].strip()
+        return req.q("api_token") or req.headers.get("x-api-token")
+
+    def unauthorized(self, expired):
+        return self.err(401, "unauthorized access")
+
+    def rate_limited(self):
+        return Resp(429, {"success": False, "error": "Request over limit", "errorCode": 429},
+                    {"Retry-After": "1"})
+
+    def server_error(self, status):
+        return self.err(status, {500: "Internal server error", 502: "Bad gateway", 503: "Service unavailable"}[status])
+
+    def limit_headers(self, limited):
+        return {"x-ratelimit-limit": str(self.window_max),
+                "x-ratelimit-remaining": "0" if limited else str(max(0, self.window_max - len(self.recent))),
+                "x-ratelimit-reset": "2"}
+
+    def not_found_route(self, req):
+        return self.err(404, "Unknown method .")
+
+    def bad_request(self, message):
+        return self.err(400, message)
+
+    def token_endpoint(self, req):
+        auth = req.headers.get("Authorization", "")
+        basic = base64.b64decode(auth[6:]).decode() if auth[:6].lower() == "basic " else None
+        problem = self.check_refresh(req.form(), basic)
+        if problem:
+            return Resp(400 if problem != "client" else 401,
+                        {"success": False, "message": {"grant_type": "Unsupported grant type: grant_type is invalid",
+                                                       "client": "Invalid client: client is invalid",
+                                                       "refresh_token": "Invalid grant: refresh_token is invalid"}[problem],
+                         "error": "invalid_grant"})
+        return Resp(200, {"access_token": self.issue_token(), "token_type": "Bearer", "expires_in": 3599,
+                          "refresh_token": self.args.refresh_token, "scope": "base,contacts:full",
+                          "api_domain": self.base_url})
+
+    def info(self):
+        out = super().info()
+        out["fields"] = {"PIPEDRIVE_FIELD_PURPOSE": PD_KEY_PURPOSE, "PIPEDRIVE_FIELD_MARKETING_CONSENT": PD_KEY_CONSENT,
+                         "PIPEDRIVE_FIELD_INTERESTS": PD_KEY_INTERESTS, "PIPEDRIVE_FIELD_CONSENT_EXTENDED_AT": PD_KEY_EXTENDED,
+                         "purpose_options": self.purpose_ids, "consent_options": PD_CONSENT_OPTIONS}
+        return out
+
+    def person(self, rec):
+        name = " ".join(x for x in (rec["firstname"], rec["lastname"]) if x)
+        email = rec["email"]
+        consent = rec["marketing_consent"]
+        return {"id": rec["_pid"], "company_id": 7001,
+                "owner_id": {"id": 9001, "name": "Lethe Owner", "email": "owner@example.com", "has_pic": 0,
+                             "pic_hash": None, "active_flag": True, "value": 9001},
+                "org_id": None, "name": name, "first_name": rec["firstname"] or None, "last_name": rec["lastname"] or None,
+                "phone": [{"value": "", "primary": True}],
+                "email": [{"label": "work", "value": email, "primary": True}] if email else [{"value": "", "primary": True}],
+                "primary_email": email or None, "first_char": name[:1].lower() or None,
+                "add_time": pd_ts(rec["created"]), "update_time": pd_ts(rec["updated"]), "visible_to": "3",
+                "active_flag": not rec["_deleted"], "label": None, "org_name": None, "owner_name": "Lethe Owner",
+                PD_KEY_PURPOSE: ",".join(str(self.purpose_id(p)) for p in rec["purpose"]) or None,
+                PD_KEY_CONSENT: None if consent is None else str(PD_CONSENT_OPTIONS["Yes" if consent else "No"]),
+                PD_KEY_INTERESTS: rec["interests"] or None,
+                PD_KEY_EXTENDED: rec["consent_extended_at"].strftime("%Y-%m-%d") if rec["consent_extended_at"] else None}
+
+    def list(self, req):
+        try:
+            start, limit = int(req.q("start", "0")), int(req.q("limit", "100"))
+        except ValueError:
+            raise Fail(self.bad_request("start and limit must be integers"))
+        limit = self.page_cap(max(1, min(limit, 500)))
+        pool = sorted((r for r in self.records if not r["_deleted"] and not r["_perm"]), key=lambda r: r["_pid"])
+        sort = req.q("sort")
+        if sort:
+            for part in reversed(sort.split(",")):
+                words = part.split()
+                field = words[0] if words else ""
+                keys = {"id": "_pid", "add_time": "created", "update_time": "updated", "first_name": "firstname",
+                        "last_name": "lastname"}
+                if field == "name":
+                    key = lambda r: " ".join(x for x in (r["firstname"], r["lastname"]) if x).lower()
+                elif field in keys:
+                    key = lambda r, k=keys[field]: (r[k] is None, r[k] or "")
+                else:
+                    raise Fail(self.bad_request(f"Invalid sort field: {field}"))
+                pool.sort(key=key, reverse=len(words) > 1 and words[1].upper() == "DESC")
+        page = pool[start:start + limit]
+        more = start + limit < len(pool)
+        pagination = {"start": start, "limit": limit, "more_items_in_collection": more}
+        if more:
+            pagination["next_start"] = start + limit
+        # Rendered before the after-list actions run: they happen after this answer was sent.
+        data = [self.person(r) for r in page] or None
+        if not more:
+            self.served_last_page()
+        return Resp(200, {"success": True, "data": data,
+                          "additional_data": {"pagination": pagination}})
+
+    def found(self, pid):
+        rec = self.lookup(pid)
+        if rec is None or rec["_perm"]:
+            raise Fail(self.err(404, "Person not found"))
+        return rec
+
+    def get(self, req, pid):
+        return Resp(200, {"success": True, "data": self.person(self.found(pid))})
+
+    def put(self, req, pid):
+        body = req.json(self.bad_request)
+        rec = self.found(pid)
+        if not isinstance(body, dict):
+            raise Fail(self.bad_request("Request body must be a JSON object"))
+        changes = {}
+        if "name" in body and "first_name" not in body and "last_name" not in body:
+            first, _, last = str(body["name"] or "").partition(" ")
+            changes.update(firstname=first, lastname=last)
+        if "first_name" in body:
+            changes["firstname"] = body["first_name"]
+        if "last_name" in body:
+            changes["lastname"] = body["last_name"]
+        if "email" in body:
+            e = body["email"]
+            if isinstance(e, list):
+                vals = [x for x in e if isinstance(x, dict) and x.get("value")]
+                prim = [x for x in vals if str(x.get("primary")).lower() == "true"]
+                e = (prim or vals or [{"value": None}])[0]["value"]
+            changes["email"] = e or None
+        if PD_KEY_PURPOSE in body:
+            v = body[PD_KEY_PURPOSE]
+            ids = v if isinstance(v, list) else [x for x in str(v or "").split(",") if x.strip()]
+            try:
+                changes["purpose"] = [self.purpose_labels[int(x)] for x in ids]
+            except (KeyError, ValueError):
+                raise Fail(self.bad_request(f"Invalid option id(s) for field {PD_KEY_PURPOSE}: {v}"))
+        if PD_KEY_CONSENT in body:
+            v = body[PD_KEY_CONSENT]
+            if v in (None, ""):
+                changes["marketing_consent"] = None
+            elif str(v) in ("21", "22"):
+                changes["marketing_consent"] = str(v) == "21"
+            else:
+                raise Fail(self.bad_request(f"Invalid option id for field {PD_KEY_CONSENT}: {v}"))
+        if PD_KEY_INTERESTS in body:
+            changes["interests"] = str(body[PD_KEY_INTERESTS] or "")
+        if PD_KEY_EXTENDED in body:
+            v = body[PD_KEY_EXTENDED]
+            if v not in (None, "") and not re.fullmatch(r"\d{4}-\d\d-\d\d", str(v)):
+                raise Fail(self.bad_request(f"Invalid date for field {PD_KEY_EXTENDED}: {v} (expected YYYY-MM-DD)"))
+            changes["consent_extended_at"] = parse_time(v)
+        rec.update(changes)
+        self.touch(rec)
+        return Resp(200, {"success": True, "data": self.person(rec)})
+
+    def delete(self, req, pid):
+        rec = self.found(pid)
+        rec["_deleted"] = True
+        return Resp(200, {"success": True, "data": {"id": rec["_pid"]}})
+
+    def bulk_delete(self, req):
+        ids = req.q_list("ids")
+        if not ids:
+            raise Fail(self.bad_request("ids parameter is required"))
+        done = []
+        for pid in ids:
+            rec = self.lookup(pid) if pid.isdigit() else None
+            if rec and not rec["_perm"]:
+                rec["_deleted"] = True
+                done.append(rec["_pid"])
+        return Resp(200, {"success": True, "data": {"id": done}})
+
+    def fields(self, req):
+        std = [("id", "ID", "int"), ("name", "Name", "varchar"), ("first_name", "First name", "varchar"),
+               ("last_name", "Last name", "varchar"), ("email", "Email", "varchar"), ("phone", "Phone", "phone"),
+               ("add_time", "Person created", "date"), ("update_time", "Update time", "date"),
+               ("active_flag", "Active", "int"), ("owner_id", "Owner", "user")]
+        data = [{"id": 9000 + i, "key": k, "name": n, "field_type": t, "edit_flag": False, "active_flag": True,
+                 "mandatory_flag": k == "name", "bulk_edit_allowed": True} for i, (k, n, t) in enumerate(std)]
+        custom = [(PD_KEY_PURPOSE, "Lethe purpose", "set",
+                   [{"id": i, "label": label} for label, i in self.purpose_ids.items()]),
+                  (PD_KEY_CONSENT, "Lethe marketing consent", "enum",
+                   [{"id": i, "label": label} for label, i in PD_CONSENT_OPTIONS.items()]),
+                  (PD_KEY_INTERESTS, "Lethe interests", "varchar", None),
+                  (PD_KEY_EXTENDED, "Lethe consent extended at", "date", None)]
+        for i, (k, n, t, opts) in enumerate(custom):
+            f = {"id": 9100 + i, "key": k, "name": n, "field_type": t, "edit_flag": True, "active_flag": True,
+                 "mandatory_flag": False, "bulk_edit_allowed": True}
+            if opts:
+                f["options"] = opts
+            data.append(f)
+        start, limit = int(req.q("start", "0")), int(req.q("limit", "100"))
+        page = data[start:start + limit]
+        more = start + limit < len(data)
+        pagination = {"start": start, "limit": limit, "more_items_in_collection": more}
+        if more:
+            pagination["next_start"] = start + limit
+        return Resp(200, {"success": True, "data": page or None, "additional_data": {"pagination": pagination}})
+
+
+PROVIDERS = {"hubspot": HubSpot, "salesforce": Salesforce, "pipedrive": Pipedrive}
+
+
+# ------------------------------------------------------------------------------------------- HTTP
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fakecrm/1.0"
+
+    def log_message(self, fmt, *args):
+        if self.server.crm.args.verbose:
+            sys.stderr.write("fakecrm: " + fmt % args + "\n")
+
+    def read_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            data = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():
+                        pass
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def handle_any(self):
+        crm = self.server.crm
+        split = urlsplit(self.path)
+        try:
+            req = Req(self.command, split.path, parse_qs(split.query, keep_blank_values=True), self.headers,
+                      self.read_body())
+            resp = crm.dispatch(req)
+        except Exception:
+            traceback.print_exc()
+            resp = Resp(500, {"error": "fake server bug", "trace": traceback.format_exc()[-2000:]})
+        body = resp.payload()
+        self.send_response(resp.status)
+        for k, v in resp.headers.items():
+            self.send_header(k, v)
+        if resp.status != 204:
+            self.send_header("Content-Type", resp.ctype)
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if resp.truncate:
+            self.wfile.write(body[:len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        elif body:
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--provider", required=True, choices=sorted(PROVIDERS))
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--data", help="seed JSON file (list of provider-neutral records)")
+    p.add_argument("--token", default="test-token", help="initially valid access token / api_token")
+    p.add_argument("--client-id", default="cid")
+    p.add_argument("--client-secret", default="csecret")
+    p.add_argument("--refresh-token", default="rtoken")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--fail-5xx", type=float, default=0.0)
+    p.add_argument("--rate-limit-every", type=int, default=0)
+    p.add_argument("--truncate-every", type=int, default=0)
+    p.add_argument("--token-expires-after", type=int, default=0)
+    p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument("--max-page", type=int, default=0)
+    p.add_argument("--no-stdin-watch", action="store_true", help="do not exit when stdin reaches EOF")
+    p.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    seeds = []
+    if args.data:
+        with open(args.data, encoding="utf-8") as fh:
+            seeds = json.load(fh)
+    crm = PROVIDERS[args.provider](args, seeds)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    server.crm = crm
+    crm.port = server.server_address[1]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    def watch_stdin():
+        try:
+            while os.read(0, 4096):
+                pass
+        except OSError:
+            pass
+        stop.set()
+
+    if not args.no_stdin_watch:
+        threading.Thread(target=watch_stdin, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    sys.stdout.write(f"LISTENING {crm.port}\n")
+    sys.stdout.flush()
+    while not stop.wait(0.2):
+        pass
+    server.shutdown()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
