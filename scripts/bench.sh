@@ -29,3 +29,7 @@ for pass in first second; do
     /usr/bin/time -f "$pass sync: %e s wall (%U s user, %S s sys), %M KiB peak memory" "$LETHE" sync --as-of "$AS_OF" --json >"$STATE/$pass.json" || true
     python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print("   ", {k: d[k] for k in ("pulled","quarantined","noticesSent","fieldsErased","deleted","failed")})' "$STATE/$pass.json"
 done
+
+# REST connectors: HTTP calls per deleted record against the fake CRMs (client budgets of the shipped
+# manifests apply, so the wall time is mostly the providers' rate limits).
+python3 scripts/bench-rest.py "$LETHE" "${BENCH_REST_RECORDS:-2000}"

@@ -248,8 +248,11 @@ struct WriteField: Sendable, Equatable {
     var emptyIsNull: Bool
     var format: Format
     var options: String?
+    /// The zone a `date` is written in (default UTC).
+    var zone: TimeZone
 
     init(config node: ConfigNode) throws(ConfigError) {
+        zone = TimeZone(secondsFromGMT: 0)!
         if case .scalar = node.value {
             name = try node.string()
             kind = .string
@@ -258,7 +261,12 @@ struct WriteField: Sendable, Equatable {
             format = .asIs
             return
         }
-        try node.rejectUnknownKeys(allowed: ["name", "type", "values", "empty", "format", "options"])
+        try node.rejectUnknownKeys(allowed: ["name", "type", "values", "empty", "format", "options", "zone"])
+        if let zoneNode = node["zone"] {
+            let text = try zoneNode.string()
+            guard let zone = TimeZone(identifier: text) else { throw zoneNode.error("config.zone", "unknown time zone '\(text.prefix(40))'") }
+            self.zone = zone
+        }
         guard let nameNode = node["name"] else { throw node.error("config.missing", "name is required") }
         name = try nameNode.string()
         guard !name.isEmpty else { throw nameNode.error("config.missing", "name is empty") }
@@ -303,7 +311,11 @@ struct WriteField: Sendable, Equatable {
         case .asIs: return text
         case .epochMilliseconds: return String(Int64((date.timeIntervalSince1970 * 1000).rounded()))
         case .iso8601: return DateTimeNormalizer.format(date)
-        case .date: return String(DateTimeNormalizer.format(date).prefix(10))
+        case .date:
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            let parts = calendar.dateComponents([.year, .month, .day], from: date)
+            return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
         }
     }
 }

@@ -66,7 +66,7 @@ public struct ConnectorContext: Sendable {
     /// A path from config relative to the config file's folder (manifests, like policy files).
     public func resolveConfigPath(_ path: String) -> URL {
         if path.hasPrefix("/") { return URL(fileURLWithPath: path) }
-        return configDirectory.appendingPathComponent(path)
+        return configDirectory.appendingPathComponent(path).standardized
     }
 
     /// A path from config: absolute, or relative to the current directory.

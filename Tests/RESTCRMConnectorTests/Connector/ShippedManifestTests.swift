@@ -296,3 +296,69 @@ struct ShippedManifestTests {
         #expect(transport.requests.count == 4)
     }
 }
+
+/// The extend write (the consent loop's write-back) for each shipped manifest.
+struct ExtendWriteTests {
+    static let extend = WriteOperation(id: "op-extend", kind: .extend, recordID: "42", fields: [
+        ErasedField(field: "consent_extended_at", value: "2026-12-01T08:30:00+09:00"), ErasedField(field: "marketing_consent", value: "Y"),
+    ])
+
+    @Test func hubspotWritesTheConsentDateAndTrue() async throws {
+        let transport = ScriptedTransport { _ in Fixture.json(["id": "42"]) }
+        let outcomes = try await Fixture.connector(try Fixture.shipped("hubspot"), transport).apply([Self.extend])
+        guard case .applied = outcomes[0] else { Issue.record("not applied"); return }
+        #expect(transport.requests.count == 1)
+        #expect(Fixture.body(transport.requests[0])["properties"] as? [String: String]
+            == ["lethe_consent_extended_at": "2026-11-30T23:30:00Z", "lethe_marketing_consent": "true"])
+    }
+
+    @Test func salesforceWritesADateTimeAndACheckedBox() async throws {
+        let transport = ScriptedTransport { _ in HTTPResult(status: 204) }
+        _ = try await Fixture.connector(try Fixture.shipped("salesforce"), transport).apply([Self.extend])
+        #expect(String(data: transport.requests[0].body!, encoding: .utf8)
+            == #"{"Lethe_Consent_Extended_At__c":"2026-11-30T23:30:00Z","Lethe_Marketing_Consent__c":true}"#)
+    }
+
+    @Test func pipedriveWritesAKoreanDateAndTheYesOptionId() async throws {
+        let base = ShippedManifestTests.pipedrive([])
+        let transport = ScriptedTransport { request in
+            request.method == "PUT" ? Fixture.json(["success": true, "data": ["id": 42]]) : base.answer(request)
+        }
+        _ = try await Fixture.connector(try Fixture.shipped("pipedrive"), transport).apply([Self.extend])
+        let put = try #require(transport.requests.first { $0.method == "PUT" })
+        let body = Fixture.body(put)
+        #expect(body[Fixture.pipedriveKeys["PIPEDRIVE_FIELD_CONSENT_EXTENDED_AT"]!] as? String == "2026-12-01")
+        #expect(body[Fixture.pipedriveKeys["PIPEDRIVE_FIELD_MARKETING_CONSENT"]!] as? String == "41")
+    }
+
+    @Test func anUnmappedFieldFailsThatOperationOnly() async throws {
+        let transport = ScriptedTransport { _ in Fixture.json(["id": "1"]) }
+        let connector = Fixture.connector(try Fixture.shipped("hubspot"), transport)
+        let outcomes = try await connector.apply([
+            WriteOperation(id: "a", kind: .eraseFields, recordID: "1", fields: [ErasedField(field: "shoe_size", value: "")]),
+            WriteOperation(id: "b", kind: .eraseFields, recordID: "2", fields: [ErasedField(field: "interests", value: "")]),
+        ])
+        guard case .failed(let failure) = outcomes[0], case .applied = outcomes[1] else { Issue.record("unexpected outcomes"); return }
+        #expect(failure.code == "rest.unmapped_field" && !failure.isTransient)
+        #expect(transport.requests.count == 1)
+    }
+
+    @Test func hubspotGDPRDeleteIsPermanent() async throws {
+        var yaml = try String(contentsOf: Fixture.repository.appendingPathComponent("config/connectors/hubspot.yaml"), encoding: .utf8)
+        let start = yaml.range(of: "delete:\n  mode: soft")!.lowerBound
+        let end = yaml.range(of: "# Erasure and extension")!.lowerBound
+        yaml.replaceSubrange(start..<end, with: """
+            delete:
+              mode: permanent
+              one: {method: POST, path: /crm/v3/objects/contacts/gdpr-delete, body: '{"objectId": "{{id}}"}'}
+
+            """)
+        let manifest = try Fixture.manifest(yaml, environment: Fixture.environment)
+        let transport = ScriptedTransport { _ in HTTPResult(status: 204) }
+        let outcomes = try await Fixture.connector(manifest, transport).apply([WriteOperation(id: "d", kind: .delete, recordID: "77")])
+        guard case .deleted(let receipt) = outcomes[0] else { Issue.record("not deleted"); return }
+        #expect(receipt == DeletionReceipt(mode: .permanent))
+        #expect(transport.requests[0].path == "/crm/v3/objects/contacts/gdpr-delete")
+        #expect(Fixture.body(transport.requests[0])["objectId"] as? String == "77")
+    }
+}
