@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// `lethe sync --config config/examples/<crm>.yaml` against a local fake of each provider that
-/// answers 10% of calls with a 5xx and every 7th with its rate-limit answer.
+/// answers 10% of calls with a 5xx, every 7th with its rate-limit answer and cuts successful JSON
+/// bodies in half (after acting on the request); Salesforce's access token expires every 8 calls.
 @Suite(.serialized)
 struct RESTSyncTests {
     static let asOf = "2026-11-29T09:00:00+09:00"
@@ -50,7 +51,8 @@ struct RESTSyncTests {
     @Test(arguments: ["hubspot", "salesforce", "pipedrive"])
     func syncDeletesExactlyTheDueRecordsUnderFaults(provider: String) async throws {
         // Salesforce access tokens expire (refreshed through OAuth); HubSpot and Pipedrive tokens do not.
-        let expiry = provider == "salesforce" ? ["--token-expires-after", "25"] : []
+        // Salesforce answers few JSON bodies (updates are 204s): cut more of them.
+        let expiry = provider == "salesforce" ? ["--token-expires-after", "8", "--truncate-every", "3"] : ["--truncate-every", "11"]
         let fake = try FakeCRMProcess(
             provider: provider, seed: Self.seed(),
             arguments: ["--token", "test-token", "--seed", "7", "--fail-5xx", "0.10", "--rate-limit-every", "7", "--max-page", "10"] + expiry)
@@ -91,6 +93,8 @@ struct RESTSyncTests {
         let stats = try await fake.stats()
         #expect((stats["rate_limited"] as? Int ?? 0) > 0)
         #expect((stats["failed_5xx"] as? Int ?? 0) > 0)
+        #expect((stats["truncated"] as? Int ?? 0) > 0)
+        if provider == "salesforce" { #expect((stats["token_refreshes"] as? Int ?? 0) >= 2, "a first token and a refresh after expiry") }
 
         // The register records soft deletes with the provider's restore window.
         let export = harness.root.appendingPathComponent("register.csv")
