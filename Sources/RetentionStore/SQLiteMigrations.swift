@@ -47,6 +47,20 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // Webhook intake: record events persisted before the delivery is acknowledged. No bodies:
+        // a delivery's personal data (changed property values) is never stored, only which record
+        // changed and whether it was deleted. (connector, event_id) is unique: replays change nothing.
+        migrator.registerMigration("v2-webhooks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE webhook_events (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT, connector TEXT NOT NULL, event_id TEXT NOT NULL,
+                        record_id TEXT NOT NULL, deleted INTEGER NOT NULL, received_at REAL NOT NULL, processed_at REAL,
+                        UNIQUE (connector, event_id));
+                    CREATE INDEX webhook_events_pending ON webhook_events(connector, processed_at, seq);
+                    """
+            )
+        }
         return migrator
     }
 }

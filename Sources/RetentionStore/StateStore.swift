@@ -72,6 +72,18 @@ public protocol StateStore: Sendable {
     func statusCounts() async throws -> StoreStatus
     /// Live, non-held records whose final expiry is before `cutoff` (now − destroyWithin): overdue destructions.
     func overdueCount(connector: String, expiredBefore cutoff: Date) async throws -> Int
+
+    // Webhook intake
+    /// Persists a delivery's events in one transaction; events already seen (same connector and
+    /// event id) are ignored. Returns how many were new and how many were replays.
+    func acceptWebhookEvents(connector: String, events: [WebhookEventDraft], at: Date) async throws -> WebhookAcceptance
+    /// Accepted events not processed yet, oldest first.
+    func pendingWebhookEvents(connector: String, limit: Int) async throws -> [PendingWebhookEvent]
+    func finishWebhookEvents(_ seqs: [Int64], at: Date) async throws
+    /// Tombstones these records (deleted at the source, as a webhook said): no operation follows.
+    func markGone(connector: String, recordIDs: [String], at: Date) async throws -> Int
+    /// Records with an id (live or quarantined) of a connector.
+    func liveCount(connector: String) async throws -> Int
 }
 
 extension StateStore {

@@ -207,3 +207,43 @@ public struct StoreStatus: Sendable, Equatable {
     public var auditEntries: Int64
     /// Live records whose final expiry + destroyWithin has passed are computed by the caller.
 }
+
+/// One record event of a webhook delivery, as persisted: no body, no field values.
+public struct WebhookEventDraft: Sendable, Equatable {
+    public var eventID: String
+    public var recordID: String
+    /// The record was deleted at the source (a tombstone follows, no operation).
+    public var deleted: Bool
+
+    public init(eventID: String, recordID: String, deleted: Bool) {
+        self.eventID = eventID
+        self.recordID = recordID
+        self.deleted = deleted
+    }
+}
+
+public struct WebhookAcceptance: Sendable, Equatable {
+    public var accepted: Int
+    public var replayed: Int
+
+    public init(accepted: Int, replayed: Int) {
+        self.accepted = accepted
+        self.replayed = replayed
+    }
+}
+
+public struct PendingWebhookEvent: Sendable, Equatable {
+    public var seq: Int64
+    public var eventID: String
+    public var recordID: String
+    public var deleted: Bool
+    public var receivedAt: Date
+
+    public init(seq: Int64, eventID: String, recordID: String, deleted: Bool, receivedAt: Date) {
+        self.seq = seq
+        self.eventID = eventID
+        self.recordID = recordID
+        self.deleted = deleted
+        self.receivedAt = receivedAt
+    }
+}

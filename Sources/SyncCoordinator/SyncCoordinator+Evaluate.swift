@@ -29,17 +29,34 @@ extension SyncCoordinator {
 
     /// Evaluates every live record, commits state changes and non-delete operations page by page,
     /// then queues the deletes — or holds them for approval when they exceed the safety limits.
-    func evaluate(_ connector: ConnectorRuntime, now: Date, dryRun: Bool, summary: inout SyncSummary) async throws {
+    ///
+    /// With `only`, just those records are evaluated (a webhook's records); the safety limits then
+    /// weigh their deletes against all the connector's records in the mirror.
+    func evaluate(_ connector: ConnectorRuntime, now: Date, dryRun: Bool, only: Set<String>? = nil, summary: inout SyncSummary) async throws {
         let policy = connector.policy
         let held = try await store.heldReferences(connector: connector.name)
         var candidates: [DeleteCandidate] = []
         var liveValid = 0
         var cursor: String?
+        var remaining = only.map { Array($0).sorted() }
         while true {
-            let next = try await store.liveRecordPage(connector: connector.name, after: cursor, limit: Self.pageSize)
-            guard let position = next.next, !next.records.isEmpty else { break }
-            cursor = position
-            let page = next.records
+            let page: [StoredRecord]
+            if var references = remaining {
+                guard !references.isEmpty else { break }
+                let chunk = Array(references.prefix(Self.pageSize))
+                references.removeFirst(chunk.count)
+                remaining = references
+                var found: [StoredRecord] = []
+                for reference in chunk {
+                    if let stored = try await store.record(connector: connector.name, reference: reference) { found.append(stored) }
+                }
+                page = found
+            } else {
+                let next = try await store.liveRecordPage(connector: connector.name, after: cursor, limit: Self.pageSize)
+                guard let position = next.next, !next.records.isEmpty else { break }
+                cursor = position
+                page = next.records
+            }
             var changes: [RecordChange] = []
             var audit: [AuditDraft] = []
             for stored in page {
@@ -91,6 +108,7 @@ extension SyncCoordinator {
             }
             if !dryRun { try await store.commit(changes, audit: audit) }
         }
+        if only != nil { liveValid = max(liveValid, try await store.liveCount(connector: connector.name)) }
         summary.liveRecords = liveValid
         try await queueDeletes(candidates, connector: connector, liveValid: liveValid, now: now, dryRun: dryRun, summary: &summary)
     }

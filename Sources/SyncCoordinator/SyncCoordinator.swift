@@ -59,6 +59,41 @@ public struct SyncCoordinator: Sendable {
         return summary
     }
 
+    /// Syncs only the given records (a webhook said they changed or were deleted): pending operations
+    /// first, then deleted ids become tombstones (no operation), changed ids are re-read from the
+    /// source (an id the source no longer has is gone too), ingested and evaluated, and the due
+    /// operations run — under the same safety limits as a full sync.
+    public func syncRecords(_ connector: ConnectorRuntime, changed: [String], deleted: [String]) async throws -> SyncSummary {
+        let now = clock.now()
+        var summary = SyncSummary(connector: connector.name, dryRun: false, asOf: now)
+        let run = try await store.beginRun(connector: connector.name, asOf: now, dryRun: false)
+        let executor = OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry)
+        try await executor.drain(connector, summary: &summary)
+        let deletedIDs = Set(deleted)
+        var changedIDs: [String] = []
+        for id in changed where !deletedIDs.contains(id) && !changedIDs.contains(id) { changedIDs.append(id) }
+        var fresh: [SourceRecord] = []
+        if !changedIDs.isEmpty {
+            fresh = try await connector.source.read(ids: changedIDs).filter { !$0.id.isEmpty }
+        }
+        let found = Set(fresh.map(\.id))
+        let vanished = changedIDs.filter { !found.contains($0) }
+        summary.gone = try await store.markGone(connector: connector.name, recordIDs: Array(deletedIDs) + vanished, at: now)
+        summary.pulled = fresh.count
+        if !fresh.isEmpty {
+            try await store.ingest(connector: connector.name, run: run, records: fresh)
+            let references = Set(fresh.map { store.reference(connector: connector.name, recordID: $0.id) })
+            try await evaluate(connector, now: now, dryRun: false, only: references, summary: &summary)
+            try await executor.drain(connector, summary: &summary)
+        }
+        summary.quarantined = summary.quarantinedRows.count
+        try await store.finishRun(run, summary: (try? String(decoding: JSONEncoder().encode(summary), as: UTF8.self)) ?? "{}")
+        log(.info, "records synced", [
+            "connector": connector.name, "read": String(fresh.count), "gone": String(summary.gone), "deleted": String(summary.deleted),
+        ])
+        return summary
+    }
+
     /// Pulls every record into the mirror. Rows without an id cannot be stored: they are reported here.
     func ingest(_ connector: ConnectorRuntime, run: Int64, now: Date, full: Bool, summary: inout SyncSummary) async throws {
         let request = PullRequest(watermark: try await store.watermark(connector: connector.name), full: full)

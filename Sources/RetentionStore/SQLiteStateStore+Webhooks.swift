@@ -1,0 +1,75 @@
+public import Foundation
+import GRDB
+public import RetentionCore
+
+extension SQLiteStateStore {
+    public func acceptWebhookEvents(connector: String, events: [WebhookEventDraft], at: Date) async throws -> WebhookAcceptance {
+        try await queue.write { db in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO webhook_events (connector, event_id, record_id, deleted, received_at)
+                    VALUES (?, ?, ?, ?, ?) ON CONFLICT (connector, event_id) DO NOTHING
+                    """
+            )
+            var accepted = 0
+            for event in events {
+                try insert.execute(arguments: [connector, event.eventID, event.recordID, event.deleted, at.timeIntervalSince1970])
+                accepted += db.changesCount
+            }
+            let acceptance = WebhookAcceptance(accepted: accepted, replayed: events.count - accepted)
+            if accepted > 0 {
+                try Self.appendAudit(db, [
+                    AuditDraft(at: at, event: "webhook.accepted", connector: connector, detail: [
+                        "events": String(accepted), "replayed": String(acceptance.replayed),
+                    ])
+                ])
+            }
+            return acceptance
+        }
+    }
+
+    public func pendingWebhookEvents(connector: String, limit: Int) async throws -> [PendingWebhookEvent] {
+        try await queue.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seq, event_id, record_id, deleted, received_at FROM webhook_events
+                    WHERE connector = ? AND processed_at IS NULL ORDER BY seq LIMIT ?
+                    """,
+                arguments: [connector, limit]
+            ).map { row in
+                PendingWebhookEvent(
+                    seq: row[0], eventID: row[1], recordID: row[2], deleted: row[3],
+                    receivedAt: Date(timeIntervalSince1970: row[4]))
+            }
+        }
+    }
+
+    public func finishWebhookEvents(_ seqs: [Int64], at: Date) async throws {
+        guard !seqs.isEmpty else { return }
+        try await queue.write { db in
+            let update = try db.cachedStatement(sql: "UPDATE webhook_events SET processed_at = ? WHERE seq = ?")
+            for seq in seqs { try update.execute(arguments: [at.timeIntervalSince1970, seq]) }
+        }
+    }
+
+    public func markGone(connector: String, recordIDs: [String], at: Date) async throws -> Int {
+        let references = Set(recordIDs.map { reference(connector: connector, recordID: $0) })
+        return try await queue.write { db in
+            let live = try db.cachedStatement(sql: "SELECT 1 FROM records WHERE connector = ? AND ref = ? AND record_id IS NOT NULL")
+            var gone: [String] = []
+            for ref in references.sorted() where try Row.fetchOne(live, arguments: [connector, ref]) != nil {
+                try Self.tombstone(db, connector: connector, reference: ref, phase: .gone)
+                gone.append(ref)
+            }
+            try Self.appendAudit(db, gone.map { AuditDraft(at: at, event: "record.gone", connector: connector, reference: $0, detail: ["via": "webhook"]) })
+            return gone.count
+        }
+    }
+
+    public func liveCount(connector: String) async throws -> Int {
+        try await queue.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE connector = ? AND record_id IS NOT NULL", arguments: [connector]) ?? 0
+        }
+    }
+}
