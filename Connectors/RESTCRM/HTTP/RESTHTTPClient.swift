@@ -78,13 +78,16 @@ public final class RESTHTTPClient: Sendable {
     /// - Throws: `RESTCRMConnectorError` — transient (with `retryAfter` when known) when retries
     ///   are exhausted; `rest.unauthorized` on a 401 that a token refresh did not fix;
     ///   `rest.auth_failed` when the token endpoint refuses; `rest.bad_url`, `rest.tls`,
-    ///   `rest.body_too_large` (permanent). `CancellationError` when the task is cancelled.
+    ///   `rest.body_too_large` (permanent). `CancellationError` when the task is cancelled: promptly,
+    ///   also while it waits for a concurrency slot, for the budget window, for a provider's pause
+    ///   or for a retry's backoff.
     public func send(_ request: HTTPRequestSpec, expectJSON: Bool = true) async throws -> HTTPResult {
         let url = try url(for: request)
         let limits = configuration.rateLimit
         var retries = 0
         var refreshed = false
         while true {
+            try Task.checkCancellation()
             var sentToken: String?
             let decision: Decision
             do {
@@ -93,6 +96,7 @@ public final class RESTHTTPClient: Sendable {
                 let result = try await gate.run { try await self.attempt(request, url: url, token: token) }
                 decision = await classify(result, request: request, expectJSON: expectJSON)
             } catch let failure as RESTCRMConnectorError {
+                if Task.isCancelled { throw CancellationError() }
                 guard failure.isTransient else { throw failure }
                 decision = .retry(wait: failure.retryAfter, failure: failure)
             } catch {
