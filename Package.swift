@@ -25,6 +25,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // MARK: Core and services
@@ -49,12 +54,35 @@ let package = Package(
             dependencies: ["RetentionCore", "RetentionStore"],
             swiftSettings: swiftSettings
         ),
+        .target(name: "Scheduling", dependencies: ["RetentionCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "WebhookIntake",
+            dependencies: ["RetentionCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HubServer",
+            dependencies: [
+                "RetentionCore", "RetentionStore", "SyncCoordinator", "Scheduling",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LetheCLI",
             dependencies: [
-                "RetentionCore", "LetheConfig", "RetentionStore", "SyncCoordinator",
+                "RetentionCore", "LetheConfig", "RetentionStore", "SyncCoordinator", "Scheduling", "WebhookIntake", "HubServer",
                 "CSVConnector", "FileArchiveSink", "FileMailSink", "RESTCRMConnector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -128,6 +156,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "RetentionCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "WebhookIntakeTests", dependencies: ["WebhookIntake", "RetentionCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HubServerTests",
+            dependencies: [
+                "HubServer", "RetentionCore", "RetentionStore", "SyncCoordinator", "RetentionTesting", "Scheduling",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

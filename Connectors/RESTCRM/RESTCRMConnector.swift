@@ -423,3 +423,8 @@ actor LookupCache {
         }
     }
 }
+
+extension RESTCRMConnector {
+    /// The manifest declares an incremental pull (`lethe sync --incremental`, scheduled incremental runs).
+    public var supportsIncremental: Bool { manifest.incremental != nil }
+}

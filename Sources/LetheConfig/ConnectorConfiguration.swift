@@ -11,6 +11,10 @@ public struct ConnectorConfiguration: Sendable {
     /// Passed unread to the connector factory; checked against its spec by `validate(registry:)`.
     public var settings: ConfigNode
     public var safety: SafetyLimits
+    /// `schedule:` for `lethe run` (`{full: CRON, incremental: CRON, zone: …}`), decoded by the daemon.
+    public var schedule: ConfigNode?
+    /// `webhook:` for `lethe run` (signature scheme, secret, event format), decoded by the daemon.
+    public var webhook: ConfigNode?
     /// Where the entry starts.
     public var location: SourceLocation?
     /// The key path of the entry (`connectors[0]`), for errors.

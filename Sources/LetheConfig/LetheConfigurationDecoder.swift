@@ -8,7 +8,7 @@ struct LetheConfigurationDecoder {
     let file: URL
 
     static let rootKeys: Set<String> = ["version", "state", "policies", "mail", "archive", "connectors"]
-    static let connectorKeys: Set<String> = ["name", "type", "policy", "settings", "safety"]
+    static let connectorKeys: Set<String> = ["name", "type", "policy", "settings", "safety", "schedule", "webhook"]
     static let safetyKeys: Set<String> = ["maxDeletesPerRun", "maxDeleteFraction"]
     static let defaultStateDirectory = ".lethe"
 
@@ -148,6 +148,8 @@ struct LetheConfigurationDecoder {
         )
         connector.keyPath = node.keyPath
         connector.typeNode = reader.optional("type")
+        connector.schedule = reader.optional("schedule")
+        connector.webhook = reader.optional("webhook")
         return connector
     }
 

@@ -61,6 +61,11 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // The daemon's scheduler: when each (connector, kind) last started, so that runs missed
+        // during downtime run once on start.
+        migrator.registerMigration("v3-schedule") { db in
+            try db.execute(sql: "CREATE TABLE schedule_marks (key TEXT PRIMARY KEY, started_at REAL NOT NULL)")
+        }
         return migrator
     }
 }

@@ -72,4 +72,22 @@ extension SQLiteStateStore {
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE connector = ? AND record_id IS NOT NULL", arguments: [connector]) ?? 0
         }
     }
+
+    public func scheduleMarks() async throws -> [String: Date] {
+        try await queue.read { db in
+            var marks: [String: Date] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, started_at FROM schedule_marks") {
+                marks[row[0]] = Date(timeIntervalSince1970: row[1])
+            }
+            return marks
+        }
+    }
+
+    public func setScheduleMark(_ key: String, startedAt: Date) async throws {
+        try await queue.write { db in
+            try db.execute(
+                sql: "INSERT INTO schedule_marks (key, started_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET started_at = excluded.started_at",
+                arguments: [key, startedAt.timeIntervalSince1970])
+        }
+    }
 }

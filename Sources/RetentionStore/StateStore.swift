@@ -84,6 +84,11 @@ public protocol StateStore: Sendable {
     func markGone(connector: String, recordIDs: [String], at: Date) async throws -> Int
     /// Records with an id (live or quarantined) of a connector.
     func liveCount(connector: String) async throws -> Int
+
+    // Scheduler
+    /// When each schedule key (`connector/kind`) last started a run.
+    func scheduleMarks() async throws -> [String: Date]
+    func setScheduleMark(_ key: String, startedAt: Date) async throws
 }
 
 extension StateStore {

@@ -18,6 +18,10 @@ struct CronField: Sendable, Hashable {
         static let dayOfWeek = Kind(
             name: "day-of-week", range: 0...7, names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
         )
+
+        var isDayOfWeek: Bool { name == Self.dayOfWeek.name }
+        /// The values `*` stands for: day-of-week's 7 is only an alias of Sunday.
+        var starRange: ClosedRange<Int> { isDayOfWeek ? 0...6 : range }
     }
 
     /// Bit `n` is set when value `n` is allowed.
@@ -61,7 +65,7 @@ extension CronField {
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             bits |= try Self.parse(part: String(part), field: text, kind: kind)
         }
-        if kind.name == Kind.dayOfWeek.name, bits & (1 << 7) != 0 {
+        if kind.isDayOfWeek, bits & (1 << 7) != 0 {
             bits = (bits & ~(1 << 7)) | 1
         }
         self.init(bits: bits, isStar: text.hasPrefix("*"))
@@ -75,7 +79,8 @@ extension CronField {
         var step = 1
         if pieces.count == 2 {
             guard let number = Int(pieces[1]), number > 0 else {
-                throw error(kind, "cron.syntax", "step must be a positive whole number, found '\(pieces[1].prefix(40))'")
+                throw error(
+                    kind, "cron.syntax", "step must be a positive whole number, found '\(pieces[1].prefix(40))'")
             }
             guard number <= kind.range.count else {
                 throw error(kind, "cron.range", "step \(number) is larger than the field's range \(rangeText(kind))")
@@ -83,21 +88,19 @@ extension CronField {
             step = number
         }
         let low: Int
-        var high: Int
+        let high: Int
         if base == "*" {
-            // 7 is only an alias of Sunday; `*` for day-of-week means 0-6.
-            low = kind.range.lowerBound
-            high = kind.name == Kind.dayOfWeek.name ? 6 : kind.range.upperBound
+            (low, high) = (kind.starRange.lowerBound, kind.starRange.upperBound)
         } else if let dash = base.firstIndex(of: "-") {
             low = try value(String(base[..<dash]), kind: kind)
             high = try value(String(base[base.index(after: dash)...]), kind: kind)
             guard low <= high else {
-                throw error(kind, "cron.range", "range '\(base.prefix(40))' runs backwards (write the smaller value first)")
+                throw error(
+                    kind, "cron.range", "range '\(base.prefix(40))' runs backwards (write the smaller value first)")
             }
         } else {
             low = try value(base, kind: kind)
-            high = pieces.count == 2 ? kind.range.upperBound : low
-            if pieces.count == 2, kind.name == Kind.dayOfWeek.name { high = 6 }
+            high = pieces.count == 2 ? max(low, kind.starRange.upperBound) : low
         }
         var bits: UInt64 = 0
         for value in stride(from: low, through: high, by: step) { bits |= 1 << UInt64(value) }
@@ -105,7 +108,7 @@ extension CronField {
     }
 
     private static func value(_ text: String, kind: Kind) throws(CronError) -> Int {
-        if let number = Int(text), text.allSatisfy(\.isASCII) {
+        if let number = Int(text) {
             guard kind.range.contains(number) else {
                 throw error(kind, "cron.range", "\(number) is out of range \(rangeText(kind))")
             }

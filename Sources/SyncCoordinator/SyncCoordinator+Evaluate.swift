@@ -30,8 +30,9 @@ extension SyncCoordinator {
     /// Evaluates every live record, commits state changes and non-delete operations page by page,
     /// then queues the deletes — or holds them for approval when they exceed the safety limits.
     ///
-    /// With `only`, just those records are evaluated (a webhook's records); the safety limits then
-    /// weigh their deletes against all the connector's records in the mirror.
+    /// With `only`, just those records are evaluated (a webhook's records); then only the absolute
+    /// limit (`maxDeletesPerRun`) applies: a share of "the records seen" means nothing for a handful
+    /// of records named by the CRM, and the mirror may not hold the whole CRM yet.
     func evaluate(_ connector: ConnectorRuntime, now: Date, dryRun: Bool, only: Set<String>? = nil, summary: inout SyncSummary) async throws {
         let policy = connector.policy
         let held = try await store.heldReferences(connector: connector.name)
@@ -108,9 +109,10 @@ extension SyncCoordinator {
             }
             if !dryRun { try await store.commit(changes, audit: audit) }
         }
-        if only != nil { liveValid = max(liveValid, try await store.liveCount(connector: connector.name)) }
         summary.liveRecords = liveValid
-        try await queueDeletes(candidates, connector: connector, liveValid: liveValid, now: now, dryRun: dryRun, summary: &summary)
+        var limits = connector
+        if only != nil { limits.safety.maxDeleteFraction = 1 }
+        try await queueDeletes(candidates, connector: limits, liveValid: liveValid, now: now, dryRun: dryRun, summary: &summary)
     }
 
     private func queueDeletes(

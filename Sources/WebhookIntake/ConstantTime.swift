@@ -8,8 +8,7 @@ public enum ConstantTime {
     public static func isEqual(_ a: some DataProtocol, _ b: some DataProtocol) -> Bool {
         let left = Array(a)
         let right = Array(b)
-        var difference = UInt8(truncatingIfNeeded: left.count ^ right.count)
-        difference |= left.count == right.count ? 0 : 1
+        var difference: UInt8 = left.count == right.count ? 0 : 1
         let count = max(left.count, right.count)
         for index in 0..<count {
             let x = index < left.count ? left[index] : 0

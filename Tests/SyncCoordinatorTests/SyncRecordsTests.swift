@@ -45,14 +45,22 @@ struct SyncRecordsTests {
         #expect(summary.gone == 1 && summary.pulled == 0)
     }
 
-    @Test func safetyLimitsWeighAgainstTheWholeMirror() async throws {
+    @Test func onlyTheAbsoluteSafetyLimitApplies() async throws {
         var harness = try SyncHarness((1...10).map { record(id: "k\($0)", created: "2025-06-01", purpose: "payment", email: "k\($0)@example.com") })
         harness.safety = .init(maxDeletesPerRun: 1, maxDeleteFraction: 1.0)
         _ = try await harness.sync(at: asOf)
         for id in ["x1", "x2"] { await harness.crm.upsert(record(id: id, created: "2019-01-01", purpose: "payment", email: "\(id)@example.com")) }
         let summary = try await harness.coordinator(at: asOf).syncRecords(harness.runtime, changed: ["x1", "x2"], deleted: [])
         #expect(summary.deleted == 0)
-        #expect(summary.awaitingApproval == 2)
+        #expect(summary.awaitingApproval == 2, "2 deletes > maxDeletesPerRun 1")
+    }
+
+    @Test func aShareOfTheMirrorDoesNotHoldAWebhooksDeletes() async throws {
+        var harness = try SyncHarness([])
+        harness.safety = .init(maxDeletesPerRun: 10, maxDeleteFraction: 0.2)
+        await harness.crm.upsert(record(id: "x", created: "2019-01-01", purpose: "payment", email: "x@example.com"))
+        let summary = try await harness.coordinator(at: asOf).syncRecords(harness.runtime, changed: ["x"], deleted: [])
+        #expect(summary.deleted == 1, "1 of 1 records is 100% of the mirror, yet within maxDeletesPerRun")
     }
 
     @Test func webhookEventsAreAcceptedOnceAndProcessedInOrder() async throws {

@@ -3,6 +3,8 @@ import Foundation
 import RetentionStore
 import LetheConfig
 import RetentionCore
+import Scheduling
+import WebhookIntake
 
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -59,6 +61,13 @@ struct ConfigCommand: AsyncParsableCommand {
             guard let configuration = try? loader.load(file: file) else { return [] }
             var errors: [any LetheError] = []
             for connector in configuration.connectors {
+                do {
+                    let zone = configuration.policies[connector.policy]?.zone ?? TimeZone(identifier: "Asia/Seoul")!
+                    if let schedule = connector.schedule { _ = try ConnectorSchedule(config: schedule, defaultZone: zone) }
+                    if let webhook = connector.webhook, RunCommand.webhookEnabled(webhook) { _ = try WebhookConfiguration(config: webhook) }
+                } catch let error as any LetheError {
+                    errors.append(error)
+                } catch {}
                 guard let check = BuiltinConnectors.registry.factory(for: connector.type)?.check else { continue }
                 let context = ConnectorContext(
                     name: connector.name, clock: SystemClock(), log: { _, _, _ in },

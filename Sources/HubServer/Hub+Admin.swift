@@ -1,0 +1,151 @@
+import Crypto
+import Foundation
+import Hummingbird
+import NIOCore
+import RetentionCore
+import RetentionStore
+import SyncCoordinator
+
+/// `/api`: the admin API, behind `Authorization: Bearer $LETHE_ADMIN_TOKEN`. Without a configured
+/// token every call is refused (403), so an unconfigured daemon exposes nothing.
+extension Hub {
+    func addAdminRoutes(to router: Router<BasicRequestContext>) {
+        let api = router.group("api").add(middleware: AdminTokenMiddleware(token: configuration.adminToken))
+        api.get("status") { _, _ in try await self.status() }
+        api.get("approvals") { _, _ in Self.json(.ok, ["batches": try await self.store.approvalBatches()]) }
+        api.post("approvals/:batch/approve") { request, context in try await self.approve(request, context: context) }
+        api.get("holds") { request, _ in
+            Self.json(.ok, ["holds": try await self.store.holds(connector: request.uri.queryParameters.get("connector"))])
+        }
+        api.post("holds") { request, context in try await self.addHolds(request, context: context) }
+        api.delete("holds/:connector/:id") { _, context in try await self.removeHold(context: context) }
+        api.post("retry") { request, context in try await self.retry(request, context: context) }
+        api.post("sync/:connector") { request, context in try await self.triggerSync(request, context: context) }
+    }
+
+    struct StatusBody: Encodable {
+        var records: [String: [String: Int]]
+        var operations: [String: [String: Int]]
+        var openBatches: [ApprovalBatch]
+        var holds: Int
+        var auditEntries: Int64
+        var overdue: [String: Int]
+        var running: [String]
+        var pendingWebhookEvents: [String: Int]
+    }
+
+    func status() async throws -> Response {
+        let counts = try await store.statusCounts()
+        var overdue: [String: Int] = [:]
+        var pending: [String: Int] = [:]
+        let now = clock.now()
+        for (name, connector) in connectors {
+            let policy = connector.runtime.policy
+            overdue[name] = try await store.overdueCount(connector: name, expiredBefore: policy.destroyWithin.subtracted(from: now, in: policy.zone))
+            pending[name] = try await store.pendingWebhookEvents(connector: name, limit: 10_000).count
+        }
+        let body = StatusBody(
+            records: counts.records, operations: counts.operations, openBatches: counts.openBatches, holds: counts.holds,
+            auditEntries: counts.auditEntries, overdue: overdue, running: await locks.running.sorted(), pendingWebhookEvents: pending)
+        return Self.json(.ok, body)
+    }
+
+    struct OperatorBody: Decodable { var by: String? }
+
+    func approve(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let batch = context.parameters.get("batch") ?? ""
+        let body = try? await request.decode(as: OperatorBody.self, context: context)
+        let known = try await store.approvalBatches()
+        guard let found = known.first(where: { $0.id == batch }) else {
+            return Self.error(.notFound, "unknown_batch", "no approval batch '\(batch.prefix(40))'")
+        }
+        guard found.status != .approved else { return Self.error(.conflict, "already_approved", "the batch is already approved") }
+        let approved = try await store.approve(batch: batch, by: body?.by ?? "api", at: clock.now())
+        return Self.json(.ok, approved)
+    }
+
+    struct HoldBody: Decodable {
+        var connector: String
+        var ids: [String]
+        var reason: String
+        var by: String?
+    }
+
+    func addHolds(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        guard let body = try? await request.decode(as: HoldBody.self, context: context), !body.ids.isEmpty, !body.reason.isEmpty else {
+            return Self.error(.badRequest, "bad_request", "expected {connector, ids: [..], reason, by?}")
+        }
+        guard connectors[body.connector] != nil else { return Self.error(.notFound, "unknown_connector", "no such connector") }
+        var added = 0
+        for id in body.ids {
+            let reference = store.reference(connector: body.connector, recordID: id)
+            if try await store.addHold(connector: body.connector, reference: reference, reason: body.reason, by: body.by ?? "api", at: clock.now()) {
+                added += 1
+            }
+        }
+        return Self.json(.ok, ["added": added])
+    }
+
+    func removeHold(context: BasicRequestContext) async throws -> Response {
+        let connector = context.parameters.get("connector") ?? ""
+        let id = context.parameters.get("id") ?? ""
+        guard connectors[connector] != nil else { return Self.error(.notFound, "unknown_connector", "no such connector") }
+        let reference = store.reference(connector: connector, recordID: id)
+        let removed = try await store.removeHold(connector: connector, reference: reference, by: "api", at: clock.now())
+        return removed ? Self.json(.ok, ["removed": 1]) : Self.error(.notFound, "no_hold", "the record is not on hold")
+    }
+
+    struct RetryBody: Decodable {
+        var ids: [String]?
+        var all: Bool?
+        var by: String?
+    }
+
+    func retry(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        guard let body = try? await request.decode(as: RetryBody.self, context: context), body.all == true || !(body.ids ?? []).isEmpty else {
+            return Self.error(.badRequest, "bad_request", "expected {ids: [..]} or {all: true}")
+        }
+        let retried = try await store.retryDead(ids: body.all == true ? nil : body.ids, by: body.by ?? "api", at: clock.now())
+        return Self.json(.ok, ["retried": retried])
+    }
+
+    func triggerSync(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let name = context.parameters.get("connector") ?? ""
+        guard connectors[name] != nil else { return Self.error(.notFound, "unknown_connector", "no such connector") }
+        let incremental = request.uri.queryParameters.get("incremental") == "true"
+        do {
+            guard let summary = try await sync(name, incremental: incremental) else {
+                return Self.error(.conflict, "running", "the connector is running; try again later")
+            }
+            return Self.json(.ok, summary)
+        } catch {
+            let code = (error as? any LetheError)?.code ?? "sync_failed"
+            return Self.error(.badGateway, code, (error as? any LetheError)?.message ?? "the sync failed")
+        }
+    }
+}
+
+/// Bearer-token check for `/api`, in constant time. No configured token: 403 for everything.
+struct AdminTokenMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let token: String?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let token else {
+            return Hub.error(.forbidden, "admin_disabled", "set LETHE_ADMIN_TOKEN to enable the admin API")
+        }
+        let header = request.headers[.authorization] ?? ""
+        let presented = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
+        // Compare digests: equal length, no early exit on the first differing byte.
+        let expected = SHA256.hash(data: Data(token.utf8))
+        let given = SHA256.hash(data: Data(presented.utf8))
+        var difference: UInt8 = presented.isEmpty ? 1 : 0
+        for (a, b) in zip(expected, given) { difference |= a ^ b }
+        guard difference == 0 else {
+            var response = Hub.error(.unauthorized, "unauthorized", "a valid bearer token is required")
+            response.headers[.wwwAuthenticate] = "Bearer"
+            return response
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,143 @@
+public import Foundation
+public import RetentionCore
+public import RetentionStore
+public import SyncCoordinator
+
+/// How one connector's webhooks are checked and read. Built from the connector's `webhook:` config
+/// (LetheCLI wires WebhookIntake in); the server only calls these.
+public struct WebhookEndpoint: Sendable {
+    /// `nil` when the delivery is authentic; else a short reason code (`bad_signature`, …).
+    public var verify: @Sendable (_ method: String, _ uri: String, _ headers: [(name: String, value: String)], _ body: Data, _ now: Date) -> String?
+    /// The record events of an authentic delivery; throws on a malformed body.
+    public var events: @Sendable (_ body: Data) throws -> [WebhookEventDraft]
+
+    public init(
+        verify: @escaping @Sendable (String, String, [(name: String, value: String)], Data, Date) -> String?,
+        events: @escaping @Sendable (Data) throws -> [WebhookEventDraft]
+    ) {
+        self.verify = verify
+        self.events = events
+    }
+}
+
+/// A configured connector as the daemon runs it.
+public struct HubConnector: Sendable {
+    public var runtime: ConnectorRuntime
+    public var webhook: WebhookEndpoint?
+    /// The source can pull incrementally (its manifest has `incremental`).
+    public var incremental: Bool
+
+    public init(runtime: ConnectorRuntime, webhook: WebhookEndpoint? = nil, incremental: Bool = false) {
+        self.runtime = runtime
+        self.webhook = webhook
+        self.incremental = incremental
+    }
+}
+
+/// The daemon's shared state: the store, the coordinator, the connectors and the metrics. Routes,
+/// the webhook processor and the scheduler all act through it, one connector at a time.
+public final class Hub: Sendable {
+    public let configuration: HubConfiguration
+    public let store: any StateStore
+    public let coordinator: SyncCoordinator
+    public let connectors: [String: HubConnector]
+    public let metrics: HubMetrics
+    public let locks = ConnectorLocks()
+    public let clock: any LetheClock
+    public let log: LogFunction
+    let wake = WakeSignal()
+
+    public init(
+        configuration: HubConfiguration, store: any StateStore, coordinator: SyncCoordinator, connectors: [HubConnector],
+        clock: any LetheClock, log: @escaping LogFunction, metrics: HubMetrics = HubMetrics()
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.coordinator = coordinator
+        self.connectors = Dictionary(connectors.map { ($0.runtime.name, $0) }) { first, _ in first }
+        self.clock = clock
+        self.log = log
+        self.metrics = metrics
+    }
+
+    public var policies: [String: Policy] { connectors.mapValues(\.runtime.policy) }
+
+    /// One sync of a connector under its lock; `nil` when it is already running.
+    public func sync(_ name: String, incremental: Bool, wait: Bool = false) async throws -> SyncSummary? {
+        guard let connector = connectors[name] else { return nil }
+        let work: @Sendable () async throws -> SyncSummary = {
+            let started = ContinuousClock.now
+            do {
+                let summary = try await self.coordinator.sync(
+                    connector.runtime, options: .init(incremental: incremental && connector.incremental))
+                self.metrics.sync(connector: name, kind: incremental ? "incremental" : "full", duration: ContinuousClock.now - started, summary: summary)
+                return summary
+            } catch {
+                self.metrics.sync(connector: name, kind: incremental ? "incremental" : "full", duration: ContinuousClock.now - started, summary: nil)
+                throw error
+            }
+        }
+        return wait ? try await locks.withLock(name, work) : try await locks.ifFree(name, work)
+    }
+
+    /// Processes every connector's accepted webhook events (oldest first), a batch at a time: the
+    /// deleted records become tombstones, the changed ones are re-read and evaluated. Events are
+    /// marked processed only after their sync finished: a crash re-processes them (idempotent).
+    public func processWebhookEvents(batch: Int = 500) async {
+        for name in connectors.keys.sorted() {
+            guard let connector = connectors[name] else { continue }
+            while true {
+                do {
+                    let pending = try await store.pendingWebhookEvents(connector: name, limit: batch)
+                    guard !pending.isEmpty else { break }
+                    _ = try await locks.withLock(name) {
+                        let started = ContinuousClock.now
+                        let summary = try await self.coordinator.syncRecords(
+                            connector.runtime, changed: pending.filter { !$0.deleted }.map(\.recordID),
+                            deleted: pending.filter(\.deleted).map(\.recordID))
+                        self.metrics.sync(connector: name, kind: "webhook", duration: ContinuousClock.now - started, summary: summary)
+                        try await self.store.finishWebhookEvents(pending.map(\.seq), at: self.clock.now())
+                        return summary.deleted
+                    }
+                } catch {
+                    let code = (error as? any LetheError)?.code ?? "\(type(of: error))"
+                    log(.error, "webhook processing failed; the events stay pending", ["connector": name, "code": code])
+                    break
+                }
+            }
+        }
+    }
+
+    /// Asks the webhook processor to run now.
+    public func wakeProcessor() async { await wake.signal() }
+}
+
+/// A wake-up signal that coalesces: signals while nobody waits are remembered once.
+actor WakeSignal {
+    private var pending = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    func signal() {
+        if let waiter {
+            self.waiter = nil
+            waiter.resume()
+        } else {
+            pending = true
+        }
+    }
+
+    /// Returns at the next signal, or after `timeout`.
+    func wait(timeout: Duration) async {
+        if pending {
+            pending = false
+            return
+        }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.signal()
+        }
+        await withCheckedContinuation { waiter = $0 }
+        pending = false
+        timer.cancel()
+    }
+}

@@ -1,0 +1,86 @@
+public import Foundation
+import Metrics
+public import Prometheus
+public import RetentionCore
+public import RetentionStore
+public import SyncCoordinator
+
+/// Lethe's metrics, every name prefixed `lethe_`, labelled only by connector names, states, kinds,
+/// outcomes and reason codes — never by record ids or field values.
+///
+/// Counters are swift-metrics instruments made by a factory over this hub's own Prometheus registry
+/// (no global bootstrap, so several hubs can live in one test process); gauges that describe the
+/// store are refreshed from it when `/metrics` is scraped.
+public final class HubMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        factory = PrometheusMetricsFactory(registry: registry)
+    }
+
+    public func webhook(connector: String, accepted: Bool, reason: String) {
+        Counter(
+            label: "lethe_webhook_deliveries_total",
+            dimensions: [("connector", connector), ("result", accepted ? "accepted" : "rejected"), ("reason", reason)],
+            factory: factory
+        ).increment()
+    }
+
+    public func webhookEvents(connector: String, accepted: Int, replayed: Int) {
+        Counter(label: "lethe_webhook_events_total", dimensions: [("connector", connector), ("result", "accepted")], factory: factory)
+            .increment(by: accepted)
+        Counter(label: "lethe_webhook_events_total", dimensions: [("connector", connector), ("result", "replayed")], factory: factory)
+            .increment(by: replayed)
+    }
+
+    /// A finished sync: its duration and the operations it completed or failed.
+    public func sync(connector: String, kind: String, duration: Duration, summary: SyncSummary?) {
+        Timer(label: "lethe_sync_duration_seconds", dimensions: [("connector", connector), ("kind", kind)], factory: factory)
+            .recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        Counter(
+            label: "lethe_syncs_total", dimensions: [("connector", connector), ("kind", kind), ("result", summary == nil ? "failed" : "ok")],
+            factory: factory
+        ).increment()
+        guard let summary else { return }
+        let outcomes: [(String, String, Int)] = [
+            ("notify", "done", summary.noticesSent), ("extend", "done", summary.extended), ("erase-fields", "done", summary.fieldsErased),
+            ("archive", "done", summary.archived), ("delete", "done", summary.deleted), ("any", "failed", summary.failed),
+            ("any", "cancelled", summary.cancelled), ("delete", "awaiting-approval", summary.awaitingApproval),
+        ]
+        for (operation, outcome, count) in outcomes where count > 0 {
+            Counter(label: "lethe_operations_total", dimensions: [("connector", connector), ("kind", operation), ("outcome", outcome)], factory: factory)
+                .increment(by: count)
+        }
+    }
+
+    /// Refreshes the store gauges: records by connector and state, operations by kind and status,
+    /// overdue destructions per connector (expiry + destroyWithin passed and still live).
+    public func refresh(store: any StateStore, policies: [String: Policy], now: Date) async throws {
+        let status = try await store.statusCounts()
+        for (connector, phases) in status.records {
+            for (phase, count) in phases {
+                Gauge(label: "lethe_records", dimensions: [("connector", connector), ("state", phase)], factory: factory).record(count)
+            }
+        }
+        for (connector, operations) in status.operations {
+            for (key, count) in operations {
+                let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { continue }
+                Gauge(label: "lethe_outbox_operations", dimensions: [("connector", connector), ("kind", parts[0]), ("status", parts[1])], factory: factory)
+                    .record(count)
+            }
+        }
+        for (connector, policy) in policies {
+            let cutoff = policy.destroyWithin.subtracted(from: now, in: policy.zone)
+            let overdue = try await store.overdueCount(connector: connector, expiredBefore: cutoff)
+            Gauge(label: "lethe_overdue_destructions", dimensions: [("connector", connector)], factory: factory).record(overdue)
+        }
+    }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> String {
+        registry.emitToString()
+    }
+}

@@ -1,0 +1,36 @@
+import RetentionCore
+public import ServiceLifecycle
+
+/// Processes accepted webhook events as they arrive (woken by the intake route) and every few
+/// seconds (events a previous process accepted but did not finish). On graceful shutdown it
+/// finishes the pass in progress and stops; unprocessed events stay in the store for the next start.
+public struct WebhookProcessor: Service {
+    let hub: Hub
+    let interval: Duration
+
+    public init(hub: Hub, interval: Duration = .seconds(5)) {
+        self.hub = hub
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        let stopping = StopFlag()
+        await withGracefulShutdownHandler {
+            while !(await stopping.isSet) {
+                await hub.processWebhookEvents()
+                guard !(await stopping.isSet) else { break }
+                await hub.wake.wait(timeout: interval)
+            }
+        } onGracefulShutdown: {
+            Task {
+                await stopping.set()
+                await hub.wake.signal()
+            }
+        }
+    }
+}
+
+actor StopFlag {
+    private(set) var isSet = false
+    func set() { isSet = true }
+}

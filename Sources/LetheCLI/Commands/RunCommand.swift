@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import HubServer
+import Hummingbird
+import LetheConfig
+import Logging
+import RESTCRMConnector
+import RetentionCore
+import RetentionStore
+import Scheduling
+import ServiceLifecycle
+import SyncCoordinator
+import UnixSignals
+import WebhookIntake
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the daemon: scheduled syncs, webhook intake, the admin API and metrics.",
+        discussion: """
+            Serves /webhooks/{connector}, /api (bearer LETHE_ADMIN_TOKEN), /metrics, /healthz and /readyz on \
+            LETHE_HTTP_PORT (default 8080); runs each connector's `schedule:` (missed runs once on start) and \
+            processes accepted webhooks within seconds. SIGTERM or SIGINT: stop taking work, finish the step in \
+            progress, exit 0. See docs/operations.md.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let workspace = try Workspace(options: global)
+        let environment = workspace.environment
+        let hubConfiguration: HubConfiguration
+        do {
+            hubConfiguration = try HubConfiguration(environment: environment.variables)
+        } catch {
+            throw ConfigError(code: "config.environment", location: nil, key: "", problem: error.message)
+        }
+        let store = try workspace.openStore()
+        let coordinator = try workspace.coordinator(store: store)
+        var connectors: [HubConnector] = []
+        var schedules: [String: ConnectorSchedule] = [:]
+        var shutdowns: [@Sendable () async -> Void] = []
+        for configured in workspace.configuration.connectors {
+            let runtime = try workspace.runtime(configured)
+            if let shutdown = runtime.shutdown { shutdowns.append(shutdown) }
+            var endpoint: WebhookEndpoint?
+            if let node = configured.webhook {
+                if Self.webhookEnabled(node) {
+                    endpoint = Self.endpoint(try WebhookConfiguration(config: node))
+                } else {
+                    workspace.log(.warning, "webhook secret is empty: the webhook route of this connector is off", ["connector": configured.name])
+                }
+            }
+            if let node = configured.schedule {
+                schedules[configured.name] = try ConnectorSchedule(config: node, defaultZone: runtime.policy.zone)
+            }
+            let incremental = (runtime.source as? RESTCRMConnector)?.supportsIncremental ?? false
+            connectors.append(HubConnector(runtime: runtime, webhook: endpoint, incremental: incremental))
+        }
+        let hub = Hub(configuration: hubConfiguration, store: store, coordinator: coordinator, connectors: connectors,
+                      clock: workspace.clock, log: workspace.log)
+        var logger = Logger(label: "lethe")
+        logger.logLevel = global.verbose ? .info : .warning
+        let app = Application(
+            router: hub.router(),
+            configuration: .init(address: .hostname(hubConfiguration.host, port: hubConfiguration.port), serverName: "lethe"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? hubConfiguration.port
+                environment.output.err("lethe run: listening on \(hubConfiguration.host):\(port) (public URL \(hubConfiguration.publicURL))")
+            },
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: app),
+                    .init(service: WebhookProcessor(hub: hub)),
+                    .init(service: SchedulerService(hub: hub, planner: SchedulePlanner(schedules: schedules))),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
+                logger: logger
+            )
+        )
+        try await group.run()
+        for shutdown in shutdowns { await shutdown() }
+        environment.output.err("lethe run: stopped")
+    }
+
+    /// A `webhook:` whose `secret` is empty (an unset `${VAR:-}`) is off rather than unauthenticated.
+    static func webhookEnabled(_ node: ConfigNode) -> Bool {
+        guard let secret = node["secret"] else { return true }
+        if case .scalar(let text) = secret.value { return !text.isEmpty }
+        return true
+    }
+
+    /// The server's view of a connector's `webhook:` configuration.
+    static func endpoint(_ configuration: WebhookConfiguration) -> WebhookEndpoint {
+        WebhookEndpoint(
+            verify: { method, uri, headers, body, now in
+                let request = WebhookRequest(method: method, uri: uri, headers: WebhookHeaders(headers), body: body)
+                switch configuration.authentication.verify(request, now: now) {
+                case .accepted: return nil
+                case .rejected(let rejection): return rejection.code
+                }
+            },
+            events: { body in
+                try configuration.events.events(from: body).map {
+                    WebhookEventDraft(eventID: $0.eventID, recordID: $0.recordID, deleted: $0.kind == .deleted)
+                }
+            }
+        )
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import HTTPTypes
+import HubServer
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import RetentionCore
+import RetentionStore
+import RetentionTesting
+import SyncCoordinator
+import Testing
+
+/// A hub over a fresh store and an in-memory CRM; its webhook endpoint accepts the header
+/// `X-Test-Signature: good` and bodies `[{"id": "...", "record": "...", "deleted": false}]`.
+struct HubHarness {
+    let crm: InMemoryCRM
+    let store: SQLiteStateStore
+    let logs = LogCapture()
+    let hub: Hub
+
+    init(_ records: [SourceRecord] = [], adminToken: String? = "admin-secret", bodyLimit: Int = 4096,
+         safety: ConnectorRuntime.Safety = .init(maxDeletesPerRun: 1000, maxDeleteFraction: 1.0)) throws {
+        crm = InMemoryCRM(records)
+        store = try SQLiteStateStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("lethe-hub-\(UUID().uuidString)/lethe.sqlite"))
+        let clock = FixedClock(date("2026-11-29T09:00:00+09:00"))
+        let coordinator = SyncCoordinator(
+            store: store, sinks: SinkSet(notices: RecordingNoticeSink(), archive: nil, sender: "privacy@example.org", renderer: NoticeRenderer(templatesDirectory: nil)),
+            clock: clock, log: logs.log, retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2), runDeadline: .seconds(5)))
+        let runtime = ConnectorRuntime(name: "crm", policy: .krPIPA, safety: safety, source: crm, writer: crm)
+        let endpoint = WebhookEndpoint(
+            verify: { _, _, headers, _, _ in
+                guard let signature = headers.first(where: { $0.name.lowercased() == "x-test-signature" })?.value else { return "missing_signature" }
+                return signature == "good" ? nil : "bad_signature"
+            },
+            events: { body in
+                guard let items = try JSONSerialization.jsonObject(with: body) as? [[String: Any]] else { throw CocoaError(.coderReadCorrupt) }
+                return try items.map { item in
+                    guard let id = item["id"] as? String, let record = item["record"] as? String else { throw CocoaError(.coderReadCorrupt) }
+                    return WebhookEventDraft(eventID: id, recordID: record, deleted: item["deleted"] as? Bool ?? false)
+                }
+            })
+        hub = Hub(
+            configuration: HubConfiguration(port: 8080, publicURL: "https://lethe.example.com", adminToken: adminToken, webhookBodyLimit: bodyLimit),
+            store: store, coordinator: coordinator,
+            connectors: [HubConnector(runtime: runtime, webhook: endpoint), HubConnector(runtime: ConnectorRuntime(name: "plain", policy: .krPIPA, safety: safety, source: InMemoryCRM([]), writer: nil))],
+            clock: clock, log: logs.log)
+    }
+
+    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await Application(router: hub.router()).test(.router, body)
+    }
+
+    static func delivery(_ events: [[String: Any]]) -> ByteBuffer {
+        ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: events))
+    }
+
+    static let signed: HTTPFields = [.init("X-Test-Signature")!: "good", .contentType: "application/json"]
+}
+
+func json(_ response: TestResponse) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:]
+}
+
+struct HealthAndMetricsTests {
+    @Test func healthReadyAndMetrics() async throws {
+        let harness = try HubHarness()
+        try await harness.test { client in
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(json(response)["status"] as? String == "ready")
+            }
+            try await client.execute(uri: "/webhooks/crm", method: .post, headers: HubHarness.signed, body: HubHarness.delivery([["id": "e1", "record": "r1"]]))
+            try await client.execute(uri: "/webhooks/crm", method: .post, headers: [.init("X-Test-Signature")!: "bad"], body: HubHarness.delivery([]))
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"lethe_webhook_deliveries_total{connector="crm",result="accepted",reason="ok"} 1"#))
+                #expect(text.contains(#"lethe_webhook_deliveries_total{connector="crm",result="rejected",reason="bad_signature"} 1"#))
+                #expect(text.contains("lethe_overdue_destructions"))
+                for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                    #expect(line.hasPrefix("lethe_"), "every metric is prefixed lethe_: \(line)")
+                }
+            }
+        }
+    }
+}
+
+struct WebhookIntakeRouteTests {
+    @Test func anUnknownConnectorIs404AndPersistsNothing() async throws {
+        let harness = try HubHarness()
+        try await harness.test { client in
+            for uri in ["/webhooks/nope", "/webhooks/plain"] {
+                try await client.execute(uri: uri, method: .post, headers: HubHarness.signed, body: HubHarness.delivery([["id": "e1", "record": "r1"]])) { response in
+                    #expect(response.status == .notFound)
+                    #expect(json(response)["error"] as? String == "unknown_connector")
+                }
+            }
+        }
+        #expect(try await harness.store.pendingWebhookEvents(connector: "crm", limit: 10).isEmpty)
+    }
+
+    @Test func aBadOrMissingSignatureIs401AndPersistsNothing() async throws {
+        let harness = try HubHarness()
+        try await harness.test { client in
+            try await client.execute(uri: "/webhooks/crm", method: .post, headers: [.init("X-Test-Signature")!: "forged"], body: HubHarness.delivery([["id": "e1", "record": "r1"]])) { response in
+                #expect(response.status == .unauthorized)
+                #expect(json(response)["error"] as? String == "bad_signature")
+            }
+            try await client.execute(uri: "/webhooks/crm", method: .post, body: HubHarness.delivery([["id": "e1", "record": "r1"]])) { response in
+                #expect(response.status == .unauthorized)
+                #expect(json(response)["error"] as? String == "missing_signature")
+            }
+        }
+        #expect(try await harness.store.pendingWebhookEvents(connector: "crm", limit: 10).isEmpty)
+    }
+
+    @Test func malformedJSONIs400AndTooLargeIs413() async throws {
+        let harness = try HubHarness(bodyLimit: 64)
+        try await harness.test { client in
+            try await client.execute(uri: "/webhooks/crm", method: .post, headers: HubHarness.signed, body: ByteBuffer(string: "{not json")) { response in
+                #expect(response.status == .badRequest)
+                #expect(json(response)["error"] as? String == "malformed")
+            }
+            let big = HubHarness.delivery((1...20).map { ["id": "e\($0)", "record": "r\($0)"] })
+            try await client.execute(uri: "/webhooks/crm", method: .post, headers: HubHarness.signed, body: big) { response in
+                #expect(response.status == .contentTooLarge)
+                #expect(json(response)["error"] as? String == "too_large")
+            }
+        }
+        #expect(try await harness.store.pendingWebhookEvents(connector: "crm", limit: 10).isEmpty)
+    }
+
+    @Test func anAcceptedDeliveryIsDurableBeforeTheAnswerAndAReplayChangesNothing() async throws {
+        let harness = try HubHarness()
+        let delivery = HubHarness.delivery([["id": "e1", "record": "r1"], ["id": "e2", "record": "r2", "deleted": true]])
+        try await harness.test { client in
+            let response = try await client.execute(uri: "/webhooks/crm", method: .post, headers: HubHarness.signed, body: delivery)
+            #expect(response.status == .ok)
+            #expect(json(response)["accepted"] as? Int == 2)
+            // Durable when the answer is given.
+            let pending = try await harness.store.pendingWebhookEvents(connector: "crm", limit: 10)
+            #expect(pending.count == 2)
+            try await client.execute(uri: "/webhooks/crm", method: .post, headers: HubHarness.signed, body: delivery) { response in
+                #expect(response.status == .ok)
+                #expect(json(response)["accepted"] as? Int == 0)
+                #expect(json(response)["replayed"] as? Int == 2)
+            }
+        }
+        #expect(try await harness.store.pendingWebhookEvents(connector: "crm", limit: 10).count == 2)
+    }
+
+    @Test func aCreationWebhookForAnExpiredContactLeadsToItsDeletion() async throws {
+        let harness = try HubHarness([record(id: "old", created: "2025-06-01", purpose: "payment", email: "old@example.com")])
+        _ = try await harness.hub.sync("crm", incremental: false)
+        await harness.crm.upsert(record(id: "new", created: "2019-01-01", purpose: "payment", email: "new@example.com"))
+        try await harness.test { client in
+            try await client.execute(uri: "/webhooks/crm", method: .post, headers: HubHarness.signed, body: HubHarness.delivery([["id": "e9", "record": "new"]])) {
+                #expect($0.status == .ok)
+            }
+        }
+        await harness.hub.processWebhookEvents()
+        #expect(await harness.crm.record("new") == nil)
+        #expect(await harness.crm.record("old") != nil)
+        #expect(try await harness.store.pendingWebhookEvents(connector: "crm", limit: 10).isEmpty)
+        for entry in harness.logs.entries {
+            #expect(!"\(entry.message) \(entry.metadata)".contains("@example.com"))
+        }
+    }
+}
+
+struct AdminAPITests {
+    static let bearer: HTTPFields = [.authorization: "Bearer admin-secret", .contentType: "application/json"]
+
+    @Test func withoutATokenConfiguredEveryCallIsRefused() async throws {
+        let harness = try HubHarness(adminToken: nil)
+        try await harness.test { client in
+            try await client.execute(uri: "/api/status", method: .get, headers: Self.bearer) { response in
+                #expect(response.status == .forbidden)
+                #expect(json(response)["error"] as? String == "admin_disabled")
+            }
+        }
+    }
+
+    @Test func aWrongTokenIs401() async throws {
+        let harness = try HubHarness()
+        try await harness.test { client in
+            for headers: HTTPFields in [[.authorization: "Bearer admin-secreT"], [:], [.authorization: "Basic YWRtaW4="]] {
+                try await client.execute(uri: "/api/status", method: .get, headers: headers) { #expect($0.status == .unauthorized) }
+            }
+        }
+    }
+
+    @Test func statusSyncHoldsApprovalsAndRetry() async throws {
+        let harness = try HubHarness(
+            (1...4).map { record(id: "d\($0)", created: "2019-01-01", purpose: "payment", email: "d\($0)@example.com") }
+                + [record(id: "k1", created: "2026-01-01", purpose: "payment", email: "k1@example.com")],
+            safety: .init(maxDeletesPerRun: 2, maxDeleteFraction: 1.0))
+        try await harness.test { client in
+            try await client.execute(uri: "/api/holds", method: .post, headers: Self.bearer,
+                                     body: ByteBuffer(string: #"{"connector": "crm", "ids": ["d1"], "reason": "litigation"}"#)) { response in
+                #expect(response.status == .ok)
+                #expect(json(response)["added"] as? Int == 1)
+            }
+            try await client.execute(uri: "/api/sync/crm", method: .post, headers: Self.bearer) { response in
+                #expect(response.status == .ok)
+                #expect(json(response)["awaitingApproval"] as? Int == 3)
+            }
+            var batch = ""
+            try await client.execute(uri: "/api/approvals", method: .get, headers: Self.bearer) { response in
+                let batches = json(response)["batches"] as? [[String: Any]] ?? []
+                batch = batches.first?["id"] as? String ?? ""
+                #expect(batches.count == 1)
+            }
+            try await client.execute(uri: "/api/approvals/\(batch)/approve", method: .post, headers: Self.bearer, body: ByteBuffer(string: #"{"by": "dpo"}"#)) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/api/approvals/\(batch)/approve", method: .post, headers: Self.bearer) { #expect($0.status == .conflict) }
+            try await client.execute(uri: "/api/approvals/crm-99/approve", method: .post, headers: Self.bearer) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/api/sync/crm", method: .post, headers: Self.bearer) { response in
+                #expect(json(response)["deleted"] as? Int == 3)
+            }
+            try await client.execute(uri: "/api/status", method: .get, headers: Self.bearer) { response in
+                #expect(response.status == .ok)
+                #expect(json(response)["holds"] as? Int == 1)
+            }
+            try await client.execute(uri: "/api/holds/crm/d1", method: .delete, headers: Self.bearer) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/api/holds/crm/d1", method: .delete, headers: Self.bearer) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/api/retry", method: .post, headers: Self.bearer, body: ByteBuffer(string: "{}")) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/api/sync/nope", method: .post, headers: Self.bearer) { #expect($0.status == .notFound) }
+        }
+        #expect(await harness.crm.record("d1") != nil, "held")
+        #expect(await harness.crm.record("d2") == nil)
+    }
+}
