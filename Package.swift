@@ -174,7 +174,10 @@ let package = Package(
         .testTarget(name: "FileMailTests", dependencies: ["FileMailSink", "MailComposer", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LetheCLITests",
-            dependencies: ["LetheCLI", "RetentionCore", "RetentionStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LetheCLI", "RetentionCore", "RetentionStore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -100,6 +100,8 @@ public final class Hub: Sendable {
                         return summary.deleted
                     }
                 } catch {
+                    // Cancelled (shutting down): the events stay pending for the next start.
+                    guard !(error is CancellationError), !Task.isCancelled else { return }
                     let code = (error as? any LetheError)?.code ?? "\(type(of: error))"
                     log(.error, "webhook processing failed; the events stay pending", ["connector": name, "code": code])
                     break

@@ -29,16 +29,20 @@ public struct SchedulerService: Service {
             return
         }
         try await seedNewSchedules()
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await runDue()
-                let started = now()
-                let marks = try await lastRuns()
-                let wake = planner.nextWake(after: started, lastRuns: marks, running: await hub.locks.running)
-                // At least a second: a run held back because its connector is busy is due again at once.
-                let seconds = wake.map { max(1, $0.timeIntervalSince(started)) } ?? Double(longestSleep.components.seconds)
-                try await Task.sleep(for: min(.milliseconds(Int64(seconds * 1000) + 10), longestSleep))
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    try await runDue()
+                    let started = now()
+                    let marks = try await lastRuns()
+                    let wake = planner.nextWake(after: started, lastRuns: marks, running: await hub.locks.running)
+                    // At least a second: a run held back because its connector is busy is due again at once.
+                    let seconds = wake.map { max(1, $0.timeIntervalSince(started)) } ?? Double(longestSleep.components.seconds)
+                    try await Task.sleep(for: min(.milliseconds(Int64(seconds * 1000) + 10), longestSleep))
+                }
             }
+        } catch is CancellationError {
+            // Graceful shutdown: no new run starts.
         }
     }
 

@@ -16,10 +16,14 @@ public struct WebhookProcessor: Service {
     public func run() async throws {
         let stopping = StopFlag()
         await withGracefulShutdownHandler {
-            while !(await stopping.isSet) {
+            while !(await stopping.isSet), !Task.isCancelled {
                 await hub.processWebhookEvents()
-                guard !(await stopping.isSet) else { break }
-                await hub.wake.wait(timeout: interval)
+                guard !(await stopping.isSet), !Task.isCancelled else { break }
+                await withTaskCancellationHandler {
+                    await hub.wake.wait(timeout: interval)
+                } onCancel: {
+                    Task { await hub.wake.signal() }
+                }
             }
         } onGracefulShutdown: {
             Task {

@@ -370,6 +370,14 @@ class FakeCRM:
                 self.touch(rec)
                 rec["_updates"] -= 1
             return Resp(200, neutral_out(rec))
+        if req.method == "POST" and path == "/_fake/records":
+            # A record created in the CRM after start (e.g. before a creation webhook).
+            data = json.loads(req.body or b"{}")
+            rec = new_record(data, len(self.records))
+            rec["_pid"] = self.make_id(len(self.records), rec)
+            self.records.append(rec)
+            self.by_pid[str(rec["_pid"])] = rec
+            return Resp(201, neutral_out(rec))
         if req.method == "POST" and path == "/_fake/after-list":
             data = json.loads(req.body or b"{}")
             if self.lookup(data.get("provider_id")) is None:

@@ -1,0 +1,138 @@
+import Crypto
+import Foundation
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `lethe run --config config/examples/hubspot.yaml` as a process, against the fake HubSpot.
+@Suite(.serialized)
+struct RunDaemonTests {
+    static let secret = "webhook-client-secret"
+    static let publicURL = "https://lethe.example.test"
+
+    /// The built `lethe` binary (`swift build --build-tests` builds it beside the tests).
+    static var binary: URL? {
+        let candidates = [".build/debug/lethe", ".build/x86_64-unknown-linux-gnu/debug/lethe", ".build/aarch64-unknown-linux-gnu/debug/lethe"]
+        return candidates.map { CLIHarness.repository.appendingPathComponent($0) }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    final class Daemon: @unchecked Sendable {
+        let process = Process()
+        let errors = Pipe()
+        var port = 0
+        var output = ""
+
+        init(binary: URL, environment: [String: String]) throws {
+            process.executableURL = binary
+            process.arguments = ["run", "--config", CLIHarness.repository.appendingPathComponent("config/examples/hubspot.yaml").path, "-v"]
+            process.environment = environment
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let deadline = Date().addingTimeInterval(30)
+            while port == 0, Date() < deadline {
+                let chunk = errors.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                output += String(decoding: chunk, as: UTF8.self)
+                if let line = output.split(separator: "\n").first(where: { $0.contains("listening on") }),
+                    let text = line.split(separator: ":").dropLast().last.map({ _ in line.split(separator: " ").first { $0.contains("127.0.0.1:") } }) ?? nil,
+                    let port = Int(text.split(separator: ":").last ?? "")
+                {
+                    self.port = port
+                }
+            }
+        }
+
+        /// SIGTERM, then the exit status (nil if it did not exit within `seconds`).
+        func terminate(within seconds: Double) -> Int32? {
+            process.terminate()
+            let deadline = Date().addingTimeInterval(seconds)
+            while process.isRunning, Date() < deadline { usleep(20_000) }
+            guard !process.isRunning else {
+                kill(process.processIdentifier, SIGKILL)
+                return nil
+            }
+            return process.terminationStatus
+        }
+    }
+
+    static func signature(method: String, uri: String, body: Data, timestamp: String) -> String {
+        let message = Data((method + uri).utf8) + body + Data(timestamp.utf8)
+        let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8)))
+        return Data(mac).base64EncodedString()
+    }
+
+    static func post(_ port: Int, path: String, body: Data, signature: String?, timestamp: String) async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = "POST"
+        request.httpBody = body
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue(timestamp, forHTTPHeaderField: "X-HubSpot-Request-Timestamp")
+        if let signature { request.setValue(signature, forHTTPHeaderField: "X-HubSpot-Signature-v3") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    static func get(_ port: Int, _ path: String) async throws -> (Int, String) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func aSignedCreationWebhookDeletesAnExpiredContactWithoutAFullSync() async throws {
+        let binary = try #require(Self.binary, "build the lethe binary first (swift build --build-tests)")
+        let fake = try FakeCRMProcess(provider: "hubspot", seed: [
+            ["created": "2025-06-01T00:00:00Z", "updated": "2025-06-01T00:00:00Z", "email": "keep@example.com", "purpose": ["payment"]],
+        ], arguments: ["--token", "test-token"])
+        defer { fake.stop() }
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-run-\(UUID().uuidString)")
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge([
+            "LETHE_STATE_DIR": state.path, "HUBSPOT_BASE_URL": fake.baseURL, "HUBSPOT_TOKEN": "test-token",
+            "HUBSPOT_WEBHOOK_SECRET": Self.secret, "LETHE_HTTP_PORT": "0", "LETHE_PUBLIC_URL": Self.publicURL,
+            "LETHE_ADMIN_TOKEN": "admin-token",
+        ]) { $1 }
+        let daemon = try Daemon(binary: binary, environment: environment)
+        #expect(daemon.port > 0, "\(daemon.output)")
+        guard daemon.port > 0 else { _ = daemon.terminate(within: 5); return }
+
+        // A new contact, created 2019: already past every retention period, so due at once.
+        let created = try await fake.call("POST", "/_fake/records", ["email": "new@example.com", "created": "2019-01-01T00:00:00Z", "updated": "2019-01-01T00:00:00Z", "purpose": ["payment"]]) as? [String: Any]
+        let newID = try #require(created?["provider_id"] as? String)
+        let listsBefore = (try await fake.stats()["by_route"] as? [String: Int])?["GET /crm/v3/objects/contacts"] ?? 0
+        let now = String(Int64(Date().timeIntervalSince1970 * 1000))
+        let body = Data(#"[{"eventId": 4242, "subscriptionId": 1, "portalId": 62515, "appId": 7, "occurredAt": \#(now), "subscriptionType": "contact.creation", "attemptNumber": 0, "objectId": \#(newID), "changeFlag": "CREATED", "changeSource": "CRM"}]"#.utf8)
+        let path = "/webhooks/hubspot"
+
+        let forged = try await Self.post(daemon.port, path: path, body: body, signature: "AAAA" + Self.signature(method: "POST", uri: Self.publicURL + path, body: body, timestamp: now), timestamp: now)
+        #expect(forged.0 == 401, "\(forged.1)")
+        let signature = Self.signature(method: "POST", uri: Self.publicURL + path, body: body, timestamp: now)
+        let accepted = try await Self.post(daemon.port, path: path, body: body, signature: signature, timestamp: now)
+        #expect(accepted.0 == 200, "\(accepted.1)")
+
+        var deleted = false
+        for _ in 0..<100 where !deleted {
+            try await Task.sleep(for: .milliseconds(100))
+            deleted = try await fake.records().first { $0["provider_id"] as? String == newID }?["deleted"] as? Bool == true
+        }
+        #expect(deleted, "deleted within 10 seconds")
+        let replay = try await Self.post(daemon.port, path: path, body: body, signature: signature, timestamp: now)
+        #expect(replay.0 == 200 && replay.1.contains(#""replayed":1"#), "\(replay.1)")
+        let keep = try await fake.records().first { $0["email"] as? String == "keep@example.com" }
+        #expect(keep?["deleted"] as? Bool == false)
+        let listsAfter = (try await fake.stats()["by_route"] as? [String: Int])?["GET /crm/v3/objects/contacts"] ?? 0
+        #expect(listsAfter == listsBefore, "no full sync: the contact list was never read")
+
+        let metrics = try await Self.get(daemon.port, "/metrics")
+        #expect(metrics.0 == 200)
+        #expect(metrics.1.contains(#"lethe_webhook_deliveries_total{connector="hubspot",result="accepted",reason="ok"} 1"#))
+        #expect(metrics.1.contains(#"lethe_webhook_deliveries_total{connector="hubspot",result="rejected",reason="bad_signature"} 1"#))
+        #expect(metrics.1.contains(#"lethe_operations_total{connector="hubspot",kind="delete",outcome="done"} 1"#))
+        #expect(try await Self.get(daemon.port, "/healthz").0 == 200)
+
+        let status = daemon.terminate(within: 10)
+        #expect(status == 0, "SIGTERM exits 0 promptly")
+        let logged = String(decoding: daemon.errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(!logged.contains("@example.com") && !logged.contains(Self.secret))
+    }
+}
