@@ -21,6 +21,7 @@ extension Hub {
         api.delete("holds/:connector/:id") { _, context in try await self.removeHold(context: context) }
         api.post("retry") { request, context in try await self.retry(request, context: context) }
         api.post("sync/:connector") { request, context in try await self.triggerSync(request, context: context) }
+        api.get("plan") { request, _ in try await self.plan(request) }
     }
 
     struct StatusBody: Encodable {
@@ -48,6 +49,46 @@ extension Hub {
             records: counts.records, operations: counts.operations, openBatches: counts.openBatches, holds: counts.holds,
             auditEntries: counts.auditEntries, overdue: overdue, running: await locks.running.sorted(), pendingWebhookEvents: pending)
         return Self.json(.ok, body)
+    }
+
+    struct PlanBody: Encodable {
+        var asOf: Date
+        var horizon: String
+        var counts: [String: Int]
+        var events: [Planner.Event]
+    }
+
+    /// What will happen within `horizon` (default 30d), from the mirror (no source is read): like
+    /// `lethe plan`, as of the last sync of each record.
+    func plan(_ request: Request) async throws -> Response {
+        let horizonText = request.uri.queryParameters.get("horizon") ?? "30d"
+        guard let horizon = Period(parsing: horizonText) else {
+            return Self.error(.badRequest, "bad_horizon", "horizon is a period such as 30d or 6m")
+        }
+        let only = request.uri.queryParameters.get("connector")
+        if let only, connectors[only] == nil { return Self.error(.notFound, "unknown_connector", "no such connector") }
+        let now = clock.now()
+        var events: [Planner.Event] = []
+        for name in connectors.keys.sorted() where only == nil || only == name {
+            guard let connector = connectors[name] else { continue }
+            let planner = Planner(policy: connector.runtime.policy, now: now, horizon: horizon)
+            let held = try await store.heldReferences(connector: name)
+            var cursor: String?
+            while true {
+                let page = try await store.liveRecordPage(connector: name, after: cursor, limit: 5000)
+                guard let next = page.next, !page.records.isEmpty else { break }
+                cursor = next
+                for stored in page.records {
+                    guard let record = stored.record else { continue }
+                    events += planner.events(
+                        for: record, connector: name, reference: stored.reference, previous: stored.state,
+                        held: held.contains(stored.reference), duplicateLines: stored.duplicateLines)
+                }
+            }
+        }
+        events.sort { ($0.date, $0.kind, $0.reference ?? "") < ($1.date, $1.kind, $1.reference ?? "") }
+        let counts = Dictionary(grouping: events, by: \.kind).mapValues(\.count)
+        return Self.json(.ok, PlanBody(asOf: now, horizon: horizon.description, counts: counts, events: events))
     }
 
     struct OperatorBody: Decodable { var by: String? }

@@ -26,11 +26,7 @@ struct Workspace {
         clock = try options.clock(zone: zone)
         let output = environment.output
         let threshold: LogLevel = options.verbose ? .info : .warning
-        log = { level, message, metadata in
-            guard level >= threshold else { return }
-            let fields = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            output.err("\(level.rawValue): \(message)\(fields.isEmpty ? "" : " " + fields)")
-        }
+        log = LogFormat(environment: environment.variables).function(output: output, threshold: threshold)
     }
 
     var configDirectory: URL { configuration.file.deletingLastPathComponent() }

@@ -233,3 +233,24 @@ struct AdminAPITests {
         #expect(await harness.crm.record("d2") == nil)
     }
 }
+
+struct AdminPlanTests {
+    @Test func planListsWhatIsDueFromTheMirrorWithoutPersonalData() async throws {
+        let harness = try HubHarness([
+            record(id: "soon", created: "2021-12-10", purpose: "payment", email: "soon@example.com"),
+            record(id: "later", created: "2025-06-01", purpose: "payment", email: "later@example.com"),
+        ])
+        _ = try await harness.hub.sync("crm", incremental: false)
+        try await harness.test { client in
+            try await client.execute(uri: "/api/plan?horizon=30d", method: .get, headers: AdminAPITests.bearer) { response in
+                #expect(response.status == .ok)
+                let events = json(response)["events"] as? [[String: Any]] ?? []
+                #expect(events.count == 1)
+                #expect(events.first?["kind"] as? String == "delete")
+                #expect(!String(buffer: response.body).contains("@example.com"))
+            }
+            try await client.execute(uri: "/api/plan?horizon=soon", method: .get, headers: AdminAPITests.bearer) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/api/plan?connector=nope", method: .get, headers: AdminAPITests.bearer) { #expect($0.status == .notFound) }
+        }
+    }
+}

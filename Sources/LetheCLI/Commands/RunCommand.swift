@@ -60,8 +60,10 @@ struct RunCommand: AsyncParsableCommand {
         }
         let hub = Hub(configuration: hubConfiguration, store: store, coordinator: coordinator, connectors: connectors,
                       clock: workspace.clock, log: workspace.log)
-        var logger = Logger(label: "lethe")
-        logger.logLevel = global.verbose ? .info : .warning
+        let format = LogFormat(environment: environment.variables)
+        let logger = Logger(label: "lethe") { label in
+            LetheLogHandler(label: label, output: environment.output, format: format, logLevel: global.verbose ? .info : .warning)
+        }
         let app = Application(
             router: hub.router(),
             configuration: .init(address: .hostname(hubConfiguration.host, port: hubConfiguration.port), serverName: "lethe"),
