@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GRDB
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -134,5 +135,68 @@ struct RunDaemonTests {
         #expect(status == 0, "SIGTERM exits 0 promptly")
         let logged = String(decoding: daemon.errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(!logged.contains("@example.com") && !logged.contains(Self.secret))
+    }
+
+    @Test func everyAcknowledgedDeliveryIsStoredWhenSIGTERMArrivesMidLoad() async throws {
+        let binary = try #require(Self.binary, "build the lethe binary first (swift build --build-tests)")
+        let seed: [[String: Any]] = (0..<20).map { index in
+            ["created": "2025-06-01T00:00:00Z", "updated": "2025-06-01T00:00:00Z", "email": "p\(index)@example.com", "purpose": ["payment"]]
+        }
+        let fake = try FakeCRMProcess(provider: "hubspot", seed: seed, arguments: ["--token", "test-token"])
+        defer { fake.stop() }
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-load-\(UUID().uuidString)")
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge([
+            "LETHE_STATE_DIR": state.path, "HUBSPOT_BASE_URL": fake.baseURL, "HUBSPOT_TOKEN": "test-token",
+            "HUBSPOT_WEBHOOK_SECRET": Self.secret, "LETHE_HTTP_PORT": "0", "LETHE_PUBLIC_URL": Self.publicURL,
+        ]) { $1 }
+        let daemon = try Daemon(binary: binary, environment: environment)
+        guard daemon.port > 0 else {
+            Issue.record("the daemon did not start: \(daemon.output)")
+            _ = daemon.terminate(within: 5)
+            return
+        }
+        let port = daemon.port
+        let total = 400
+        let acknowledged = Acknowledged()
+        // Bounded load: at most 8 deliveries in flight, SIGTERM once 100 were acknowledged.
+        await withTaskGroup(of: Void.self) { group in
+            var next = 0
+            func add() {
+                let index = next
+                next += 1
+                group.addTask {
+                    let now = String(Int64(Date().timeIntervalSince1970 * 1000))
+                    let body = Data(#"[{"eventId": \#(900_000 + index), "subscriptionId": 1, "portalId": 62515, "appId": 7, "occurredAt": \#(now), "subscriptionType": "contact.propertyChange", "attemptNumber": 0, "objectId": \#(1001 + index % 20), "propertyName": "email", "propertyValue": "x"}]"#.utf8)
+                    let path = "/webhooks/hubspot"
+                    let signature = Self.signature(method: "POST", uri: Self.publicURL + path, body: body, timestamp: now)
+                    guard let answer = try? await Self.post(port, path: path, body: body, signature: signature, timestamp: now), answer.0 == 200 else { return }
+                    if await acknowledged.add(String(900_000 + index)) == 100 { daemon.process.terminate() }
+                }
+            }
+            for _ in 0..<8 { add() }
+            while await group.next() != nil, next < total { add() }
+        }
+        let deadline = Date().addingTimeInterval(15)
+        while daemon.process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!daemon.process.isRunning, "exits after SIGTERM")
+        if daemon.process.isRunning { kill(daemon.process.processIdentifier, SIGKILL) }
+        #expect(daemon.process.terminationStatus == 0)
+        let acked = await acknowledged.ids
+        #expect(acked.count >= 100)
+        let queue = try DatabaseQueue(path: state.appendingPathComponent("lethe.sqlite").path)
+        let stored = try await queue.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT event_id FROM webhook_events WHERE connector = 'hubspot'"))
+        }
+        let missing = acked.subtracting(stored)
+        #expect(missing.isEmpty, "acknowledged but not stored: \(missing.count) of \(acked.count)")
+    }
+}
+
+actor Acknowledged {
+    private(set) var ids: Set<String> = []
+    func add(_ id: String) -> Int {
+        ids.insert(id)
+        return ids.count
     }
 }
