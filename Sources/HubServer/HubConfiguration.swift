@@ -2,7 +2,8 @@ public import Foundation
 
 /// The daemon's own settings, from the environment (docs/configuration.md):
 /// `LETHE_HTTP_PORT` (8080), `LETHE_PUBLIC_URL` (`http://127.0.0.1:$LETHE_HTTP_PORT`), `LETHE_ADMIN_TOKEN`
-/// (unset: `/api` refuses every call), `LETHE_HTTP_HOST` (127.0.0.1), `LETHE_WEBHOOK_MAX_BYTES` (1 MiB).
+/// (unset: `/api` refuses every call), `LETHE_HTTP_HOST` (127.0.0.1), `LETHE_WEBHOOK_MAX_BYTES` (1 MiB),
+/// `LETHE_SHUTDOWN_SECONDS` (10: after SIGTERM, work still running then is cancelled; it is durable).
 public struct HubConfiguration: Sendable, Equatable {
     public var host: String
     public var port: Int
@@ -36,13 +37,15 @@ public struct HubConfiguration: Sendable, Equatable {
         }
         let port = try number("LETHE_HTTP_PORT", default: 8080, range: 0...65535)
         let limit = try number("LETHE_WEBHOOK_MAX_BYTES", default: 1 << 20, range: 1...(64 << 20))
+        let grace = try number("LETHE_SHUTDOWN_SECONDS", default: 10, range: 1...3600)
         let publicURL = environment["LETHE_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if let publicURL, URL(string: publicURL)?.scheme == nil {
             throw HubConfigurationError(message: "LETHE_PUBLIC_URL must be an absolute URL such as https://lethe.example.com")
         }
         self.init(
             host: environment["LETHE_HTTP_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1", port: port,
-            publicURL: publicURL, adminToken: environment["LETHE_ADMIN_TOKEN"], webhookBodyLimit: limit)
+            publicURL: publicURL, adminToken: environment["LETHE_ADMIN_TOKEN"], webhookBodyLimit: limit,
+            shutdownGrace: .seconds(grace))
     }
 
     static func trimmed(_ url: String) -> String {

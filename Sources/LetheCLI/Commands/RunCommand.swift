@@ -73,18 +73,19 @@ struct RunCommand: AsyncParsableCommand {
             },
             logger: logger
         )
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: app),
-                    .init(service: WebhookProcessor(hub: hub)),
-                    .init(service: SchedulerService(hub: hub, planner: SchedulePlanner(schedules: schedules))),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                cancellationSignals: [],
-                logger: logger
-            )
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [
+                .init(service: app),
+                .init(service: WebhookProcessor(hub: hub)),
+                .init(service: SchedulerService(hub: hub, planner: SchedulePlanner(schedules: schedules))),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            cancellationSignals: [],
+            logger: logger
         )
+        // After SIGTERM, what still runs then is cancelled: every step it took is durable.
+        groupConfiguration.maximumGracefulShutdownDuration = hubConfiguration.shutdownGrace
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
         for shutdown in shutdowns { await shutdown() }
         environment.output.err("lethe run: stopped")
