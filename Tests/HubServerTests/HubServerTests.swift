@@ -254,3 +254,18 @@ struct AdminPlanTests {
         }
     }
 }
+
+struct LiveServerTests {
+    @Test func aLiveServerAnswersOverTCP() async throws {
+        let harness = try HubHarness()
+        try await Application(router: harness.hub.router()).test(.live) { client in
+            #expect(client.port != nil)
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/webhooks/crm", method: .post, headers: HubHarness.signed, body: HubHarness.delivery([["id": "live-1", "record": "r1"]])) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/api/status", method: .get) { #expect($0.status == .unauthorized) }
+        }
+        #expect(try await harness.store.pendingWebhookEvents(connector: "crm", limit: 10).map(\.eventID) == ["live-1"])
+    }
+}
