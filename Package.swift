@@ -51,7 +51,7 @@ let package = Package(
         ),
         .target(
             name: "SyncCoordinator",
-            dependencies: ["RetentionCore", "RetentionStore"],
+            dependencies: ["RetentionCore", "RetentionStore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(name: "Scheduling", dependencies: ["RetentionCore"], swiftSettings: swiftSettings),

@@ -14,6 +14,7 @@ extension Hub {
         router.get("/metrics") { _, _ in try await self.metricsResponse() }
         router.post("/webhooks/:connector") { request, context in await self.receiveWebhook(request, context: context) }
         addAdminRoutes(to: router)
+        addConsentRoutes(to: router)
         return router
     }
 

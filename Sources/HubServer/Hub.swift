@@ -45,12 +45,15 @@ public final class Hub: Sendable {
     public let locks = ConnectorLocks()
     public let clock: any LetheClock
     public let log: LogFunction
+    /// Verifies the links of notices (`/consent/{token}`); nil: those routes answer 400.
+    public let consentLinks: ConsentLinkSigner?
     let wake = WakeSignal()
 
     public init(
         configuration: HubConfiguration, store: any StateStore, coordinator: SyncCoordinator, connectors: [HubConnector],
-        clock: any LetheClock, log: @escaping LogFunction, metrics: HubMetrics = HubMetrics()
+        clock: any LetheClock, log: @escaping LogFunction, metrics: HubMetrics = HubMetrics(), consentLinks: ConsentLinkSigner? = nil
     ) {
+        self.consentLinks = consentLinks
         self.configuration = configuration
         self.store = store
         self.coordinator = coordinator

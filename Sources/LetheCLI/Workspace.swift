@@ -107,8 +107,29 @@ struct Workspace {
         }
         return SinkSet(
             notices: notices, archive: archive, sender: sender,
-            renderer: NoticeRenderer(templatesDirectory: templatesDirectory)
+            renderer: NoticeRenderer(templatesDirectory: templatesDirectory), links: try linkSigner()
         )
+    }
+
+    /// The signer of consent links: `LETHE_LINK_SECRET`, or a secret generated once and kept in the
+    /// state folder (`link-secret`, mode 0600). Links point at `LETHE_PUBLIC_URL`.
+    func linkSigner() throws -> ConsentLinkSigner {
+        let variables = environment.variables
+        let port = variables["LETHE_HTTP_PORT"].flatMap { $0.isEmpty ? nil : $0 } ?? "8080"
+        let base = variables["LETHE_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:\(port)"
+        if let secret = variables["LETHE_LINK_SECRET"], !secret.isEmpty {
+            return ConsentLinkSigner(secret: Data(secret.utf8), baseURL: base)
+        }
+        let folder = try stateDirectory()
+        let file = folder.appendingPathComponent("link-secret")
+        if let existing = try? Data(contentsOf: file), existing.count >= 32 {
+            return ConsentLinkSigner(secret: existing, baseURL: base)
+        }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var generator = SystemRandomNumberGenerator()
+        let secret = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        FileManager.default.createFile(atPath: file.path, contents: secret, attributes: [.posixPermissions: 0o600])
+        return ConsentLinkSigner(secret: secret, baseURL: base)
     }
 
     func coordinator(store: any StateStore) throws -> SyncCoordinator {

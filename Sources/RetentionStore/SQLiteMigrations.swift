@@ -66,6 +66,16 @@ enum SQLiteMigrations {
         migrator.registerMigration("v3-schedule") { db in
             try db.execute(sql: "CREATE TABLE schedule_marks (key TEXT PRIMARY KEY, started_at REAL NOT NULL)")
         }
+        // One consent decision (extend or decline) per record, rule and cycle: a reused link changes nothing.
+        migrator.registerMigration("v4-consent") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE consent_decisions (
+                        connector TEXT NOT NULL, ref TEXT NOT NULL, rule TEXT NOT NULL, cycle REAL NOT NULL,
+                        action TEXT NOT NULL, decided_at REAL NOT NULL, PRIMARY KEY (connector, ref, rule, cycle));
+                    """
+            )
+        }
         return migrator
     }
 }

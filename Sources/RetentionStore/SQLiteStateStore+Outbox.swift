@@ -4,7 +4,12 @@ public import RetentionCore
 
 extension SQLiteStateStore {
     public func commit(_ changes: [RecordChange], audit: [AuditDraft]) async throws {
-        try await queue.write { db in
+        try await queue.write { db in try Self.commit(db, changes, audit: audit) }
+    }
+
+    /// State changes, their operations and audit entries, inside the caller's transaction.
+    static func commit(_ db: Database, _ changes: [RecordChange], audit: [AuditDraft]) throws {
+        do {
             let update = try db.cachedStatement(
                 sql: "UPDATE records SET phase = ?, state = ?, final_expiry = ?, updated_at = ? WHERE connector = ? AND ref = ?"
             )

@@ -90,4 +90,31 @@ extension SQLiteStateStore {
                 arguments: [key, startedAt.timeIntervalSince1970])
         }
     }
+
+    public func recordConsentDecision(
+        connector: String, reference: String, rule: String, cycle: Date, action: String, at: Date, change: RecordChange?
+    ) async throws -> Bool {
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO consent_decisions (connector, ref, rule, cycle, action, decided_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (connector, ref, rule, cycle) DO NOTHING
+                    """,
+                arguments: [connector, reference, rule, cycle.timeIntervalSince1970, action, at.timeIntervalSince1970])
+            guard db.changesCount > 0 else { return false }
+            let audit = AuditDraft(
+                at: at, event: "consent.\(action)", connector: connector, reference: reference, rule: rule,
+                detail: ["cycle": StoreCoding.timestamp(cycle), "via": "link"])
+            try Self.commit(db, change.map { [$0] } ?? [], audit: [audit])
+            return true
+        }
+    }
+
+    public func consentDecision(connector: String, reference: String, rule: String, cycle: Date) async throws -> String? {
+        try await queue.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT action FROM consent_decisions WHERE connector = ? AND ref = ? AND rule = ? AND cycle = ?",
+                arguments: [connector, reference, rule, cycle.timeIntervalSince1970])
+        }
+    }
 }

@@ -85,6 +85,15 @@ public protocol StateStore: Sendable {
     /// Records with an id (live or quarantined) of a connector.
     func liveCount(connector: String) async throws -> Int
 
+    // Consent
+    /// Records a consent decision and, in the same transaction, the change it causes (an extend
+    /// operation). `false` when this record, rule and cycle already have a decision: nothing changes.
+    func recordConsentDecision(
+        connector: String, reference: String, rule: String, cycle: Date, action: String, at: Date, change: RecordChange?
+    ) async throws -> Bool
+    /// The decision for a record, rule and cycle, if one was made.
+    func consentDecision(connector: String, reference: String, rule: String, cycle: Date) async throws -> String?
+
     // Scheduler
     /// When each schedule key (`connector/kind`) last started a run.
     func scheduleMarks() async throws -> [String: Date]

@@ -45,8 +45,11 @@ public struct SinkSet: Sendable {
     public var archive: (any ArchiveSink)?
     public var sender: String
     public var renderer: NoticeRenderer
+    /// Signs the extend/decline links of notices (`{{extend_link}}`, `{{decline_link}}`); nil: no links.
+    public var links: ConsentLinkSigner?
 
-    public init(notices: (any NoticeSink)?, archive: (any ArchiveSink)?, sender: String, renderer: NoticeRenderer) {
+    public init(notices: (any NoticeSink)?, archive: (any ArchiveSink)?, sender: String, renderer: NoticeRenderer, links: ConsentLinkSigner? = nil) {
+        self.links = links
         self.notices = notices
         self.archive = archive
         self.sender = sender

@@ -39,8 +39,22 @@ public struct NoticeRenderer: Sendable {
         return try String(contentsOf: file, encoding: .utf8)
     }
 
-    private func substitute(_ text: String, _ values: [String: String]) -> String {
+    /// `{{key}}` values, and the Mustache sections `{{#key}}…{{/key}}` (kept when the value is not
+    /// empty) and `{{^key}}…{{/key}}` (kept when it is): a template can offer links when there are some.
+    func substitute(_ text: String, _ values: [String: String]) -> String {
         var result = text
+        for marker in ["#", "^"] {
+            while let open = result.range(of: "{{" + marker) {
+                guard let nameEnd = result[open.upperBound...].range(of: "}}") else { break }
+                let key = String(result[open.upperBound..<nameEnd.lowerBound])
+                guard let close = result[nameEnd.upperBound...].range(of: "{{/\(key)}}") else { break }
+                let present = !(values[key] ?? "").isEmpty
+                let keep = marker == "#" ? present : !present
+                var inner = String(result[nameEnd.upperBound..<close.lowerBound])
+                if inner.hasPrefix("\n") { inner.removeFirst() }
+                result.replaceSubrange(open.lowerBound..<close.upperBound, with: keep ? inner : "")
+            }
+        }
         for (key, value) in values {
             result = result.replacingOccurrences(of: "{{\(key)}}", with: value)
         }
@@ -55,7 +69,13 @@ public struct NoticeRenderer: Sendable {
                 Dear {{name}},
 
                 We keep your {{fields}} for {{purpose}} until {{expiry}} ({{legal_basis}}).
+                {{#extend_link}}
+                To keep it, confirm before that date: {{extend_link}}
+                Not to keep it: {{decline_link}}
+                {{/extend_link}}
+                {{^extend_link}}
                 If you would like us to keep it, reply to this message before that date.
+                {{/extend_link}}
                 Otherwise it will be deleted then.
 
                 {{sender}}
@@ -67,7 +87,14 @@ public struct NoticeRenderer: Sendable {
             {{name}}님, 안녕하세요.
 
             고객님의 {{fields}} 정보는 {{purpose}} 목적으로 {{expiry}}까지 보관됩니다 ({{legal_basis}}).
-            계속 보관을 원하시면 그 전에 이 메일에 회신해 주세요. 회신이 없으면 해당 정보는 기간 만료 시 파기됩니다.
+            {{#extend_link}}
+            계속 보관을 원하시면 그 전에 확인해 주세요: {{extend_link}}
+            연장하지 않으려면: {{decline_link}}
+            {{/extend_link}}
+            {{^extend_link}}
+            계속 보관을 원하시면 그 전에 이 메일에 회신해 주세요.
+            {{/extend_link}}
+            응답이 없으면 해당 정보는 기간 만료 시 파기됩니다.
 
             {{sender}}
             """

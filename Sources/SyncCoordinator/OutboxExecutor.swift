@@ -128,7 +128,7 @@ struct OutboxExecutor {
             let formatter = DateFormatter()
             formatter.timeZone = policy.zone
             formatter.dateFormat = "yyyy-MM-dd"
-            let values = [
+            var values = [
                 "name": record.value(policy.fields.name) ?? "",
                 "expiry": formatter.string(from: operation.cycle),
                 "purpose": operation.rule,
@@ -136,6 +136,14 @@ struct OutboxExecutor {
                 "fields": rule?.erase.map(\.field).joined(separator: ", ") ?? "",
                 "sender": sinks.sender,
             ]
+            if let links = sinks.links {
+                // Valid until the expiry the notice is about: after it, the decision no longer matters.
+                for action in ConsentAction.allCases {
+                    values["\(action.rawValue)_link"] = links.link(ConsentToken(
+                        connector: connector.name, reference: operation.reference, rule: operation.rule, cycle: operation.cycle,
+                        action: action, validUntil: operation.cycle))
+                }
+            }
             let rendered = try sinks.renderer.render(
                 template: rule?.notice?.template ?? operation.rule, locale: record.value(policy.fields.locale), values: values
             )

@@ -16,15 +16,21 @@ struct HubHarness {
     let crm: InMemoryCRM
     let store: SQLiteStateStore
     let logs = LogCapture()
+    let notices: RecordingNoticeSink
+    let links: ConsentLinkSigner
     let hub: Hub
 
     init(_ records: [SourceRecord] = [], adminToken: String? = "admin-secret", bodyLimit: Int = 4096,
-         safety: ConnectorRuntime.Safety = .init(maxDeletesPerRun: 1000, maxDeleteFraction: 1.0)) throws {
+         safety: ConnectorRuntime.Safety = .init(maxDeletesPerRun: 1000, maxDeleteFraction: 1.0), now: String = "2026-11-29T09:00:00+09:00") throws {
         crm = InMemoryCRM(records)
+        let notices = RecordingNoticeSink()
+        let links = ConsentLinkSigner(secret: Data(repeating: 7, count: 32), baseURL: "https://lethe.example.com")
+        self.notices = notices
+        self.links = links
         store = try SQLiteStateStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("lethe-hub-\(UUID().uuidString)/lethe.sqlite"))
-        let clock = FixedClock(date("2026-11-29T09:00:00+09:00"))
+        let clock = FixedClock(date(now))
         let coordinator = SyncCoordinator(
-            store: store, sinks: SinkSet(notices: RecordingNoticeSink(), archive: nil, sender: "privacy@example.org", renderer: NoticeRenderer(templatesDirectory: nil)),
+            store: store, sinks: SinkSet(notices: notices, archive: nil, sender: "privacy@example.org", renderer: NoticeRenderer(templatesDirectory: nil), links: links),
             clock: clock, log: logs.log, retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2), runDeadline: .seconds(5)))
         let runtime = ConnectorRuntime(name: "crm", policy: .krPIPA, safety: safety, source: crm, writer: crm)
         let endpoint = WebhookEndpoint(
@@ -43,7 +49,7 @@ struct HubHarness {
             configuration: HubConfiguration(port: 8080, publicURL: "https://lethe.example.com", adminToken: adminToken, webhookBodyLimit: bodyLimit),
             store: store, coordinator: coordinator,
             connectors: [HubConnector(runtime: runtime, webhook: endpoint), HubConnector(runtime: ConnectorRuntime(name: "plain", policy: .krPIPA, safety: safety, source: InMemoryCRM([]), writer: nil))],
-            clock: clock, log: logs.log)
+            clock: clock, log: logs.log, consentLinks: links)
     }
 
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
@@ -267,5 +273,102 @@ struct LiveServerTests {
             try await client.execute(uri: "/api/status", method: .get) { #expect($0.status == .unauthorized) }
         }
         #expect(try await harness.store.pendingWebhookEvents(connector: "crm", limit: 10).map(\.eventID) == ["live-1"])
+    }
+}
+
+/// The consent loop: notice → link → confirmation page → POST → extend written back.
+struct ConsentLinkTests {
+    /// Created 2024-12-15 with marketing consent: its 2-year marketing period ends 2026-12-15, so
+    /// a notice is due on 2026-11-29 (30 days before).
+    static let contact = record(id: "m1", created: "2024-12-15", purpose: "marketing", consent: "Y", email: "m1@example.com")
+
+    static func links(_ harness: HubHarness) async throws -> (extend: String, decline: String) {
+        _ = try await harness.hub.sync("crm", incremental: false)
+        let notice = try #require(await harness.notices.delivered.first)
+        let found = notice.textBody.split(whereSeparator: \.isWhitespace).filter { $0.hasPrefix("https://lethe.example.com/consent/") }
+        let tokens = found.map { String($0.dropFirst("https://lethe.example.com".count)) }
+        try #require(tokens.count == 2, "both links in the notice: \(notice.textBody)")
+        return (tokens[0], tokens[1])
+    }
+
+    @Test func getShowsAPageAndChangesNothingPostExtendsAndWritesBack() async throws {
+        let harness = try HubHarness([Self.contact])
+        let (extend, _) = try await Self.links(harness)
+        try await harness.test { client in
+            try await client.execute(uri: extend, method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("<form method=\"post\""))
+                #expect(String(buffer: response.body).contains("보관 연장"))
+            }
+            #expect(await harness.crm.record("m1")?.fields["consent_extended_at"] == nil, "GET changes nothing")
+            try await client.execute(uri: extend + "?lang=en", method: .post) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("kept until 2028-11-29"))
+            }
+            try await client.execute(uri: extend, method: .post) { #expect($0.status == .conflict, "one decision per cycle") }
+            try await client.execute(uri: extend, method: .get) { #expect($0.status == .conflict) }
+        }
+        let written = await harness.crm.record("m1")
+        #expect(written?.fields["consent_extended_at"] == "2026-11-29T09:00:00+09:00")
+        #expect(written?.fields["marketing_consent"] == "Y")
+        // The next evaluation counts the new consent: nothing is due at the old expiry.
+        let later = try HubHarness.at("2026-12-21T09:00:00+09:00", sharing: harness)
+        let summary = try #require(try await later.hub.sync("crm", incremental: false))
+        #expect(summary.deleted == 0 && summary.fieldsErased == 0)
+        #expect(await harness.crm.record("m1") != nil)
+    }
+
+    @Test func declineChangesNothingNowAndTheDataGoesAtExpiry() async throws {
+        let harness = try HubHarness([Self.contact])
+        let (_, decline) = try await Self.links(harness)
+        try await harness.test { client in
+            try await client.execute(uri: decline, method: .post) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("2026-12-15"))
+            }
+        }
+        #expect(await harness.crm.record("m1") != nil)
+        let later = try HubHarness.at("2026-12-16T09:00:00+09:00", sharing: harness)
+        let summary = try #require(try await later.hub.sync("crm", incremental: false))
+        #expect(summary.deleted == 1)
+    }
+
+    @Test func tamperedAndExpiredLinksGetAClearPageAndChangeNothing() async throws {
+        let harness = try HubHarness([Self.contact])
+        let (extend, _) = try await Self.links(harness)
+        var edited = Array(extend)
+        edited[edited.count - 3] = edited[edited.count - 3] == "A" ? "B" : "A"
+        let tampered = String(edited)
+        let expired = "/consent/" + harness.links.token(ConsentToken(
+            connector: "crm", reference: "r-x", rule: "marketing", cycle: date("2026-01-01"), action: .extend, validUntil: date("2026-01-01")))
+        try await harness.test { client in
+            for method: HTTPRequest.Method in [.get, .post] {
+                try await client.execute(uri: tampered, method: method) { #expect($0.status == .badRequest) }
+                try await client.execute(uri: expired, method: method) { #expect($0.status == .gone) }
+                try await client.execute(uri: "/consent/garbage", method: method) { #expect($0.status == .badRequest) }
+            }
+        }
+        #expect(await harness.crm.record("m1")?.fields["consent_extended_at"] == nil)
+    }
+}
+
+extension HubHarness {
+    /// Another hub on the same store and CRM, at another time.
+    static func at(_ now: String, sharing other: HubHarness) throws -> HubHarness {
+        try HubHarness(sharing: other, now: now)
+    }
+
+    init(sharing other: HubHarness, now: String) throws {
+        crm = other.crm
+        store = other.store
+        notices = other.notices
+        links = other.links
+        let clock = FixedClock(date(now))
+        let coordinator = SyncCoordinator(
+            store: store, sinks: SinkSet(notices: notices, archive: nil, sender: "privacy@example.org", renderer: NoticeRenderer(templatesDirectory: nil), links: links),
+            clock: clock, log: logs.log, retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2), runDeadline: .seconds(5)))
+        let runtime = ConnectorRuntime(name: "crm", policy: .krPIPA, safety: .init(maxDeletesPerRun: 1000, maxDeleteFraction: 1.0), source: crm, writer: crm)
+        hub = Hub(configuration: HubConfiguration(), store: store, coordinator: coordinator, connectors: [HubConnector(runtime: runtime)],
+                  clock: clock, log: logs.log, consentLinks: links)
     }
 }

@@ -21,7 +21,7 @@ struct OpenAPITests {
     static let adminToken = "admin-secret"
 
     /// A value for every path parameter the document uses.
-    static let placeholders = ["connector": "crm", "batch": "crm-1", "id": "r1"]
+    static let placeholders = ["connector": "crm", "batch": "crm-1", "id": "r1", "token": "not-a-token"]
 
     /// Minimal valid bodies, by operation. An operation whose request body is required must have one here.
     static let bodies: [String: String] = [

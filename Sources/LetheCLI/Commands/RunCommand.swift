@@ -59,7 +59,7 @@ struct RunCommand: AsyncParsableCommand {
             connectors.append(HubConnector(runtime: runtime, webhook: endpoint, incremental: incremental))
         }
         let hub = Hub(configuration: hubConfiguration, store: store, coordinator: coordinator, connectors: connectors,
-                      clock: workspace.clock, log: workspace.log)
+                      clock: workspace.clock, log: workspace.log, consentLinks: try workspace.linkSigner())
         let format = LogFormat(environment: environment.variables)
         let logger = Logger(label: "lethe") { label in
             LetheLogHandler(label: label, output: environment.output, format: format, logLevel: global.verbose ? .info : .warning)
