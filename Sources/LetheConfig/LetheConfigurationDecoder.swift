@@ -85,13 +85,25 @@ struct LetheConfigurationDecoder {
     }
 
     private func decodeSink(_ node: ConfigNode, allowsFrom: Bool, issues: inout ConfigIssues) -> SinkConfiguration? {
-        let keys: Set<String> = allowsFrom ? ["type", "from", "settings"] : ["type", "settings"]
+        let keys: Set<String> = allowsFrom ? ["type", "from", "settings", "transports"] : ["type", "settings"]
         let reader = MappingReader(node, allowed: keys, issues: &issues)
-        let type = issues.attempt { () throws(ConfigError) in try reader.text("type") }
+        guard var type = issues.attempt({ () throws(ConfigError) in try reader.text("type") }) else { return nil }
         let from =
             allowsFrom ? issues.attempt { () throws(ConfigError) in try reader.optionalText("from") } ?? nil : nil
-        guard let type else { return nil }
-        var sink = SinkConfiguration(type: type, from: from, settings: settings(reader), location: node.location)
+        // `mail.type: file` is the file outbox (`file-mail`).
+        if allowsFrom, type == "file" { type = "file-mail" }
+        // `transports:` holds the settings of each mail transport; `type` (often from the environment,
+        // LETHE_MAIL_TRANSPORT) picks one. Only the chosen one is read, so another's unset variables do not matter.
+        var chosen = settings(reader)
+        if let transports = reader.optional("transports") {
+            guard let found = transports[type] else {
+                let names = (try? transports.entries().map(\.key).joined(separator: ", ")) ?? ""
+                issues.add(transports.error("config.unknown_transport", "no settings for transport '\(type)' (configured: \(names))"))
+                return nil
+            }
+            chosen = found
+        }
+        var sink = SinkConfiguration(type: type, from: from, settings: chosen, location: node.location)
         sink.keyPath = node.keyPath
         sink.typeNode = reader.optional("type")
         return sink

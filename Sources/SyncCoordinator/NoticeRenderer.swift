@@ -3,7 +3,10 @@ public import RetentionCore
 
 /// Renders extension notices from text templates `<template>.<locale>.txt` in a folder: the first
 /// line is `Subject: …`, then a blank line, then the body. `{{name}}`, `{{expiry}}`, `{{purpose}}`,
-/// `{{legal_basis}}`, `{{fields}}` and `{{sender}}` are replaced. Unknown locales fall back to `ko`.
+/// `{{legal_basis}}`, `{{fields}}`, `{{sender}}`, `{{extend_link}}` and `{{decline_link}}` are replaced,
+/// and `{{#key}}…{{/key}}` / `{{^key}}…{{/key}}` sections kept when the value is set / empty. Unknown
+/// locales fall back to `ko`. A `<template>.<locale>.html` beside it becomes the HTML part, with every
+/// value HTML-escaped.
 public struct NoticeRenderer: Sendable {
     public var templatesDirectory: URL?
     public var defaultLocale: String
@@ -16,6 +19,8 @@ public struct NoticeRenderer: Sendable {
     public struct Rendered: Sendable, Equatable {
         public var subject: String
         public var body: String
+        /// The HTML alternative, when an `.html` template exists for the locale.
+        public var html: String?
     }
 
     public func render(template: String, locale: String?, values: [String: String]) throws -> Rendered {
@@ -29,12 +34,31 @@ public struct NoticeRenderer: Sendable {
             lines.removeFirst()
             if lines.first?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeFirst() }
         }
-        return Rendered(subject: substitute(subject, values), body: substitute(lines.joined(separator: "\n"), values))
+        let htmlTemplate = try load(template: template, locale: wanted, extension: "html")
+            ?? load(template: template, locale: defaultLocale, extension: "html")
+        return Rendered(
+            subject: substitute(subject, values), body: substitute(lines.joined(separator: "\n"), values),
+            html: htmlTemplate.map { substitute($0, values.mapValues(Self.escapeHTML)) })
     }
 
-    private func load(template: String, locale: String) throws -> String? {
+    static func escapeHTML(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "'": result += "&#39;"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+
+    private func load(template: String, locale: String, extension fileExtension: String = "txt") throws -> String? {
         guard let directory = templatesDirectory else { return nil }
-        let file = directory.appendingPathComponent("\(template).\(locale).txt")
+        let file = directory.appendingPathComponent("\(template).\(locale).\(fileExtension)")
         guard FileManager.default.fileExists(atPath: file.path) else { return nil }
         return try String(contentsOf: file, encoding: .utf8)
     }

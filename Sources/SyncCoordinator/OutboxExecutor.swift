@@ -150,7 +150,7 @@ struct OutboxExecutor {
             let receipt = try await sink.deliver(
                 Notice(
                     operationID: operation.id, recipient: email, recipientName: record.value(policy.fields.name),
-                    sender: sinks.sender, subject: rendered.subject, textBody: rendered.body, date: clock.now()
+                    sender: sinks.sender, subject: rendered.subject, textBody: rendered.body, htmlBody: rendered.html, date: clock.now()
                 )
             )
             try await complete(operation, receipt: receipt, effect: .none, detail: ["kind": "notify", "receipt": receipt])

@@ -33,3 +33,31 @@ import Testing
         #expect(notice.body.contains("홍길동"))
     }
 }
+
+struct NoticeHTMLTests {
+    static var templates: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("config/templates")
+    }
+
+    @Test func theShippedTemplatesHaveAnHTMLPartWithEscapedValuesAndLinks() throws {
+        let renderer = NoticeRenderer(templatesDirectory: Self.templates)
+        let values = ["name": "김<b>민준</b>", "expiry": "2026-12-15", "purpose": "marketing", "legal_basis": "정보통신망법 제50조",
+                      "fields": "interests", "sender": "privacy@example.org",
+                      "extend_link": "https://lethe.example.com/consent/a.b", "decline_link": "https://lethe.example.com/consent/c.d"]
+        for locale in ["ko", "en"] {
+            let rendered = try renderer.render(template: "marketing-extension", locale: locale, values: values)
+            let html = try #require(rendered.html)
+            #expect(html.contains("김&lt;b&gt;민준&lt;/b&gt;"))
+            #expect(html.contains(#"<a href="https://lethe.example.com/consent/a.b">"#))
+            #expect(!html.contains("{{"))
+            #expect(rendered.body.contains("https://lethe.example.com/consent/c.d"))
+        }
+        var noLinks = values
+        noLinks["extend_link"] = nil
+        noLinks["decline_link"] = nil
+        let plain = try renderer.render(template: "marketing-extension", locale: "ko", values: noLinks)
+        #expect(plain.body.contains("회신해 주세요") && !plain.body.contains("{{"))
+        #expect(plain.html?.contains("href") == false)
+    }
+}
