@@ -8,7 +8,7 @@ struct PolicyDecoder {
         "name", "zone", "destroyWithin", "action", "purposeSeparator", "fields", "rules",
     ]
     static let fieldKeys: Set<String> = ["createdAt", "purposes", "email", "name", "consent", "locale"]
-    static let ruleKeys: Set<String> = ["purpose", "period", "basis", "erase", "notice", "legalBasis"]
+    static let ruleKeys: Set<String> = ["purpose", "period", "basis", "erase", "notice", "legalBasis", "endsWithoutConsent"]
     static let noticeKeys: Set<String> = ["lead", "requiresConsent", "template", "extension"]
     static let defaultZone = "Asia/Seoul"
 
@@ -120,10 +120,13 @@ struct PolicyDecoder {
         let erase = issues.attempt { () throws(ConfigError) in try decodeErase(reader) }
         let notice = reader.optional("notice").map { decodeNotice($0, period: period, issues: &issues) }
         let legalBasis = issues.attempt { () throws(ConfigError) in try reader.optional("legalBasis")?.string() ?? "" }
-        guard let purpose, let period, let basis, let erase, let legalBasis else { return nil }
+        let withdrawal = issues.attempt { () throws(ConfigError) in try reader.optionalText("endsWithoutConsent") }
+        guard let purpose, let period, let basis, let erase, let legalBasis, let withdrawal else { return nil }
         if let notice, notice == nil { return nil }
-        return RetentionRule(
+        var rule = RetentionRule(
             name: purpose, period: period, basis: basis, erase: erase, notice: notice ?? nil, legalBasis: legalBasis)
+        rule.endsWithoutConsent = withdrawal
+        return rule
     }
 
     private func decodePurpose(_ reader: MappingReader, separator: String) throws(ConfigError) -> String {

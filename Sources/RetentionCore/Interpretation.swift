@@ -87,7 +87,11 @@ extension Policy {
         for purpose in purposes {
             guard let rule = rule(named: purpose) else { continue }
             let start = rule.basis.compactMap { basisDates[$0] }.max() ?? createdAt
-            expiries[purpose] = rule.period.added(to: start, in: zone)
+            if let field = rule.endsWithoutConsent, FastText.consent(record.fields[field]) != true {
+                expiries[purpose] = start
+            } else {
+                expiries[purpose] = rule.period.added(to: start, in: zone)
+            }
             let changes = rule.erase.filter { !isErased($0, in: record) }
             if !changes.isEmpty { pending[purpose] = changes }
         }

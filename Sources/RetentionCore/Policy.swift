@@ -86,6 +86,11 @@ public struct RetentionRule: Sendable, Equatable {
     public var notice: NoticeRule?
     /// The law or reason behind the period, for the destruction register.
     public var legalBasis: String
+    /// Opt-in (`endsWithoutConsent: marketing_consent`): while this consent field does not read yes,
+    /// the purpose's period is over — consent withdrawn before expiry erases or deletes without
+    /// waiting. The expiry is then the start of the period (a fixed past instant, so the same
+    /// operation is decided on every run). Off in the shipped kr-pipa policy.
+    public var endsWithoutConsent: String? = nil
 
     public init(
         name: String,
