@@ -77,7 +77,7 @@ let package = Package(
             name: "LetheCLI",
             dependencies: [
                 "RetentionCore", "LetheConfig", "RetentionStore", "SyncCoordinator", "Scheduling", "WebhookIntake", "HubServer",
-                "CSVConnector", "FileArchiveSink", "FileMailSink", "RESTCRMConnector",
+                "CSVConnector", "FileArchiveSink", "FileMailSink", "RESTCRMConnector", "SMTPSink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -107,6 +107,14 @@ let package = Package(
             name: "FileArchiveSink",
             dependencies: ["RetentionCore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Connectors/FileArchive",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(
+            name: "SMTPSink",
+            dependencies: ["RetentionCore", "MailComposer", "CCurl"],
+            path: "Connectors/SMTP",
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
@@ -159,6 +167,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "SMTPSinkTests",
+            dependencies: ["SMTPSink", "MailComposer", "RetentionCore"],
+            exclude: ["smtpd.py"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "RetentionCore"], swiftSettings: swiftSettings),
         .testTarget(name: "WebhookIntakeTests", dependencies: ["WebhookIntake", "RetentionCore"], swiftSettings: swiftSettings),
         .testTarget(
@@ -175,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "LetheCLITests",
             dependencies: [
-                "LetheCLI", "RetentionCore", "RetentionStore", .product(name: "GRDB", package: "GRDB.swift"),
+                "LetheCLI", "RetentionCore", "RetentionStore", "MailComposer", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

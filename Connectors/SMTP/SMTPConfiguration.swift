@@ -31,10 +31,12 @@ struct SMTPConfiguration: Sendable {
 
     static let spec = ConnectorSpec(
         type: "smtp",
-        summary: "Sends each notice by SMTP through libcurl (STARTTLS or smtps, AUTH PLAIN/LOGIN, one kept-alive connection).",
+        summary:
+            "Sends each notice by SMTP through libcurl (STARTTLS or smtps, AUTH PLAIN/LOGIN, one kept-alive connection).",
         capabilities: [.notices],
         fields: [
-            FieldSpec("url", .string, required: true, "smtp://host:port (STARTTLS per `starttls`) or smtps://host:port"),
+            FieldSpec(
+                "url", .string, required: true, "smtp://host:port (STARTTLS per `starttls`) or smtps://host:port"),
             FieldSpec("user", .string, "user name for AUTH (with `password`)"),
             FieldSpec("password", .string, secret: true, "password for AUTH (with `user`)"),
             FieldSpec(
@@ -62,7 +64,8 @@ struct SMTPConfiguration: Sendable {
             parsed.query == nil, parsed.fragment == nil, parsed.user == nil, parsed.password == nil,
             parsed.path.isEmpty || parsed.path == "/"
         else {
-            throw urlNode.error("config.url", "expected smtp://host[:port] or smtps://host[:port] without a path or credentials")
+            throw urlNode.error(
+                "config.url", "expected smtp://host[:port] or smtps://host[:port] without a path or credentials")
         }
         var base = url.hasSuffix("/") ? String(url.dropLast()) : url
 
@@ -97,7 +100,8 @@ struct SMTPConfiguration: Sendable {
             ratePerMinute = rate
         }
         caFile = try Self.optionalString(settings["caFile"])
-        insecureSkipVerify = try settings["insecureSkipVerify"].map { node throws(ConfigError) in try node.bool() } ?? false
+        insecureSkipVerify =
+            try settings["insecureSkipVerify"].map { node throws(ConfigError) in try node.bool() } ?? false
         from = try Self.optionalString(settings["from"])
     }
 

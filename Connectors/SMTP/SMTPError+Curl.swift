@@ -24,10 +24,12 @@ extension SMTPError {
                 code: "smtp.tls_verification", message: "the SMTP server's certificate was not accepted: \(detail)",
                 isTransient: false)
         case CURLE_LOGIN_DENIED:
-            return SMTPError(code: "smtp.auth_rejected", message: "the SMTP login failed: \(detail)", isTransient: false)
+            return SMTPError(
+                code: "smtp.auth_rejected", message: "the SMTP login failed: \(detail)", isTransient: false)
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT, CURLE_NOT_BUILT_IN, CURLE_UNKNOWN_OPTION,
             CURLE_BAD_FUNCTION_ARGUMENT, CURLE_FUNCTION_NOT_FOUND:
-            return SMTPError(code: "smtp.setup", message: "libcurl cannot send with these settings: \(detail)", isTransient: false)
+            return SMTPError(
+                code: "smtp.setup", message: "libcurl cannot send with these settings: \(detail)", isTransient: false)
         case CURLE_OPERATION_TIMEDOUT:
             return SMTPError(code: "smtp.timeout", message: "the SMTP exchange timed out: \(detail)", isTransient: true)
         default:

@@ -32,17 +32,19 @@ public struct SMTPError: ConnectorFailure, Equatable {
         let what = stage.map { "\($0) " } ?? ""
         let detail = text.map(Self.redacted).flatMap { $0.isEmpty ? nil : ": \($0)" } ?? ""
         let code = isAuth ? "smtp.auth_rejected" : transient ? "smtp.deferred" : "smtp.rejected"
-        let verdict = transient ? "deferred (will retry)" : "refused"
+        let kind = transient ? "temporary" : "permanent"
         return SMTPError(
-            code: code, message: "the SMTP server \(verdict) \(what)with \(replyCode)\(detail)", isTransient: transient,
-            replyCode: replyCode)
+            code: code, message: "the SMTP server answered \(what)with \(replyCode) (\(kind))\(detail)",
+            isTransient: transient, replyCode: replyCode)
     }
 
     /// The reply text after the code, printable ASCII only, without words that hold `@` or angle
     /// brackets (servers echo addresses), at most 120 characters.
     static func redacted(_ line: String) -> String {
         var text = Substring(line)
-        if text.count >= 3, text.prefix(3).allSatisfy(\.isNumber) { text = text.dropFirst(3).drop { $0 == " " || $0 == "-" } }
+        if text.count >= 3, text.prefix(3).allSatisfy(\.isNumber) {
+            text = text.dropFirst(3).drop { $0 == " " || $0 == "-" }
+        }
         let words = text.split(whereSeparator: \.isWhitespace).filter { word in
             !word.contains("@") && !word.contains("<") && !word.contains(">")
                 && word.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x21 && $0.value < 0x7F }

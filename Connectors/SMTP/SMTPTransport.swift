@@ -41,9 +41,10 @@ final class SMTPTransport: @unchecked Sendable {
         let result: Result<Void, SMTPError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 queue.async {
-                    continuation.resume(returning: Result { () throws(SMTPError) in
-                        try self.perform(from: sender, to: recipients, upload: upload)
-                    })
+                    continuation.resume(
+                        returning: Result { () throws(SMTPError) in
+                            try self.perform(from: sender, to: recipients, upload: upload)
+                        })
                 }
             }
         } onCancel: {
@@ -91,8 +92,10 @@ final class SMTPTransport: @unchecked Sendable {
         guard result != CURLE_OK else { return }
         var replyCode = 0
         _ = lethe_curl_get_response_code(curl, &replyCode)
-        throw SMTPError.classify(
-            result, replyCode: replyCode, stage: transcript.lastCommand, replyText: transcript.lastReply)
+        if let refusal = transcript.refusal {
+            throw SMTPError.classify(result, replyCode: refusal.code, stage: refusal.command, replyText: refusal.line)
+        }
+        throw SMTPError.classify(result, replyCode: replyCode, stage: nil, replyText: nil)
     }
 
     /// The handle, created with the connection-wide options on first use.
@@ -102,7 +105,8 @@ final class SMTPTransport: @unchecked Sendable {
             throw SMTPError(code: "smtp.setup", message: "libcurl could not create a handle", isTransient: true)
         }
         let configuration = self.configuration
-        let timeout = Int(configuration.timeout.components.seconds * 1000)
+        let timeout =
+            Int(configuration.timeout.components.seconds * 1000)
             + Int(configuration.timeout.components.attoseconds / 1_000_000_000_000_000)
         let useSSL: curl_usessl =
             switch configuration.startTLS {
@@ -198,25 +202,42 @@ final class Upload: @unchecked Sendable {
     }
 }
 
-/// The last server reply line and the verb of the last command sent, nothing more.
+/// The first 4xx/5xx reply of a transfer and the verb of the command it answered, nothing more:
+/// outgoing arguments and later exchanges (curl's QUIT after a failure) are not kept.
 final class Transcript: @unchecked Sendable {
-    private static let verbs: Set<String> = ["EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "RSET", "QUIT"]
-    private(set) var lastReply: String?
-    private(set) var lastCommand: String?
+    struct Refusal {
+        var code: Int
+        var command: String?
+        var line: String
+    }
+
+    private static let verbs: Set<String> = [
+        "EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "RSET", "QUIT",
+    ]
+    private(set) var refusal: Refusal?
+    private var lastCommand: String?
 
     func reset() {
-        lastReply = nil
+        refusal = nil
         lastCommand = nil
     }
 
+    /// A reply line (`451 4.3.0 text`, or a `250-` continuation); the first refusal is kept.
     func record(reply bytes: UnsafeRawBufferPointer) {
+        guard refusal == nil, bytes.count >= 3 else { return }
+        let digits = bytes.prefix(3)
+        guard digits.allSatisfy({ (0x30...0x39).contains($0) }), let first = digits.first,
+            first == 0x34 || first == 0x35,
+            let code = Int(String(decoding: digits, as: UTF8.self))
+        else { return }
         let line = String(decoding: bytes.prefix(512), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if !line.isEmpty { lastReply = line }
+        refusal = Refusal(code: code, command: lastCommand, line: line)
     }
 
     func record(command bytes: UnsafeRawBufferPointer) {
+        guard refusal == nil else { return }
         let head = bytes.prefix(9).prefix { $0 != 0x20 && $0 != 0x0D && $0 != 0x0A }
-        let verb = String(decoding: head, as: UTF8.self).uppercased()
-        if Self.verbs.contains(verb) { lastCommand = verb == "EHLO" || verb == "HELO" ? "EHLO" : verb }
+        let verb = String(decoding: head, as: UTF8.self)
+        if Self.verbs.contains(verb) { lastCommand = verb == "HELO" ? "EHLO" : verb }
     }
 }

@@ -2,6 +2,7 @@ import CSVConnector
 import FileArchiveSink
 import FileMailSink
 import RESTCRMConnector
+import SMTPSink
 import RetentionCore
 
 /// Every connector type this build knows, in one list. Adding a connector = one line here.
@@ -10,6 +11,7 @@ enum BuiltinConnectors {
         .csv,
         .rest,
         .fileMail,
+        .smtp,
         .fileArchive,
     ])
 }

@@ -90,19 +90,19 @@ struct LetheConfigurationDecoder {
         guard var type = issues.attempt({ () throws(ConfigError) in try reader.text("type") }) else { return nil }
         let from =
             allowsFrom ? issues.attempt { () throws(ConfigError) in try reader.optionalText("from") } ?? nil : nil
-        // `mail.type: file` is the file outbox (`file-mail`).
-        if allowsFrom, type == "file" { type = "file-mail" }
         // `transports:` holds the settings of each mail transport; `type` (often from the environment,
         // LETHE_MAIL_TRANSPORT) picks one. Only the chosen one is read, so another's unset variables do not matter.
         var chosen = settings(reader)
         if let transports = reader.optional("transports") {
-            guard let found = transports[type] else {
+            guard let found = transports[type] ?? (type == "file" ? transports["file-mail"] : nil) else {
                 let names = (try? transports.entries().map(\.key).joined(separator: ", ")) ?? ""
                 issues.add(transports.error("config.unknown_transport", "no settings for transport '\(type)' (configured: \(names))"))
                 return nil
             }
             chosen = found
         }
+        // `mail.type: file` is the file outbox (`file-mail`).
+        if allowsFrom, type == "file" { type = "file-mail" }
         var sink = SinkConfiguration(type: type, from: from, settings: chosen, location: node.location)
         sink.keyPath = node.keyPath
         sink.typeNode = reader.optional("type")

@@ -24,9 +24,9 @@ struct RunDaemonTests {
         var port = 0
         var output = ""
 
-        init(binary: URL, environment: [String: String]) throws {
+        init(binary: URL, environment: [String: String], config: String = "config/examples/hubspot.yaml") throws {
             process.executableURL = binary
-            process.arguments = ["run", "--config", CLIHarness.repository.appendingPathComponent("config/examples/hubspot.yaml").path, "-v"]
+            process.arguments = ["run", "--config", CLIHarness.repository.appendingPathComponent(config).path, "-v"]
             process.environment = environment
             process.standardError = errors
             process.standardOutput = FileHandle.nullDevice

@@ -159,8 +159,9 @@ def main():
         if args.tls == "starttls":
             options.update(tls_context=context, require_starttls=args.require_starttls)
         if args.user is not None:
+            # With implicit TLS aiosmtpd does not see the connection as TLS, so only STARTTLS gates AUTH.
             options.update(authenticator=authenticate, auth_required=True,
-                           auth_require_tls=args.tls != "none")
+                           auth_require_tls=args.tls == "starttls")
         else:
             options.update(auth_require_tls=False)
         return SMTP(handler, **options)

@@ -60,6 +60,17 @@ struct ConfigCommand: AsyncParsableCommand {
         static func checkConnectors(loader: ConfigLoader, file: URL, environment: CommandEnvironment) -> [any LetheError] {
             guard let configuration = try? loader.load(file: file) else { return [] }
             var errors: [any LetheError] = []
+            for sink in [configuration.mail, configuration.archive].compactMap({ $0 }) {
+                guard let check = BuiltinConnectors.registry.factory(for: sink.type)?.check else { continue }
+                let context = ConnectorContext(
+                    name: "mail", clock: SystemClock(), log: { _, _, _ in }, stateDirectory: URL(fileURLWithPath: "/nonexistent"),
+                    configDirectory: file.deletingLastPathComponent())
+                do {
+                    try check(sink.settings, context)
+                } catch let error as any LetheError {
+                    errors.append(error)
+                } catch {}
+            }
             for connector in configuration.connectors {
                 do {
                     let zone = configuration.policies[connector.policy]?.zone ?? TimeZone(identifier: "Asia/Seoul")!

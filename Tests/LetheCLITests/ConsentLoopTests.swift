@@ -1,0 +1,148 @@
+import Foundation
+import MailComposer
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Issue 5's loop end to end: `lethe sync` mails the notices through a real SMTP server (STARTTLS +
+/// AUTH), a notice's extend link POSTed to `lethe run` writes the consent date into the CSV, a declined
+/// record goes at its expiry, and nothing is sent twice.
+@Suite(.serialized, .enabled(if: SMTPServer.isAvailable))
+struct ConsentLoopTests {
+    @Test func smtpNoticesExtendAndDeclineThroughTheLinks() async throws {
+        let smtp = try SMTPServer()
+        defer { smtp.stop() }
+        let certificate = try #require(smtp.certificate)
+        var harness = try CLIHarness()
+        harness.variables.merge([
+            "LETHE_MAIL_TRANSPORT": "smtp", "LETHE_SMTP_URL": "smtp://127.0.0.1:\(smtp.port)", "LETHE_SMTP_USER": "lethe",
+            "LETHE_SMTP_PASSWORD": "mail-secret", "LETHE_SMTP_STARTTLS": "required", "SSL_CERT_FILE": certificate,
+            "LETHE_SMTP_FROM": "privacy@example.org", "LETHE_PUBLIC_URL": "https://lethe.example.test",
+            "LETHE_LINK_SECRET": "link-secret-for-tests", "LETHE_MAX_DELETE_FRACTION": "1",
+        ]) { $1 }
+        let first = await harness.run(["sync", "--as-of", "2026-11-29T09:00:00+09:00", "--json"])
+        #expect(first.json["noticesSent"] as? Int == 44, "\(first.stderr)")
+        let received = try smtp.messages()
+        #expect(received.count == 44)
+        let parsed = try received.map { try ParsedMIMEMessage(bytes: $0) }
+        #expect(Set(parsed.compactMap { $0.value(of: "Message-ID") }).count == 44, "one message per due record")
+        #expect(parsed.allSatisfy { $0.decodedValue(of: "Subject")?.contains("개인정보") == true || $0.decodedValue(of: "Subject")?.contains("marketing") == true })
+        #expect(parsed.allSatisfy { $0.parts.count == 2 }, "text and HTML")
+
+        let again = await harness.run(["sync", "--as-of", "2026-11-29T09:00:00+09:00", "--json"])
+        #expect(again.json["noticesSent"] as? Int == 0)
+        #expect(try smtp.messages().count == 44, "nothing is sent twice")
+
+        // The links of two notices: extend the first, decline the second.
+        func links(_ message: ParsedMIMEMessage) -> [String] {
+            let text = message.parts.compactMap(\.text).first { !$0.contains("<html") } ?? ""
+            return text.split(whereSeparator: \.isWhitespace).map(String.init).filter { $0.hasPrefix("https://lethe.example.test/consent/") }
+        }
+        let extendMessage = parsed[parsed.count - 1]
+        let declineMessage = parsed[parsed.count - 2]
+        let extendLink = try #require(links(extendMessage).first)
+        let declineLink = try #require(links(declineMessage).last)
+        let extendEmail = try #require(extendMessage.value(of: "To")?.split(separator: "<").last?.dropLast())
+        let declineEmail = try #require(declineMessage.value(of: "To")?.split(separator: "<").last?.dropLast())
+
+        let binary = try #require(RunDaemonTests.binary)
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(harness.variables) { $1 }
+        environment["LETHE_HTTP_PORT"] = "0"
+        let daemon = try RunDaemonTests.Daemon(binary: binary, environment: environment, config: "config/lethe.yaml")
+        guard daemon.port > 0 else {
+            Issue.record("the daemon did not start: \(daemon.output)")
+            _ = daemon.terminate(within: 5)
+            return
+        }
+        func post(_ link: String) async throws -> (Int, String) {
+            let path = String(link.dropFirst("https://lethe.example.test".count))
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(daemon.port)\(path)?lang=en")!)
+            request.httpMethod = "POST"
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+        let extended = try await post(extendLink)
+        #expect(extended.0 == 200 && extended.1.contains("kept until"), "\(extended.1)")
+        let declined = try await post(declineLink)
+        #expect(declined.0 == 200, "\(declined.1)")
+        #expect(try await post(extendLink).0 == 409, "one decision per cycle")
+        #expect(daemon.terminate(within: 10) == 0)
+
+        let csv = try String(contentsOf: harness.csv, encoding: .utf8)
+        let extendedRow = try #require(csv.split(separator: "\n").first { $0.contains(String(extendEmail)) })
+        #expect(extendedRow.contains("2026-11-29") || extendedRow.contains("2026-11-30"), "the consent date is written into the CSV: \(extendedRow)")
+
+        // After the declined record's expiry, it is deleted; the extended one stays.
+        let expiry = try #require(declined.1.range(of: #"\d{4}-\d{2}-\d{2}"#, options: .regularExpression).map { String(declined.1[$0]) })
+        let after = await harness.run(["sync", "--as-of", "\(expiry)T23:00:00+09:00", "--json"])
+        #expect(after.status == 0 || after.status == 3, "\(after.stderr)")
+        let later = try String(contentsOf: harness.csv, encoding: .utf8)
+        // Declined: at expiry the marketing data goes — the whole record, or only the marketing fields
+        // when another purpose (payment, dispute) still keeps it.
+        if let row = later.split(separator: "\n").first(where: { $0.contains(String(declineEmail)) }) {
+            let cells = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            #expect(["N", "n", "false", ""].contains(cells[6]) && cells[7].isEmpty, "marketing fields erased: \(row)")
+            #expect(!cells[5].elementsEqual("marketing"), "a marketing-only record is deleted")
+        }
+        #expect(later.contains(String(extendEmail)), "extended: kept")
+    }
+}
+
+/// The loopback SMTP server of Tests/SMTPSinkTests/smtpd.py (aiosmtpd), with STARTTLS and AUTH.
+final class SMTPServer: @unchecked Sendable {
+    static var isAvailable: Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import aiosmtpd"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        for _ in 0..<500 where process.isRunning { usleep(10_000) }
+        return !process.isRunning && process.terminationStatus == 0
+    }
+
+    let process = Process()
+    let input = Pipe()
+    let store = FileManager.default.temporaryDirectory.appendingPathComponent("smtpd-\(UUID().uuidString)")
+    let port: Int
+    let certificate: String?
+
+    init() throws {
+        let script = CLIHarness.repository.appendingPathComponent("Tests/SMTPSinkTests/smtpd.py")
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, "--store", store.path, "--tls", "starttls", "--user", "lethe", "--password", "mail-secret"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = input
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        while !text.contains("LISTENING ") || !text.hasSuffix("\n") {
+            let chunk = output.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let lines = text.split(separator: "\n")
+        guard let found = lines.first(where: { $0.hasPrefix("LISTENING ") }), let port = Int(found.dropFirst(10)) else {
+            process.terminate()
+            throw CocoaError(.fileReadCorruptFile)
+        }
+        self.port = port
+        certificate = lines.first { $0.hasPrefix("CERT ") }.map { String($0.dropFirst(5)) }
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        try? input.fileHandleForWriting.close()
+        process.terminate()
+        for _ in 0..<100 where process.isRunning { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    func messages() throws -> [[UInt8]] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: store.path)) ?? []).filter { $0.hasSuffix(".eml") }.sorted()
+        return try names.map { try [UInt8](Data(contentsOf: store.appendingPathComponent($0))) }
+    }
+}
