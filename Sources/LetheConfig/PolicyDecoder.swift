@@ -9,7 +9,7 @@ struct PolicyDecoder {
     ]
     static let fieldKeys: Set<String> = ["createdAt", "purposes", "email", "name", "consent", "locale"]
     static let ruleKeys: Set<String> = ["purpose", "period", "basis", "erase", "notice", "legalBasis", "endsWithoutConsent"]
-    static let noticeKeys: Set<String> = ["lead", "requiresConsent", "template", "extension"]
+    static let noticeKeys: Set<String> = ["lead", "requiresConsent", "template", "extension", "quietHours"]
     static let defaultZone = "Asia/Seoul"
 
     func decodeFile(_ root: ConfigNode, issues: inout ConfigIssues) -> Policy? {
@@ -185,8 +185,17 @@ struct PolicyDecoder {
         let extensionPeriod = issues.attempt { () throws(ConfigError) in
             try reader.optional("extension").map { node throws(ConfigError) in try positivePeriod(node) } ?? period
         }
-        guard let lead, let consent, let template, let extensionPeriod, let extensionPeriod else { return nil }
-        return NoticeRule(lead: lead, requiresConsentField: consent, template: template, extension: extensionPeriod)
+        let quiet = issues.attempt { () throws(ConfigError) -> QuietHours?? in
+            guard let node = reader.optional("quietHours") else { return .some(nil) }
+            guard let hours = QuietHours(parsing: try node.string()) else {
+                throw node.error("config.quiet_hours", "expected a daily window such as 21:00-08:00")
+            }
+            return hours
+        }
+        guard let lead, let consent, let template, let extensionPeriod, let extensionPeriod, let quiet else { return nil }
+        var notice = NoticeRule(lead: lead, requiresConsentField: consent, template: template, extension: extensionPeriod)
+        notice.quietHours = quiet ?? nil
+        return notice
     }
 
     /// A template name is a file name under `templates/`: no folders, no dots at the start.

@@ -128,6 +128,11 @@ public struct NoticeRule: Sendable, Equatable {
     public var template: String
     /// How long an accepted extension keeps the data, counted from the consent date.
     public var extensionPeriod: Period
+    /// Opt-in: a notice due in this daily window (minutes after midnight in the policy's zone, the
+    /// recipients' zone; the window may cross midnight) waits for its end. Korean law requires
+    /// separate consent for advertising between 21:00 and 08:00 (정보통신망법 제50조 제3항); consent
+    /// notices are not advertising, so kr-pipa leaves this off.
+    public var quietHours: QuietHours? = nil
 
     public init(lead: Period, requiresConsentField: String?, template: String, extension: Period) {
         self.lead = lead
@@ -136,3 +141,41 @@ public struct NoticeRule: Sendable, Equatable {
         self.extensionPeriod = `extension`
     }
 }
+
+/// A daily window `start`–`end` (minutes after midnight; `end < start` crosses midnight).
+public struct QuietHours: Sendable, Equatable {
+    public var start: Int
+    public var end: Int
+
+    public init(start: Int, end: Int) {
+        self.start = start
+        self.end = end
+    }
+
+    /// `21:00-08:00`.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
+        func minutes(_ part: String) -> Int? {
+            let pieces = part.split(separator: ":")
+            guard pieces.count == 2, let hour = Int(pieces[0]), let minute = Int(pieces[1]), (0...23).contains(hour), (0...59).contains(minute) else { return nil }
+            return hour * 60 + minute
+        }
+        guard parts.count == 2, let start = minutes(parts[0]), let end = minutes(parts[1]), start != end else { return nil }
+        self.init(start: start, end: end)
+    }
+
+    /// When `date` falls in the window, the instant the window ends; nil outside it.
+    public func end(ifInside date: Date, zone: TimeZone) -> Date? {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.hour, .minute], from: date)
+        let now = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
+        let inside = start < end ? (now >= start && now < end) : (now >= start || now < end)
+        guard inside else { return nil }
+        let midnight = calendar.startOfDay(for: date)
+        var endDate = calendar.date(byAdding: .minute, value: end, to: midnight)!
+        if endDate <= date { endDate = calendar.date(byAdding: .day, value: 1, to: endDate)! }
+        return endDate
+    }
+}
+

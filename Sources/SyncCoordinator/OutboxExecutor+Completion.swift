@@ -187,3 +187,26 @@ extension OutboxExecutor {
         summary.failed += 1
     }
 }
+
+extension OutboxExecutor {
+    static let deferredMarker = "deferred: quiet hours"
+
+    static func isDeferred(_ operation: OutboxOperation) -> Bool {
+        operation.kind == .notify && operation.lastError == deferredMarker
+    }
+
+    /// A notice due inside its rule's quiet hours waits for the window's end (not a failure: the
+    /// attempt count is unchanged and no run dead-letters it).
+    func deferNotice(_ operation: OutboxOperation, until: Date) async throws {
+        guard !Self.isDeferred(operation) || (operation.nextAttemptAt ?? .distantPast) < until else { return }
+        try await store.complete(
+            OperationCompletion(
+                operationID: operation.id, status: .pending, attempts: operation.attempts, nextAttemptAt: until,
+                error: Self.deferredMarker,
+                audit: [AuditDraft(at: clock.now(), event: "operation.deferred", connector: operation.connector,
+                                   reference: operation.reference, rule: operation.rule, operation: operation.id,
+                                   detail: ["kind": "notify", "until": AuditTimestamp.iso8601(until), "reason": "quiet_hours"])]
+            )
+        )
+    }
+}

@@ -18,9 +18,11 @@ struct OutboxExecutor {
         let deadline = ContinuousClock.now + retry.runDeadline
         let operators = try await approvers()
         while true {
-            let pending = try await store.operations(connector: connector.name, statuses: [.pending])
+            let all = try await store.operations(connector: connector.name, statuses: [.pending])
             let wallNow = Date()
-            let due = pending.filter { ($0.nextAttemptAt ?? .distantPast) <= wallNow }
+            // Notices deferred past quiet hours wait for a later run (by the sync's clock); they are not failures.
+            let pending = all.filter { !Self.isDeferred($0) || ($0.nextAttemptAt ?? .distantPast) <= clock.now() }
+            let due = pending.filter { ($0.nextAttemptAt ?? .distantPast) <= (Self.isDeferred($0) ? clock.now() : wallNow) }
             if due.isEmpty {
                 guard let earliest = pending.compactMap(\.nextAttemptAt).min() else { break }
                 let wait = Duration.milliseconds(Int64(max(earliest.timeIntervalSince(wallNow), 0) * 1000) + 1)
@@ -118,6 +120,9 @@ struct OutboxExecutor {
             return try await deadLetter(operation, error: "no mail transport is configured", summary: &summary)
         }
         let policy = connector.policy
+        if let quiet = policy.rule(named: operation.rule)?.notice?.quietHours, let until = quiet.end(ifInside: clock.now(), zone: policy.zone) {
+            return try await deferNotice(operation, until: until)
+        }
         guard let stored = try await store.record(connector: connector.name, reference: operation.reference),
             let record = stored.record, let email = record.value(policy.fields.email)
         else {
