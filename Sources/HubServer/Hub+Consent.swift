@@ -130,6 +130,10 @@ enum ConsentPages {
             return page(.ok, language, title: "연장하지 않음이 기록되었습니다", body: "<p>해당 정보는 \(day(expiry, zone: zone))에 파기됩니다.</p>")
         case (.declined(let expiry), .en):
             return page(.ok, language, title: "Recorded: not kept", body: "<p>The data will be deleted on \(day(expiry, zone: zone)).</p>")
+        case (.withdrawn, .ko):
+            return page(.ok, language, title: "동의가 철회되었습니다", body: "<p>마케팅 정보가 지체 없이 파기되었습니다.</p>")
+        case (.withdrawn, .en):
+            return page(.ok, language, title: "Consent withdrawn", body: "<p>Your marketing data has been deleted.</p>")
         case (.alreadyDecided(let action), _):
             return alreadyDecided(action.rawValue, language)
         case (.recordGone, _):

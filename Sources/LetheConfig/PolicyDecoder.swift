@@ -9,7 +9,7 @@ struct PolicyDecoder {
     ]
     static let fieldKeys: Set<String> = ["createdAt", "purposes", "email", "name", "consent", "locale"]
     static let ruleKeys: Set<String> = ["purpose", "period", "basis", "erase", "notice", "legalBasis", "endsWithoutConsent"]
-    static let noticeKeys: Set<String> = ["lead", "requiresConsent", "template", "extension", "quietHours"]
+    static let noticeKeys: Set<String> = ["lead", "requiresConsent", "template", "extension", "quietHours", "decline"]
     static let defaultZone = "Asia/Seoul"
 
     func decodeFile(_ root: ConfigNode, issues: inout ConfigIssues) -> Policy? {
@@ -126,6 +126,11 @@ struct PolicyDecoder {
         var rule = RetentionRule(
             name: purpose, period: period, basis: basis, erase: erase, notice: notice ?? nil, legalBasis: legalBasis)
         rule.endsWithoutConsent = withdrawal
+        if let notice = rule.notice, notice.declineImmediately, withdrawal == nil || notice.requiresConsentField == nil {
+            issues.add(reader.node.error(
+                "config.decline", "notice.decline: immediately needs notice.requiresConsent and endsWithoutConsent (a decline withdraws that consent)"))
+            return nil
+        }
         return rule
     }
 
@@ -192,9 +197,18 @@ struct PolicyDecoder {
             }
             return hours
         }
-        guard let lead, let consent, let template, let extensionPeriod, let extensionPeriod, let quiet else { return nil }
+        let decline = issues.attempt { () throws(ConfigError) -> Bool in
+            guard let node = reader.optional("decline") else { return false }
+            switch try node.string() {
+            case "at-expiry": return false
+            case "immediately": return true
+            default: throw node.error("config.choice", "expected at-expiry or immediately")
+            }
+        }
+        guard let lead, let consent, let template, let extensionPeriod, let extensionPeriod, let quiet, let decline else { return nil }
         var notice = NoticeRule(lead: lead, requiresConsentField: consent, template: template, extension: extensionPeriod)
         notice.quietHours = quiet ?? nil
+        notice.declineImmediately = decline
         return notice
     }
 

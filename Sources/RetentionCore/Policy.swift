@@ -133,6 +133,10 @@ public struct NoticeRule: Sendable, Equatable {
     /// separate consent for advertising between 21:00 and 08:00 (정보통신망법 제50조 제3항); consent
     /// notices are not advertising, so kr-pipa leaves this off.
     public var quietHours: QuietHours? = nil
+    /// Opt-in: a declined extension withdraws the consent at once (the consent field is written "N"
+    /// to the source), so a rule with `endsWithoutConsent` erases or deletes without waiting for
+    /// the expiry. Off (decline = the data goes at expiry) in kr-pipa.
+    public var declineImmediately = false
 
     public init(lead: Period, requiresConsentField: String?, template: String, extension: Period) {
         self.lead = lead

@@ -9,6 +9,8 @@ public enum ConsentOutcome: Sendable, Equatable {
     case extended(until: Date)
     /// Declined: nothing is kept longer; the data goes at its expiry.
     case declined(expiry: Date)
+    /// Declined under `decline: immediately`: the consent was withdrawn and the data erased or deleted now.
+    case withdrawn
     /// This record, rule and cycle already have a decision (a reused link): nothing changed.
     case alreadyDecided(ConsentAction)
     /// The record is no longer there (deleted, or gone from the source).
@@ -35,9 +37,21 @@ extension SyncCoordinator {
         else { return .recordGone }
         var change: RecordChange?
         let outcome: ConsentOutcome
+        var withdrawNow = false
         switch token.action {
         case .decline:
             outcome = .declined(expiry: token.cycle)
+            if let notice = policy.rule(named: token.rule)?.notice, notice.declineImmediately, let consentField = notice.requiresConsentField {
+                // Declining withdraws the consent: written to the source, then the record is re-evaluated.
+                let fields = [ErasedField(field: consentField, value: "N")]
+                let planned = PlannedOperation(kind: .eraseFields, rule: token.rule, cycle: token.cycle, fields: fields)
+                let operation = OutboxOperation(
+                    id: OperationIdentifier.make(connector: connector.name, recordID: recordID, operation: planned),
+                    connector: connector.name, reference: token.reference, recordID: recordID, kind: .eraseFields, rule: token.rule,
+                    cycle: token.cycle, fields: fields, createdAt: now)
+                change = RecordChange(connector: connector.name, reference: token.reference, state: state, operations: [operation])
+                withdrawNow = true
+            }
         case .extend:
             guard let rule = policy.rule(named: token.rule), let notice = rule.notice,
                 let basisField = rule.basis.first(where: { $0 != policy.fields.createdAt })
@@ -58,6 +72,10 @@ extension SyncCoordinator {
         guard recorded else { return .alreadyDecided(token.action) }
         var summary = SyncSummary(connector: connector.name, dryRun: false, asOf: now)
         try await OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry).drain(connector, summary: &summary)
+        if withdrawNow {
+            _ = try await syncRecords(connector, changed: [recordID], deleted: [])
+            return .withdrawn
+        }
         log(.info, "consent recorded", ["connector": connector.name, "reference": token.reference, "action": token.action.rawValue])
         return outcome
     }

@@ -21,7 +21,7 @@ struct HubHarness {
     let hub: Hub
 
     init(_ records: [SourceRecord] = [], adminToken: String? = "admin-secret", bodyLimit: Int = 4096,
-         safety: ConnectorRuntime.Safety = .init(maxDeletesPerRun: 1000, maxDeleteFraction: 1.0), now: String = "2026-11-29T09:00:00+09:00") throws {
+         safety: ConnectorRuntime.Safety = .init(maxDeletesPerRun: 1000, maxDeleteFraction: 1.0), now: String = "2026-11-29T09:00:00+09:00", policy: Policy = .krPIPA) throws {
         crm = InMemoryCRM(records)
         let notices = RecordingNoticeSink()
         let links = ConsentLinkSigner(secret: Data(repeating: 7, count: 32), baseURL: "https://lethe.example.com")
@@ -32,7 +32,7 @@ struct HubHarness {
         let coordinator = SyncCoordinator(
             store: store, sinks: SinkSet(notices: notices, archive: nil, sender: "privacy@example.org", renderer: NoticeRenderer(templatesDirectory: nil), links: links),
             clock: clock, log: logs.log, retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2), runDeadline: .seconds(5)))
-        let runtime = ConnectorRuntime(name: "crm", policy: .krPIPA, safety: safety, source: crm, writer: crm)
+        let runtime = ConnectorRuntime(name: "crm", policy: policy, safety: safety, source: crm, writer: crm)
         let endpoint = WebhookEndpoint(
             verify: { _, _, headers, _, _ in
                 guard let signature = headers.first(where: { $0.name.lowercased() == "x-test-signature" })?.value else { return "missing_signature" }
@@ -349,6 +349,31 @@ struct ConsentLinkTests {
             }
         }
         #expect(await harness.crm.record("m1")?.fields["consent_extended_at"] == nil)
+    }
+}
+
+struct ImmediateDeclineTests {
+    @Test func declineImmediatelyWithdrawsConsentAndErasesNow() async throws {
+        var policy = Policy.krPIPA
+        policy.rules = policy.rules.map { rule in
+            var rule = rule
+            if rule.name == "marketing" {
+                rule.endsWithoutConsent = "marketing_consent"
+                rule.notice?.declineImmediately = true
+            }
+            return rule
+        }
+        let harness = try HubHarness([record(id: "p1", created: "2024-12-15", purpose: "payment;marketing", consent: "Y", email: "p1@example.com", interests: "golf")], policy: policy)
+        let (_, decline) = try await ConsentLinkTests.links(harness)
+        try await harness.test { client in
+            try await client.execute(uri: decline + "?lang=en", method: .post) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("Consent withdrawn"))
+            }
+        }
+        let now = await harness.crm.record("p1")
+        #expect(now?.fields["marketing_consent"] == "N")
+        #expect(now?.fields["interests"] == "", "the marketing fields are erased at once; payment keeps the record")
     }
 }
 
