@@ -9,7 +9,7 @@ struct PolicyDecoder {
     ]
     static let fieldKeys: Set<String> = ["createdAt", "purposes", "email", "name", "consent", "locale"]
     static let ruleKeys: Set<String> = ["purpose", "period", "basis", "erase", "notice", "legalBasis", "endsWithoutConsent"]
-    static let noticeKeys: Set<String> = ["lead", "requiresConsent", "template", "extension", "quietHours", "decline"]
+    static let noticeKeys: Set<String> = ["lead", "requiresConsent", "template", "extension", "quietHours", "decline", "resultTemplate"]
     static let defaultZone = "Asia/Seoul"
 
     func decodeFile(_ root: ConfigNode, issues: inout ConfigIssues) -> Policy? {
@@ -205,10 +205,12 @@ struct PolicyDecoder {
             default: throw node.error("config.choice", "expected at-expiry or immediately")
             }
         }
-        guard let lead, let consent, let template, let extensionPeriod, let extensionPeriod, let quiet, let decline else { return nil }
+        let resultTemplate = issues.attempt { () throws(ConfigError) in try reader.optionalText("resultTemplate") }
+        guard let lead, let consent, let template, let extensionPeriod, let extensionPeriod, let quiet, let decline, let resultTemplate else { return nil }
         var notice = NoticeRule(lead: lead, requiresConsentField: consent, template: template, extension: extensionPeriod)
         notice.quietHours = quiet ?? nil
         notice.declineImmediately = decline
+        notice.resultTemplate = resultTemplate
         return notice
     }
 

@@ -137,6 +137,9 @@ public struct NoticeRule: Sendable, Equatable {
     /// to the source), so a rule with `endsWithoutConsent` erases or deletes without waiting for
     /// the expiry. Off (decline = the data goes at expiry) in kr-pipa.
     public var declineImmediately = false
+    /// Opt-in: the template of a notice telling the person the result of their consent decision,
+    /// sent right after it (정보통신망법 제50조 제7항: within 14 days of a consent change). nil: none.
+    public var resultTemplate: String? = nil
 
     public init(lead: Period, requiresConsentField: String?, template: String, extension: Period) {
         self.lead = lead

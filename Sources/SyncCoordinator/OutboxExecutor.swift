@@ -149,8 +149,17 @@ struct OutboxExecutor {
                         action: action, validUntil: operation.cycle))
                 }
             }
+            if let decision = operation.fields.first(where: { $0.field == Self.decisionField })?.value {
+                // A result notice: {{decision}}, {{#extended}}…{{/extended}}, {{decided_at}}.
+                values["decision"] = decision
+                values["extended"] = decision == ConsentAction.extend.rawValue ? "yes" : ""
+                values["decided_at"] = formatter.string(from: operation.cycle)
+                values["extend_link"] = nil
+                values["decline_link"] = nil
+            }
+            let template = operation.fields.first { $0.field == Self.templateField }?.value ?? rule?.notice?.template ?? operation.rule
             let rendered = try sinks.renderer.render(
-                template: rule?.notice?.template ?? operation.rule, locale: record.value(policy.fields.locale), values: values
+                template: template, locale: record.value(policy.fields.locale), values: values
             )
             let receipt = try await sink.deliver(
                 Notice(

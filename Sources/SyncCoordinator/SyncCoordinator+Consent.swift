@@ -66,6 +66,19 @@ extension SyncCoordinator {
             change = RecordChange(connector: connector.name, reference: token.reference, state: state, operations: [operation])
             outcome = .extended(until: notice.extensionPeriod.added(to: now, in: policy.zone))
         }
+        // The result notice (opt-in): a notify operation carrying its template and the decision.
+        if let resultTemplate = policy.rule(named: token.rule)?.notice?.resultTemplate {
+            let fields = [ErasedField(field: OutboxExecutor.templateField, value: resultTemplate),
+                          ErasedField(field: OutboxExecutor.decisionField, value: token.action.rawValue)]
+            let planned = PlannedOperation(kind: .notify, rule: token.rule, cycle: now, fields: fields)
+            let notice = OutboxOperation(
+                id: OperationIdentifier.make(connector: connector.name, recordID: recordID, operation: planned),
+                connector: connector.name, reference: token.reference, recordID: recordID, kind: .notify, rule: token.rule,
+                cycle: now, fields: fields, createdAt: now)
+            var combined = change ?? RecordChange(connector: connector.name, reference: token.reference, state: state, operations: [])
+            combined.operations.append(notice)
+            change = combined
+        }
         let recorded = try await store.recordConsentDecision(
             connector: connector.name, reference: token.reference, rule: token.rule, cycle: token.cycle, action: token.action.rawValue,
             at: now, change: change)

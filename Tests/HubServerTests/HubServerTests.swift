@@ -377,6 +377,27 @@ struct ImmediateDeclineTests {
     }
 }
 
+struct ResultNoticeTests {
+    @Test func aResultNoticeFollowsTheDecisionWhenThePolicyAsks() async throws {
+        var policy = Policy.krPIPA
+        policy.rules = policy.rules.map { rule in
+            var rule = rule
+            if rule.name == "marketing" { rule.notice?.resultTemplate = "consent-result" }
+            return rule
+        }
+        let harness = try HubHarness([ConsentLinkTests.contact], policy: policy)
+        let (extend, _) = try await ConsentLinkTests.links(harness)
+        try await harness.test { client in
+            try await client.execute(uri: extend, method: .post) { #expect($0.status == .ok) }
+        }
+        let delivered = await harness.notices.delivered
+        #expect(delivered.count == 2, "the extension notice, then the result notice")
+        let result = try #require(delivered.last)
+        #expect(result.recipient == "m1@example.com")
+        #expect(!result.textBody.contains("/consent/"), "a result notice carries no links")
+    }
+}
+
 extension HubHarness {
     /// Another hub on the same store and CRM, at another time.
     static func at(_ now: String, sharing other: HubHarness) throws -> HubHarness {

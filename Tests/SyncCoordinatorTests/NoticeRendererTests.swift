@@ -61,3 +61,18 @@ struct NoticeHTMLTests {
         #expect(plain.html?.contains("href") == false)
     }
 }
+
+struct ConsentResultTemplateTests {
+    @Test func theShippedResultTemplatesReportTheDecision() throws {
+        let renderer = NoticeRenderer(templatesDirectory: NoticeHTMLTests.templates)
+        var values = ["name": "김민준", "fields": "interests", "purpose": "marketing", "sender": "privacy@example.org",
+                      "decided_at": "2026-11-29", "decision": "extend", "extended": "yes"]
+        let extended = try renderer.render(template: "consent-result", locale: "ko", values: values)
+        #expect(extended.subject.contains("수신 동의 처리 결과"))
+        #expect(extended.body.contains("보관 연장") && !extended.body.contains("연장하지 않음") && !extended.body.contains("{{"))
+        values["decision"] = "decline"
+        values["extended"] = ""
+        let declined = try renderer.render(template: "consent-result", locale: "en", values: values)
+        #expect(declined.body.contains("not extended") && !declined.body.contains("{{"))
+    }
+}

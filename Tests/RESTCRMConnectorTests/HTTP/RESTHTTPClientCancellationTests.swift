@@ -62,14 +62,15 @@ struct RESTHTTPClientCancellationTests {
     func cancelledSlotWaiterEndsBeforeTheHolderAndTakesNoSlot() async throws {
         try await withServer({ request, _ in
             var response = ScriptedResponse.json(200, "{}")
-            if request.path == "/held" { response.delay = .seconds(2) }
+            // Long enough that a loaded machine (CI builds on 2 cores) cannot let it end before the cancel.
+            if request.path == "/held" { response.delay = .seconds(6) }
             return response
         }, manifest: { base in
             manifestNode(["baseURL": .scalar(base), "rateLimit": ["maxConcurrent": "1"]])
         }) { server, client, _ in
             let completions = Completions()
             let held = Self.start("/held", client, completions)
-            // The held request has reached the server: it owns the only slot for 2 s.
+            // The held request has reached the server: it owns the only slot for 6 s.
             try await Self.waitUntil { !server.requests.isEmpty }
             let waiting = Self.start("/waiting", client, completions)
             try await Self.waitUntil { client.gate.slotUsage.waiting == 1 }
@@ -90,10 +91,10 @@ struct RESTHTTPClientCancellationTests {
             #expect(try await after.value == 200)
             #expect(completions.order.first == "/waiting" && completions.order.count == 3)
             #expect(server.requests.map(\.path) == ["/held", "/after"], "the cancelled request was never sent")
-            // The third request got the slot only once the held answer (delayed 2 s) was in. (Task
+            // The third request got the slot only once the held answer (delayed 6 s) was in. (Task
             // ends of the two are no order: the handed-over slot may let it finish first.)
             let arrivals = server.requests.map(\.arrival)
-            #expect(arrivals[1] - arrivals[0] >= .seconds(2))
+            #expect(arrivals[1] - arrivals[0] >= .seconds(6))
             #expect(client.gate.slotUsage == (inFlight: 0, waiting: 0), "every slot was given back")
             #expect(client.statistics.requests == 2)
         }
