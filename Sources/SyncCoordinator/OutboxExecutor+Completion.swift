@@ -196,6 +196,15 @@ extension OutboxExecutor {
 
     static let deferredMarker = "deferred: quiet hours"
 
+    /// RFC 2369 `List-Unsubscribe`: the decline link (which asks for confirmation, so a mail client's
+    /// one-click fetch changes nothing) and a mail to the sender.
+    static func unsubscribeHeaders(declineLink: String?, sender: String) -> [String: String] {
+        var targets: [String] = []
+        if let declineLink, !declineLink.isEmpty { targets.append("<\(declineLink)>") }
+        if sender.contains("@"), !sender.contains(where: { "<>\r\n, ".contains($0) }) { targets.append("<mailto:\(sender)?subject=unsubscribe>") }
+        return targets.isEmpty ? [:] : ["List-Unsubscribe": targets.joined(separator: ", ")]
+    }
+
     static func isDeferred(_ operation: OutboxOperation) -> Bool {
         operation.kind == .notify && operation.lastError == deferredMarker
     }

@@ -164,7 +164,8 @@ struct OutboxExecutor {
             let receipt = try await sink.deliver(
                 Notice(
                     operationID: operation.id, recipient: email, recipientName: record.value(policy.fields.name),
-                    sender: sinks.sender, subject: rendered.subject, textBody: rendered.body, htmlBody: rendered.html, date: clock.now()
+                    sender: sinks.sender, subject: rendered.subject, textBody: rendered.body, htmlBody: rendered.html, date: clock.now(),
+                    headers: Self.unsubscribeHeaders(declineLink: values["decline_link"], sender: sinks.sender)
                 )
             )
             try await complete(operation, receipt: receipt, effect: .none, detail: ["kind": "notify", "receipt": receipt])

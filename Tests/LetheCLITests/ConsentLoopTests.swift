@@ -29,6 +29,7 @@ struct ConsentLoopTests {
         #expect(Set(parsed.compactMap { $0.value(of: "Message-ID") }).count == 44, "one message per due record")
         #expect(parsed.allSatisfy { $0.decodedValue(of: "Subject")?.contains("개인정보") == true || $0.decodedValue(of: "Subject")?.contains("marketing") == true })
         #expect(parsed.allSatisfy { $0.parts.count == 2 }, "text and HTML")
+        #expect(parsed.allSatisfy { $0.value(of: "List-Unsubscribe")?.contains("/consent/") == true })
 
         let again = await harness.run(["sync", "--as-of", "2026-11-29T09:00:00+09:00", "--json"])
         #expect(again.json["noticesSent"] as? Int == 0)
