@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // MARK: Core and services
@@ -51,7 +52,11 @@ let package = Package(
         ),
         .target(
             name: "SyncCoordinator",
-            dependencies: ["RetentionCore", "RetentionStore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "RetentionCore", "RetentionStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(name: "Scheduling", dependencies: ["RetentionCore"], swiftSettings: swiftSettings),

@@ -1,10 +1,11 @@
 public import Foundation
+import Mustache
 public import RetentionCore
 
 /// Renders extension notices from text templates `<template>.<locale>.txt` in a folder: the first
 /// line is `Subject: …`, then a blank line, then the body. `{{name}}`, `{{expiry}}`, `{{purpose}}`,
 /// `{{legal_basis}}`, `{{fields}}`, `{{sender}}`, `{{extend_link}}` and `{{decline_link}}` are replaced,
-/// and `{{#key}}…{{/key}}` / `{{^key}}…{{/key}}` sections kept when the value is set / empty. Unknown
+/// by swift-mustache (text unescaped; `{{#key}}…{{/key}}` / `{{^key}}…{{/key}}` sections shown when the value is set / empty). Unknown
 /// locales fall back to `ko`. A `<template>.<locale>.html` beside it becomes the HTML part, with every
 /// value HTML-escaped.
 public struct NoticeRenderer: Sendable {
@@ -37,23 +38,15 @@ public struct NoticeRenderer: Sendable {
         let htmlTemplate = try load(template: template, locale: wanted, extension: "html")
             ?? load(template: template, locale: defaultLocale, extension: "html")
         return Rendered(
-            subject: substitute(subject, values), body: substitute(lines.joined(separator: "\n"), values),
-            html: htmlTemplate.map { substitute($0, values.mapValues(Self.escapeHTML)) })
+            subject: try Self.mustache(subject, values, html: false), body: try Self.mustache(lines.joined(separator: "\n"), values, html: false),
+            html: try htmlTemplate.map { try Self.mustache($0, values, html: true) })
     }
 
-    static func escapeHTML(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
+    /// Renders with swift-mustache: text templates unescaped, HTML templates HTML-escaped. Empty values
+    /// are left out, so `{{#key}}…{{/key}}` shows only when the value is set and `{{^key}}` when not.
+    static func mustache(_ text: String, _ values: [String: String], html: Bool) throws -> String {
+        let template = try MustacheTemplate(string: (html ? "" : "{{% CONTENT_TYPE: TEXT}}") + text)
+        return template.render(values.filter { !$0.value.isEmpty })
     }
 
     private func load(template: String, locale: String, extension fileExtension: String = "txt") throws -> String? {
@@ -61,28 +54,6 @@ public struct NoticeRenderer: Sendable {
         let file = directory.appendingPathComponent("\(template).\(locale).\(fileExtension)")
         guard FileManager.default.fileExists(atPath: file.path) else { return nil }
         return try String(contentsOf: file, encoding: .utf8)
-    }
-
-    /// `{{key}}` values, and the Mustache sections `{{#key}}…{{/key}}` (kept when the value is not
-    /// empty) and `{{^key}}…{{/key}}` (kept when it is): a template can offer links when there are some.
-    func substitute(_ text: String, _ values: [String: String]) -> String {
-        var result = text
-        for marker in ["#", "^"] {
-            while let open = result.range(of: "{{" + marker) {
-                guard let nameEnd = result[open.upperBound...].range(of: "}}") else { break }
-                let key = String(result[open.upperBound..<nameEnd.lowerBound])
-                guard let close = result[nameEnd.upperBound...].range(of: "{{/\(key)}}") else { break }
-                let present = !(values[key] ?? "").isEmpty
-                let keep = marker == "#" ? present : !present
-                var inner = String(result[nameEnd.upperBound..<close.lowerBound])
-                if inner.hasPrefix("\n") { inner.removeFirst() }
-                result.replaceSubrange(open.lowerBound..<close.upperBound, with: keep ? inner : "")
-            }
-        }
-        for (key, value) in values {
-            result = result.replacingOccurrences(of: "{{\(key)}}", with: value)
-        }
-        return result
     }
 
     static func builtin(locale: String) -> String {
