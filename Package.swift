@@ -165,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "RESTCRMConnectorTests",
             dependencies: [
-                "RESTCRMConnector", "RetentionCore", "ConnectorConformance", "LetheConfig",
+                "RESTCRMConnector", "RetentionCore", "ConnectorConformance", "LetheConfig", "RetentionTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -178,8 +178,8 @@ let package = Package(
             exclude: ["smtpd.py"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "RetentionCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "WebhookIntakeTests", dependencies: ["WebhookIntake", "RetentionCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "WebhookIntakeTests", dependencies: ["WebhookIntake", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HubServerTests",
             dependencies: [

@@ -1,3 +1,4 @@
+import RetentionTesting
 import Foundation
 import RESTCRMConnector
 import RetentionCore

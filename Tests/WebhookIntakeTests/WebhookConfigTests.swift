@@ -1,3 +1,4 @@
+import RetentionTesting
 import Foundation
 import RetentionCore
 import Testing
@@ -5,16 +6,16 @@ import WebhookIntake
 
 struct WebhookConfigTests {
     static func configError(_ yaml: TestYAML) -> ConfigError? {
-        #expect(throws: ConfigError.self) { try WebhookConfiguration(config: yaml.node(file: "lethe.yaml")) }
+        #expect(throws: ConfigError.self) { try WebhookConfiguration(config: yaml.node(file: "lethe.yaml", keyPath: "webhook")) }
     }
 
     @Test func hubspotV3WithDefaults() throws {
-        let config = try WebhookConfiguration(config: TestYAML(dictionaryLiteral: ("scheme", "hubspot-v3"), ("secret", "s")).node())
+        let config = try WebhookConfiguration(config: TestYAML(dictionaryLiteral: ("scheme", "hubspot-v3"), ("secret", "s")).node(keyPath: "webhook"))
         #expect(config.authentication.schemeName == "hubspot-v3")
         #expect(config.events.formatName == "hubspot")
         let delivery = HubSpotSignatureTests.v3Request()
         let yaml: TestYAML = ["scheme": "hubspot-v3", "secret": .scalar(hubspotDocSecret), "maxAge": "1m"]
-        let verifier = try WebhookAuthentication(config: yaml.node())
+        let verifier = try WebhookAuthentication(config: yaml.node(keyPath: "webhook"))
         #expect(verifier.verify(delivery, now: date(ms: 1_564_113_600_000 + 59_000)) == .accepted)
         #expect(verifier.verify(delivery, now: date(ms: 1_564_113_600_000 + 61_000)) == .rejected(.staleTimestamp))
     }
@@ -30,7 +31,7 @@ struct WebhookConfigTests {
             (["scheme": "basic", "username": "u", "password": "p", "format": "pipedrive", "object": "person"], "basic"),
         ]
         for (yaml, name) in cases {
-            #expect(try WebhookConfiguration(config: yaml.node()).authentication.schemeName == name)
+            #expect(try WebhookConfiguration(config: yaml.node(keyPath: "webhook")).authentication.schemeName == name)
         }
     }
 
@@ -39,7 +40,7 @@ struct WebhookConfigTests {
             "scheme": "hmac-sha256", "secret": "generic-secret", "header": "X-Signature", "encoding": "base64",
             "timestampHeader": "X-Timestamp", "maxAge": "300",
         ]
-        let auth = try WebhookAuthentication(config: yaml.node())
+        let auth = try WebhookAuthentication(config: yaml.node(keyPath: "webhook"))
         let delivery = request(
             headers: [("X-Signature", GenericSchemeTests.base64OfTimestamped), ("X-Timestamp", "1700000000")],
             body: GenericSchemeTests.body)

@@ -1,3 +1,4 @@
+import RetentionTesting
 import Foundation
 import RetentionCore
 import Testing
@@ -167,7 +168,7 @@ struct PipedriveEventsTests {
 
 struct GenericEventsTests {
     static func mapping(_ yaml: TestYAML) throws -> WebhookEvents {
-        try WebhookEvents(config: yaml.node())
+        try WebhookEvents(config: yaml.node(keyPath: "webhook"))
     }
 
     @Test func pathsTypesAndDeletedValues() throws {

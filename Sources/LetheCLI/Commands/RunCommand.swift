@@ -18,10 +18,12 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the daemon: scheduled syncs, webhook intake, the admin API and metrics.",
         discussion: """
-            Serves /webhooks/{connector}, /api (bearer LETHE_ADMIN_TOKEN), /metrics, /healthz and /readyz on \
-            LETHE_HTTP_PORT (default 8080); runs each connector's `schedule:` (missed runs once on start) and \
-            processes accepted webhooks within seconds. SIGTERM or SIGINT: stop taking work, finish the step in \
-            progress, exit 0. See docs/operations.md.
+            Serves /webhooks/{connector}, /consent/{token} (the links of notices), /api (bearer LETHE_ADMIN_TOKEN), \
+            /metrics, /healthz and /readyz on LETHE_HTTP_HOST:LETHE_HTTP_PORT (default 127.0.0.1:8080); runs each \
+            connector's `schedule:` (missed runs once on start) and processes accepted webhooks within seconds. \
+            Environment: LETHE_PUBLIC_URL (the URL CRMs and notice links use), LETHE_WEBHOOK_MAX_BYTES, \
+            LETHE_SHUTDOWN_SECONDS, LETHE_LINK_SECRET, LETHE_LOG_FORMAT (text or json). SIGTERM or SIGINT: stop \
+            taking work, finish the step in progress, exit 0. See docs/operations.md.
             """
     )
 

@@ -1,3 +1,4 @@
+import RetentionTesting
 import Foundation
 @testable import RESTCRMConnector
 import RetentionCore

@@ -1,9 +1,8 @@
-import RetentionCore
+public import RetentionCore
 
 /// A hand-built configuration tree, written like block YAML: keys keep their order and each key or list item
-/// gets the next line number, as if each were on its own line of `file`. (Copied from
-/// RESTCRMConnectorTests/TestConfig.swift, plus lists.)
-indirect enum TestYAML: Sendable, ExpressibleByStringLiteral, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral,
+/// gets the next line number, as if each were on its own line of `file`.
+public indirect enum TestYAML: Sendable, ExpressibleByStringLiteral, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral,
     ExpressibleByNilLiteral
 {
     case scalar(String)
@@ -12,13 +11,13 @@ indirect enum TestYAML: Sendable, ExpressibleByStringLiteral, ExpressibleByDicti
     case unresolved(String)
     case null
 
-    init(stringLiteral value: String) { self = .scalar(value) }
-    init(dictionaryLiteral elements: (String, TestYAML)...) { self = .mapping(elements) }
-    init(arrayLiteral elements: TestYAML...) { self = .sequence(elements) }
-    init(nilLiteral: ()) { self = .null }
+    public init(stringLiteral value: String) { self = .scalar(value) }
+    public init(dictionaryLiteral elements: (String, TestYAML)...) { self = .mapping(elements) }
+    public init(arrayLiteral elements: TestYAML...) { self = .sequence(elements) }
+    public init(nilLiteral: ()) { self = .null }
 
     /// The tree, its root at `firstLine` (the key introducing it) and its entries on the following lines.
-    func node(file: String = "test.yaml", keyPath: String = "webhook", firstLine: Int = 1) -> ConfigNode {
+    public func node(file: String = "test.yaml", keyPath: String = "mapping", firstLine: Int = 1) -> ConfigNode {
         var line = firstLine
         return build(file: file, keyPath: keyPath, line: &line)
     }
