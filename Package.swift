@@ -174,7 +174,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SMTPSinkTests",
-            dependencies: ["SMTPSink", "MailComposer", "RetentionCore"],
+            dependencies: ["SMTPSink", "MailComposer", "RetentionCore", "RetentionTesting"],
             exclude: ["smtpd.py"],
             swiftSettings: swiftSettings
         ),
@@ -194,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "LetheCLITests",
             dependencies: [
-                "LetheCLI", "RetentionCore", "RetentionStore", "MailComposer", .product(name: "GRDB", package: "GRDB.swift"),
+                "LetheCLI", "RetentionCore", "RetentionStore", "MailComposer", "RetentionTesting", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

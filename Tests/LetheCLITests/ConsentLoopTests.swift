@@ -1,5 +1,6 @@
 import Foundation
 import MailComposer
+import RetentionTesting
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -93,54 +94,19 @@ struct ConsentLoopTests {
 
 /// The loopback SMTP server of Tests/SMTPSinkTests/smtpd.py (aiosmtpd), with STARTTLS and AUTH.
 final class SMTPServer: @unchecked Sendable {
-    static var isAvailable: Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import aiosmtpd"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        for _ in 0..<500 where process.isRunning { usleep(10_000) }
-        return !process.isRunning && process.terminationStatus == 0
-    }
+    static var isAvailable: Bool { LoopbackProcess.pythonHas("aiosmtpd") }
 
-    let process = Process()
-    let input = Pipe()
+    let server: LoopbackProcess
     let store = FileManager.default.temporaryDirectory.appendingPathComponent("smtpd-\(UUID().uuidString)")
-    let port: Int
-    let certificate: String?
+    var port: Int { server.port }
+    var certificate: String? { server.announced["CERT"] }
 
     init() throws {
         let script = CLIHarness.repository.appendingPathComponent("Tests/SMTPSinkTests/smtpd.py")
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--store", store.path, "--tls", "starttls", "--user", "lethe", "--password", "mail-secret"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardInput = input
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        while !text.contains("LISTENING ") || !text.hasSuffix("\n") {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        let lines = text.split(separator: "\n")
-        guard let found = lines.first(where: { $0.hasPrefix("LISTENING ") }), let port = Int(found.dropFirst(10)) else {
-            process.terminate()
-            throw CocoaError(.fileReadCorruptFile)
-        }
-        self.port = port
-        certificate = lines.first { $0.hasPrefix("CERT ") }.map { String($0.dropFirst(5)) }
+        server = try LoopbackProcess(python: [script.path, "--store", store.path, "--tls", "starttls", "--user", "lethe", "--password", "mail-secret"])
     }
 
-    func stop() {
-        guard process.isRunning else { return }
-        try? input.fileHandleForWriting.close()
-        process.terminate()
-        for _ in 0..<100 where process.isRunning { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
+    func stop() { server.stop() }
 
     func messages() throws -> [[UInt8]] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: store.path)) ?? []).filter { $0.hasSuffix(".eml") }.sorted()

@@ -1,10 +1,6 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import RetentionTesting
 
 /// The loopback SMTP server (smtpd.py beside this file, aiosmtpd) running for one test.
 final class SMTPServerProcess: @unchecked Sendable {
@@ -21,23 +17,13 @@ final class SMTPServerProcess: @unchecked Sendable {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("smtpd.py")
 
     /// Whether `python3` can import aiosmtpd (scripts/ensure-smtpd.sh installs it).
-    static let isAvailable: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import aiosmtpd"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        for _ in 0..<500 where process.isRunning { usleep(20_000) }
-        return !process.isRunning && process.terminationStatus == 0
-    }()
+    static let isAvailable = LoopbackProcess.pythonHas("aiosmtpd")
 
-    let process = Process()
-    let input = Pipe()
+    let server: LoopbackProcess
     let store: URL
-    let port: Int
+    var port: Int { server.port }
     /// The server's self-signed certificate (also its CA), nil without TLS.
-    let certificate: String?
+    var certificate: String? { server.announced["CERT"] }
 
     /// - Parameters:
     ///   - tls: `starttls`, `implicit` or `none`.
@@ -45,45 +31,18 @@ final class SMTPServerProcess: @unchecked Sendable {
     ///   - faults: `rcpt:451:1`-style answers for the next commands of a stage.
     init(tls: String = "starttls", credentials: (String, String)? = nil, faults: [String] = []) throws {
         store = FileManager.default.temporaryDirectory.appendingPathComponent("smtpd-\(UUID().uuidString)")
-        var arguments = ["python3", Self.script.path, "--store", store.path, "--tls", tls]
+        var arguments = [Self.script.path, "--store", store.path, "--tls", tls]
         if let (user, password) = credentials { arguments += ["--user", user, "--password", password] }
         for fault in faults { arguments += ["--fail", fault] }
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardInput = input
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        while !text.contains("LISTENING ") || !text.hasSuffix("\n") {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        let lines = text.split(separator: "\n")
-        guard let found = lines.first(where: { $0.hasPrefix("LISTENING ") }), let port = Int(found.dropFirst(10)) else {
-            process.terminate()
-            throw CocoaError(.fileReadCorruptFile)
-        }
-        self.port = port
-        certificate = lines.first { $0.hasPrefix("CERT ") }.map { String($0.dropFirst(5)) }
+        server = try LoopbackProcess(python: arguments)
     }
 
     deinit {
-        stop()
+        server.stop()
         try? FileManager.default.removeItem(at: store)
     }
 
-    /// Closes stdin (the server exits on EOF), then SIGTERM, then SIGKILL. Polls instead of
-    /// `waitUntilExit`, which spins off the main thread on Linux.
-    func stop() {
-        guard process.isRunning else { return }
-        try? input.fileHandleForWriting.close()
-        process.terminate()
-        for _ in 0..<100 where process.isRunning { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
+    func stop() { server.stop() }
 
     /// The accepted messages, in the order they arrived.
     func received() throws -> [Received] {
