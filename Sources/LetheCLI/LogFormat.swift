@@ -20,7 +20,7 @@ enum LogFormat: String {
             return "\(level): \(message)\(fields.isEmpty ? "" : " " + fields)"
         case .json:
             var object: [String: String] = metadata
-            object["ts"] = ISO8601DateFormatter().string(from: date)
+            object["ts"] = date.formatted(.iso8601)
             object["level"] = level
             object["message"] = message
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
