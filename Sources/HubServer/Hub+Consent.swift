@@ -117,6 +117,18 @@ enum ConsentPages {
         case (.decline, .en):
             return page(.ok, language, title: "Do not keep my marketing data",
                         body: "<p>Do not keep your marketing data? It will be deleted on \(expiry). Your service is not affected.</p>\(form)Do not keep it</button></form>")
+        case (.keep, .ko):
+            return page(.ok, language, title: "광고성 정보 수신 동의 유지 확인",
+                        body: "<p>광고성 정보(마케팅 정보) 수신 동의를 유지하시겠습니까?</p>\(form)수신 동의 유지</button></form><p>동의는 언제든지 철회하실 수 있습니다.</p>")
+        case (.keep, .en):
+            return page(.ok, language, title: "Keep receiving our news",
+                        body: "<p>Keep your consent to receive our marketing messages?</p>\(form)Keep my consent</button></form><p>You can withdraw your consent at any time.</p>")
+        case (.withdraw, .ko):
+            return page(.ok, language, title: "광고성 정보 수신 동의 철회 확인",
+                        body: "<p>광고성 정보(마케팅 정보) 수신 동의를 철회하시겠습니까? 서비스 이용에는 영향이 없습니다.</p>\(form)수신 동의 철회</button></form>")
+        case (.withdraw, .en):
+            return page(.ok, language, title: "Stop receiving our news",
+                        body: "<p>Withdraw your consent to receive our marketing messages? Your service is not affected.</p>\(form)Withdraw my consent</button></form>")
         }
     }
 
@@ -134,6 +146,14 @@ enum ConsentPages {
             return page(.ok, language, title: "동의가 철회되었습니다", body: "<p>마케팅 정보가 지체 없이 파기되었습니다.</p>")
         case (.withdrawn, .en):
             return page(.ok, language, title: "Consent withdrawn", body: "<p>Your marketing data has been deleted.</p>")
+        case (.kept(let next), .ko):
+            return page(.ok, language, title: "수신 동의가 유지되었습니다", body: "<p>다음 수신 동의 확인은 \(day(next, zone: zone))입니다. 감사합니다.</p>")
+        case (.kept(let next), .en):
+            return page(.ok, language, title: "Your consent is kept", body: "<p>We will ask again on \(day(next, zone: zone)). Thank you.</p>")
+        case (.consentWithdrawn(let expiry), .ko):
+            return page(.ok, language, title: "수신 동의가 철회되었습니다", body: "<p>더 이상 광고성 정보를 보내드리지 않습니다. 마케팅 목적으로 보관하던 정보는 \(day(expiry, zone: zone))에 파기됩니다.</p>")
+        case (.consentWithdrawn(let expiry), .en):
+            return page(.ok, language, title: "Consent withdrawn", body: "<p>You will no longer receive our marketing messages. The data kept for them will be deleted on \(day(expiry, zone: zone)).</p>")
         case (.alreadyDecided(let action), _):
             return alreadyDecided(action.rawValue, language)
         case (.recordGone, _):
@@ -145,8 +165,12 @@ enum ConsentPages {
     }
 
     static func alreadyDecided(_ action: String, _ language: Hub.Language) -> Response {
-        let ko = action == "extend" ? "이미 보관 연장을 확인하셨습니다." : "이미 연장하지 않음을 선택하셨습니다."
-        let en = action == "extend" ? "You already chose to keep your data." : "You already chose not to keep your data."
+        let (ko, en) = switch ConsentAction(rawValue: action) {
+        case .extend: ("이미 보관 연장을 확인하셨습니다.", "You already chose to keep your data.")
+        case .keep: ("이미 수신 동의 유지를 확인하셨습니다.", "You already chose to keep your consent.")
+        case .withdraw: ("이미 수신 동의를 철회하셨습니다.", "You already withdrew your consent.")
+        case .decline, nil: ("이미 연장하지 않음을 선택하셨습니다.", "You already chose not to keep your data.")
+        }
         return page(.conflict, language, title: language == .en ? "Already recorded" : "이미 처리되었습니다",
                     body: "<p>\(language == .en ? en : ko)</p>")
     }

@@ -8,8 +8,9 @@ struct PolicyDecoder {
         "name", "zone", "destroyWithin", "action", "purposeSeparator", "fields", "rules",
     ]
     static let fieldKeys: Set<String> = ["createdAt", "purposes", "email", "name", "consent", "locale"]
-    static let ruleKeys: Set<String> = ["purpose", "period", "basis", "erase", "notice", "legalBasis", "endsWithoutConsent"]
+    static let ruleKeys: Set<String> = ["purpose", "period", "basis", "erase", "notice", "legalBasis", "endsWithoutConsent", "reconfirm"]
     static let noticeKeys: Set<String> = ["lead", "requiresConsent", "template", "extension", "quietHours", "decline", "resultTemplate"]
+    static let reconfirmKeys: Set<String> = ["every", "lead", "template", "consent", "basis", "confirmedAt", "quietHours", "resultTemplate"]
     static let defaultZone = "Asia/Seoul"
 
     func decodeFile(_ root: ConfigNode, issues: inout ConfigIssues) -> Policy? {
@@ -31,7 +32,7 @@ struct PolicyDecoder {
         let action = issues.attempt { () throws(ConfigError) in try decodeAction(reader) }
         let separator = issues.attempt { () throws(ConfigError) in try decodeSeparator(reader) }
         let fields = reader.optional("fields").map { decodeFields($0, issues: &issues) } ?? PolicyFields()
-        let rules = decodeRules(reader, separator: separator ?? ";", createdAt: fields.createdAt, issues: &issues)
+        let rules = decodeRules(reader, separator: separator ?? ";", fields: fields, issues: &issues)
         guard let name, let zone, let destroyWithin, let action, let separator else { return nil }
         return Policy(
             name: name, zone: zone, destroyWithin: destroyWithin, fields: fields,
@@ -80,7 +81,7 @@ struct PolicyDecoder {
         return fields
     }
 
-    private func decodeRules(_ reader: MappingReader, separator: String, createdAt: String, issues: inout ConfigIssues)
+    private func decodeRules(_ reader: MappingReader, separator: String, fields: PolicyFields, issues: inout ConfigIssues)
         -> [RetentionRule]
     {
         guard let list = issues.attempt({ () throws(ConfigError) in try reader.required("rules").items() }) else {
@@ -95,7 +96,7 @@ struct PolicyDecoder {
         var rules: [RetentionRule] = []
         var firstByPurpose: [String: String] = [:]
         for item in list {
-            guard let rule = decodeRule(item, separator: separator, createdAt: createdAt, issues: &issues) else {
+            guard let rule = decodeRule(item, separator: separator, fields: fields, issues: &issues) else {
                 continue
             }
             if let earlier = firstByPurpose[rule.name] {
@@ -110,22 +111,26 @@ struct PolicyDecoder {
         return rules
     }
 
-    private func decodeRule(_ node: ConfigNode, separator: String, createdAt: String, issues: inout ConfigIssues)
+    private func decodeRule(_ node: ConfigNode, separator: String, fields: PolicyFields, issues: inout ConfigIssues)
         -> RetentionRule?
     {
         let reader = MappingReader(node, allowed: Self.ruleKeys, issues: &issues)
         let purpose = issues.attempt { () throws(ConfigError) in try decodePurpose(reader, separator: separator) }
         let period = issues.attempt { () throws(ConfigError) in try positivePeriod(reader.required("period")) }
-        let basis = issues.attempt { () throws(ConfigError) in try decodeBasis(reader, createdAt: createdAt) }
+        let basis = issues.attempt { () throws(ConfigError) in try decodeBasis(reader.optional("basis"), default: [fields.createdAt]) }
         let erase = issues.attempt { () throws(ConfigError) in try decodeErase(reader) }
         let notice = reader.optional("notice").map { decodeNotice($0, period: period, issues: &issues) }
         let legalBasis = issues.attempt { () throws(ConfigError) in try reader.optional("legalBasis")?.string() ?? "" }
         let withdrawal = issues.attempt { () throws(ConfigError) in try reader.optionalText("endsWithoutConsent") }
+        let consentDefault = (notice ?? nil)?.requiresConsentField ?? fields.consent
+        let reconfirm = reader.optional("reconfirm").map { decodeReconfirm($0, consentDefault: consentDefault, issues: &issues) }
         guard let purpose, let period, let basis, let erase, let legalBasis, let withdrawal else { return nil }
         if let notice, notice == nil { return nil }
+        if let reconfirm, reconfirm == nil { return nil }
         var rule = RetentionRule(
             name: purpose, period: period, basis: basis, erase: erase, notice: notice ?? nil, legalBasis: legalBasis)
         rule.endsWithoutConsent = withdrawal
+        rule.reconfirm = reconfirm ?? nil
         if let notice = rule.notice, notice.declineImmediately, withdrawal == nil || notice.requiresConsentField == nil {
             issues.add(reader.node.error(
                 "config.decline", "notice.decline: immediately needs notice.requiresConsent and endsWithoutConsent (a decline withdraws that consent)"))
@@ -153,9 +158,9 @@ struct PolicyDecoder {
         return period
     }
 
-    /// `basis`: a non-empty list of date field names; absent means the policy's collection date.
-    private func decodeBasis(_ reader: MappingReader, createdAt: String) throws(ConfigError) -> [String] {
-        guard let node = reader.optional("basis") else { return [createdAt] }
+    /// `basis`: a non-empty list of date field names; absent means `fallback`.
+    private func decodeBasis(_ node: ConfigNode?, default fallback: [String]) throws(ConfigError) -> [String] {
+        guard let node else { return fallback }
         var basis: [String] = []
         for item in try node.items() {
             let field = try item.string()
@@ -190,13 +195,7 @@ struct PolicyDecoder {
         let extensionPeriod = issues.attempt { () throws(ConfigError) in
             try reader.optional("extension").map { node throws(ConfigError) in try positivePeriod(node) } ?? period
         }
-        let quiet = issues.attempt { () throws(ConfigError) -> QuietHours?? in
-            guard let node = reader.optional("quietHours") else { return .some(nil) }
-            guard let hours = QuietHours(parsing: try node.string()) else {
-                throw node.error("config.quiet_hours", "expected a daily window such as 21:00-08:00")
-            }
-            return hours
-        }
+        let quiet = issues.attempt { () throws(ConfigError) -> QuietHours?? in try decodeQuietHours(reader) }
         let decline = issues.attempt { () throws(ConfigError) -> Bool in
             guard let node = reader.optional("decline") else { return false }
             switch try node.string() {
@@ -212,6 +211,38 @@ struct PolicyDecoder {
         notice.declineImmediately = decline
         notice.resultTemplate = resultTemplate
         return notice
+    }
+
+    /// `reconfirm:` (정보통신망법 제50조 제8항), nil when it has an error (recorded). The consent field
+    /// defaults to the notice's `requiresConsent`, else the policy's consent field; the basis to the rule's.
+    private func decodeReconfirm(_ node: ConfigNode, consentDefault: String, issues: inout ConfigIssues) -> ReconfirmRule? {
+        let reader = MappingReader(node, allowed: Self.reconfirmKeys, issues: &issues)
+        let every = issues.attempt { () throws(ConfigError) in try positivePeriod(reader.required("every")) }
+        let lead = issues.attempt { () throws(ConfigError) in try positivePeriod(reader.required("lead")) }
+        let template = issues.attempt { () throws(ConfigError) in try decodeTemplate(reader) }
+        let consent = issues.attempt { () throws(ConfigError) in try reader.optionalText("consent") }
+        let basis = issues.attempt { () throws(ConfigError) in try decodeBasis(reader.optional("basis"), default: []) }
+        let confirmedAt = issues.attempt { () throws(ConfigError) in try reader.optionalText("confirmedAt") }
+        let quiet = issues.attempt { () throws(ConfigError) in try decodeQuietHours(reader) }
+        let resultTemplate = issues.attempt { () throws(ConfigError) in try reader.optionalText("resultTemplate") }
+        guard let every, let lead, let template, let consent, let basis, let confirmedAt, let quiet, let resultTemplate else { return nil }
+        if lead.approximateSeconds >= every.approximateSeconds {
+            issues.add(reader.node.error("config.reconfirm", "reconfirm.lead (\(lead)) must be shorter than reconfirm.every (\(every))"))
+            return nil
+        }
+        var rule = ReconfirmRule(every: every, lead: lead, template: template, consentField: consent ?? consentDefault, basis: basis, confirmedAtField: confirmedAt)
+        rule.quietHours = quiet
+        rule.resultTemplate = resultTemplate
+        return rule
+    }
+
+    /// `quietHours: 21:00-08:00`, nil when absent.
+    private func decodeQuietHours(_ reader: MappingReader) throws(ConfigError) -> QuietHours? {
+        guard let node = reader.optional("quietHours") else { return nil }
+        guard let hours = QuietHours(parsing: try node.string()) else {
+            throw node.error("config.quiet_hours", "expected a daily window such as 21:00-08:00")
+        }
+        return hours
     }
 
     /// A template name is a file name under `templates/`: no folders, no dots at the start.

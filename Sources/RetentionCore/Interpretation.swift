@@ -32,6 +32,9 @@ public struct RecordFacts: Sendable, Equatable {
     public var pendingErasures: [String: [ErasedField]]
     /// Consent fields read as yes/no, by field name.
     public var consents: [String: Bool]
+    /// For rules with a re-confirmation whose consent reads yes: the cycle whose notice window is open
+    /// (the latest one), by rule name.
+    public var reconfirmations: [String: Date] = [:]
 
     /// The moment no rule requires the record any more.
     public var finalExpiry: Date { expiries.values.max() ?? createdAt }
@@ -63,7 +66,8 @@ extension Policy {
             return .quarantined(QuarantineReason(code: "future_created_at", detail: "\(fields.createdAt) lies in the future"))
         }
         var basisDates: [String: Date] = [fields.createdAt: createdAt]
-        for field in FastText.unique(rules.flatMap(\.basis)) where field != fields.createdAt {
+        let dateFields = rules.flatMap { rule in rule.basis + (rule.reconfirm?.basisFields(ruleBasis: rule.basis) ?? []) }
+        for field in FastText.unique(dateFields) where field != fields.createdAt {
             guard let text = FastText.value(field, in: record) else { continue }
             guard let date = parser.parse(text) else {
                 return .quarantined(QuarantineReason(code: "invalid_date", detail: "\(field) is not a valid date"))
@@ -84,6 +88,7 @@ extension Policy {
         }
         var expiries: [String: Date] = [:]
         var pending: [String: [ErasedField]] = [:]
+        var reconfirmations: [String: Date] = [:]
         for purpose in purposes {
             guard let rule = rule(named: purpose) else { continue }
             let start = rule.basis.compactMap { basisDates[$0] }.max() ?? createdAt
@@ -94,9 +99,13 @@ extension Policy {
             }
             let changes = rule.erase.filter { !isErased($0, in: record) }
             if !changes.isEmpty { pending[purpose] = changes }
+            if let reconfirm = rule.reconfirm, FastText.consent(record.fields[reconfirm.consentField]) == true {
+                let base = reconfirm.basisFields(ruleBasis: rule.basis).compactMap { basisDates[$0] }.max() ?? start
+                reconfirmations[purpose] = reconfirm.dueCycle(from: base, now: now, zone: zone)
+            }
         }
         var consents: [String: Bool] = [:]
-        for field in FastText.unique(rules.compactMap { $0.notice?.requiresConsentField } + [fields.consent]) {
+        for field in FastText.unique(rules.compactMap { $0.notice?.requiresConsentField } + rules.compactMap { $0.reconfirm?.consentField } + [fields.consent]) {
             consents[field] = FastText.consent(record.fields[field]) ?? false
         }
         return .valid(
@@ -106,9 +115,20 @@ extension Policy {
                 expiries: expiries,
                 hasEmail: FastText.value(fields.email, in: record) != nil,
                 pendingErasures: pending,
-                consents: consents
+                consents: consents,
+                reconfirmations: reconfirmations
             )
         )
+    }
+
+    /// The date a rule's re-confirmation cycles count from in this record (the latest of its basis
+    /// dates, else the rule's own start), nil when the rule has none or a date cannot be read.
+    public func reconfirmationBase(rule: RetentionRule, in record: SourceRecord) -> Date? {
+        guard let reconfirm = rule.reconfirm else { return nil }
+        let parser = DateParser(zone: zone)
+        let dates = reconfirm.basisFields(ruleBasis: rule.basis).compactMap { FastText.value($0, in: record).flatMap(parser.parse) }
+        if let latest = dates.max() { return latest }
+        return rule.basis.compactMap { FastText.value($0, in: record).flatMap(parser.parse) }.max()
     }
 
     /// A field counts as erased when it already holds its erased value; consent fields compare as
@@ -125,7 +145,7 @@ extension Policy {
     }
 
     private func isConsentField(_ field: String) -> Bool {
-        field == fields.consent || rules.contains { $0.notice?.requiresConsentField == field }
+        field == fields.consent || rules.contains { $0.notice?.requiresConsentField == field || $0.reconfirm?.consentField == field }
     }
 }
 

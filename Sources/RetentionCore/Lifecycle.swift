@@ -36,11 +36,14 @@ public struct RuleProgress: Sendable, Equatable, Codable {
     public var expiry: Date
     /// The expiry a notice was sent for, if any.
     public var noticedFor: Date?
+    /// The re-confirmation cycle a notice was last sent for, if any (`reconfirm` rules).
+    public var reconfirmedFor: Date?
 
-    public init(stage: RuleStage, expiry: Date, noticedFor: Date? = nil) {
+    public init(stage: RuleStage, expiry: Date, noticedFor: Date? = nil, reconfirmedFor: Date? = nil) {
         self.stage = stage
         self.expiry = expiry
         self.noticedFor = noticedFor
+        self.reconfirmedFor = reconfirmedFor
     }
 }
 
@@ -89,7 +92,7 @@ extension Policy {
             if let noticed = old?.noticedFor, stage == .active {
                 stage = expiry > noticed ? .extended : .awaitingResponse
             }
-            progress[name] = RuleProgress(stage: stage, expiry: expiry, noticedFor: old?.noticedFor)
+            progress[name] = RuleProgress(stage: stage, expiry: expiry, noticedFor: old?.noticedFor, reconfirmedFor: old?.reconfirmedFor)
         }
         let finalExpiry = facts.finalExpiry
         if held {
@@ -114,15 +117,44 @@ extension Policy {
                 progress[name]?.stage = rule.erase.isEmpty ? .expired : .erased
                 continue
             }
-            guard let notice = rule.notice, facts.hasEmail else { continue }
+            guard facts.hasEmail else { continue }
+            if let cycle = facts.reconfirmations[name], let reconfirm = rule.reconfirm, progress[name]?.reconfirmedFor.map({ $0 < cycle }) ?? true,
+                cycle < expiry.addingTimeInterval(-(rule.notice?.lead.approximateSeconds ?? 0))
+            {
+                // A cycle at or after the extension notice's window is asked by that notice (or ends with the data).
+                operations.append(PlannedOperation(kind: .notify, rule: name, cycle: cycle, fields: [ErasedField(field: Self.noticeTemplateField, value: reconfirm.template)]))
+                progress[name]?.reconfirmedFor = cycle
+            }
+            guard let notice = rule.notice else { continue }
             if let field = notice.requiresConsentField, facts.consents[field] != true { continue }
             let windowStart = expiry.addingTimeInterval(-notice.lead.approximateSeconds)
             guard now >= windowStart, progress[name]?.noticedFor != expiry else { continue }
             operations.append(PlannedOperation(kind: .notify, rule: name, cycle: expiry))
-            progress[name] = RuleProgress(stage: .awaitingResponse, expiry: expiry, noticedFor: expiry)
+            progress[name]?.stage = .awaitingResponse
+            progress[name]?.noticedFor = expiry
         }
         return Decision(state: LifecycleState(phase: .active, rules: progress, finalExpiry: finalExpiry), operations: operations)
     }
+}
+
+extension Policy {
+    /// On a notify operation that is not the rule's own extension notice: the template it renders
+    /// (a re-confirmation, a result notice). Not a record field: names starting with `_` are Lethe's.
+    public static let noticeTemplateField = "_template"
+
+    /// The kind of a notify operation, from its fields: its rule's extension notice (no template), a
+    /// re-confirmation (a template), or a result notice (a template and a decision).
+    public static func noticeKind(fields: [ErasedField]) -> NoticeKind {
+        if fields.contains(where: { $0.field == noticeDecisionField }) { return .result }
+        return fields.contains(where: { $0.field == noticeTemplateField }) ? .reconfirm : .extension
+    }
+
+    /// On a result notice: the decision it reports (extend, decline, keep, withdraw).
+    public static let noticeDecisionField = "_decision"
+}
+
+public enum NoticeKind: Sendable, Equatable {
+    case `extension`, reconfirm, result
 }
 
 extension Period {

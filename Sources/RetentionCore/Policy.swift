@@ -91,6 +91,10 @@ public struct RetentionRule: Sendable, Equatable {
     /// waiting. The expiry is then the start of the period (a fixed past instant, so the same
     /// operation is decided on every run). Off in the shipped kr-pipa policy.
     public var endsWithoutConsent: String? = nil
+    /// Opt-in: the periodic re-confirmation of the consent this purpose runs on (정보통신망법 제50조
+    /// 제8항: advertising consent is confirmed every 2 years from the consent date). Never deletes.
+    /// Off in the shipped kr-pipa policy, whose extension notice already asks before the 2-year expiry.
+    public var reconfirm: ReconfirmRule? = nil
 
     public init(
         name: String,
@@ -146,6 +150,69 @@ public struct NoticeRule: Sendable, Equatable {
         self.requiresConsentField = requiresConsentField
         self.template = template
         self.extensionPeriod = `extension`
+    }
+}
+
+/// A re-confirmation notice sent every `every` from the consent date to people whose consent reads yes:
+/// "do you still want to receive our marketing?" (정보통신망법 제50조 제8항, 시행령 제62조의3: the
+/// sender, the consent date and how to keep or withdraw it). Keeping it records the decision (and, with
+/// `confirmedAt`, writes the date back, which restarts the count); withdrawing writes the consent field
+/// "N" to the source; no answer keeps the consent as it is. It never deletes by itself.
+public struct ReconfirmRule: Sendable, Equatable {
+    /// How often: the cycles fall at basis + every, + 2 × every, …
+    public var every: Period
+    /// How long before each cycle the notice goes out (days count as 24 hours).
+    public var lead: Period
+    public var template: String
+    /// The consent field that must read yes; withdrawing writes it "N".
+    public var consentField: String
+    /// Date fields the cycles count from (the consent date, a previous re-confirmation); the latest
+    /// non-empty one counts. Empty: the rule's own basis.
+    public var basis: [String]
+    /// A date field written with the decision's instant when the person keeps their consent (nil:
+    /// only recorded in Lethe's audit log). It belongs to the cycles' basis.
+    public var confirmedAtField: String?
+    public var quietHours: QuietHours? = nil
+    /// The result notice after a decision (정보통신망법 제50조 제7항), nil: none.
+    public var resultTemplate: String? = nil
+
+    public init(every: Period, lead: Period, template: String, consentField: String, basis: [String] = [], confirmedAtField: String? = nil) {
+        self.every = every
+        self.lead = lead
+        self.template = template
+        self.consentField = consentField
+        self.basis = basis
+        self.confirmedAtField = confirmedAtField
+    }
+
+    /// The fields the cycles count from, given the rule's own basis.
+    public func basisFields(ruleBasis: [String]) -> [String] {
+        var fields = basis.isEmpty ? ruleBasis : basis
+        if let confirmedAtField, !fields.contains(confirmedAtField) { fields.append(confirmedAtField) }
+        return fields
+    }
+
+    /// The latest cycle whose notice window has opened at `now` (base + n × every − lead ≤ now, n ≥ 1),
+    /// nil before the first. A record imported long after its consent gets one notice, for the
+    /// current cycle, not one per missed cycle.
+    public func dueCycle(from base: Date, now: Date, zone: TimeZone) -> Date? {
+        func cycle(_ multiple: Int) -> Date {
+            Period(years: every.years * multiple, months: every.months * multiple, days: every.days * multiple).added(to: base, in: zone)
+        }
+        func opened(_ multiple: Int) -> Bool { cycle(multiple).addingTimeInterval(-lead.approximateSeconds) <= now }
+        let step = max(every.approximateSeconds, 1)
+        // Start from the estimate (calendar months vary, so walk the last steps exactly).
+        let estimate = (now.timeIntervalSince(base) + lead.approximateSeconds) / step
+        var multiple = max(1, Int(min(max(estimate, 0), 1_000_000)) - 1)
+        while multiple > 1, !opened(multiple) { multiple -= 1 }
+        guard opened(multiple) else { return nil }
+        while opened(multiple + 1) { multiple += 1 }
+        return cycle(multiple)
+    }
+
+    /// The cycle after `cycle`.
+    public func next(after cycle: Date, zone: TimeZone) -> Date {
+        every.added(to: cycle, in: zone)
     }
 }
 

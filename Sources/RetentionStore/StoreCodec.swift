@@ -13,8 +13,11 @@ import RetentionCore
 ///
 /// Layout: a version byte, then items. A string is a LEB128 length and its UTF-8 bytes; a date is the
 /// little-endian bit pattern of its `timeIntervalSince1970`; an optional is a 0/1 byte and the value.
+/// Lifecycle states are written in layout 2 (each rule adds its re-confirmation cycle); layout 1
+/// states, written before re-confirmation existed, still read.
 enum StoreCodec {
     static let version: UInt8 = 1
+    static let stateVersion: UInt8 = 2
 
     // MARK: Fields
 
@@ -79,7 +82,7 @@ enum StoreCodec {
     // MARK: Lifecycle state
 
     static func encode(state: LifecycleState) -> Data {
-        var writer = Writer()
+        var writer = Writer(version: stateVersion)
         writer.string(state.phase.rawValue)
         writer.optionalDate(state.finalExpiry)
         writer.count(state.rules.count)
@@ -89,6 +92,7 @@ enum StoreCodec {
             writer.string(progress.stage.rawValue)
             writer.date(progress.expiry)
             writer.optionalDate(progress.noticedFor)
+            writer.optionalDate(progress.reconfirmedFor)
         }
         return Data(writer.bytes)
     }
@@ -98,7 +102,7 @@ enum StoreCodec {
     }
 
     private static func decodeState(buffer: UnsafeRawBufferPointer) throws -> LifecycleState {
-        var reader = try Reader(buffer)
+        var reader = try Reader(buffer, versions: [version, stateVersion])
         guard let phase = RecordPhase(rawValue: try reader.string()) else { throw corrupt("unknown phase") }
         let finalExpiry = try reader.optionalDate()
         let count = try reader.count()
@@ -107,7 +111,9 @@ enum StoreCodec {
             let name = try reader.string()
             guard let stage = RuleStage(rawValue: try reader.string()) else { throw corrupt("unknown rule stage") }
             let expiry = try reader.date()
-            rules[name] = RuleProgress(stage: stage, expiry: expiry, noticedFor: try reader.optionalDate())
+            let noticedFor = try reader.optionalDate()
+            let reconfirmedFor = reader.layout >= stateVersion ? try reader.optionalDate() : nil
+            rules[name] = RuleProgress(stage: stage, expiry: expiry, noticedFor: noticedFor, reconfirmedFor: reconfirmedFor)
         }
         try reader.finish()
         return LifecycleState(phase: phase, rules: rules, finalExpiry: finalExpiry)
@@ -120,7 +126,11 @@ enum StoreCodec {
     // MARK: Writer and reader
 
     struct Writer {
-        var bytes: [UInt8] = [StoreCodec.version]
+        var bytes: [UInt8]
+
+        init(version: UInt8 = StoreCodec.version) {
+            bytes = [version]
+        }
 
         mutating func count(_ value: Int) {
             var rest = UInt64(value)
@@ -160,11 +170,13 @@ enum StoreCodec {
     /// Reads a buffer that outlives it (only used inside `withUnsafeBytes`).
     struct Reader {
         let bytes: UnsafeRawBufferPointer
+        let layout: UInt8
         var index = 1
 
-        init(_ bytes: UnsafeRawBufferPointer) throws {
-            guard bytes.first == StoreCodec.version else { throw StoreCodec.corrupt("unknown layout") }
+        init(_ bytes: UnsafeRawBufferPointer, versions: [UInt8] = [StoreCodec.version]) throws {
+            guard let first = bytes.first, versions.contains(first) else { throw StoreCodec.corrupt("unknown layout") }
             self.bytes = bytes
+            self.layout = first
         }
 
         mutating func byte() throws -> UInt8 {

@@ -1,9 +1,20 @@
 import Crypto
+public import RetentionCore
 public import Foundation
 
-/// What a consent link asks for.
+/// What a consent link asks for: an extension notice's `extend` / `decline`, a re-confirmation's
+/// `keep` / `withdraw`.
 public enum ConsentAction: String, Sendable, Codable, CaseIterable {
-    case extend, decline
+    case extend, decline, keep, withdraw
+
+    /// The links a notice of this kind carries.
+    public static func actions(for kind: NoticeKind) -> [ConsentAction] {
+        switch kind {
+        case .extension: [.extend, .decline]
+        case .reconfirm: [.keep, .withdraw]
+        case .result: []
+        }
+    }
 }
 
 /// The content of a signed consent link: which record (by pseudonymous reference), which rule and

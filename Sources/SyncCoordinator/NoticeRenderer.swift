@@ -24,10 +24,11 @@ public struct NoticeRenderer: Sendable {
         public var html: String?
     }
 
-    public func render(template: String, locale: String?, values: [String: String]) throws -> Rendered {
+    /// `kind` chooses the built-in text used when no template file exists.
+    public func render(template: String, locale: String?, values: [String: String], kind: NoticeKind = .extension) throws -> Rendered {
         let wanted = (locale?.isEmpty == false ? locale! : defaultLocale).lowercased()
         let text = try load(template: template, locale: wanted) ?? load(template: template, locale: defaultLocale)
-            ?? Self.builtin(locale: wanted)
+            ?? Self.builtin(locale: wanted, kind: kind)
         var lines = text.components(separatedBy: "\n")
         var subject = "Notice"
         if let first = lines.first, first.hasPrefix("Subject:") {
@@ -56,7 +57,63 @@ public struct NoticeRenderer: Sendable {
         return try String(contentsOf: file, encoding: .utf8)
     }
 
-    static func builtin(locale: String) -> String {
+    static func builtin(locale: String, kind: NoticeKind = .extension) -> String {
+        switch (kind, locale == "en") {
+        case (.extension, _): return builtinExtension(locale: locale)
+        case (.reconfirm, true):
+            return """
+                Subject: Do you still want to receive our news?
+
+                Dear {{name}},
+
+                On {{consented_at}} you agreed to receive marketing messages from {{sender}}.
+                {{#keep_link}}
+                To keep receiving them: {{keep_link}}
+                To stop receiving them: {{withdraw_link}}
+                {{/keep_link}}
+                If you do nothing, your consent stays as it is.
+
+                {{sender}}
+                """
+        case (.reconfirm, false):
+            return """
+                Subject: [광고성 정보 수신 동의 확인 안내] 수신 동의 여부를 확인해 주세요
+
+                {{name}}님, 안녕하세요.
+
+                고객님께서는 {{consented_at}}에 {{sender}}의 광고성 정보 수신에 동의하셨습니다.
+                {{#keep_link}}
+                수신 동의 유지: {{keep_link}}
+                수신 동의 철회: {{withdraw_link}}
+                {{/keep_link}}
+                별도로 의사를 표시하지 않으시면 수신 동의는 그대로 유지됩니다.
+
+                {{sender}}
+                """
+        case (.result, true):
+            return """
+                Subject: The result of your consent decision
+
+                Dear {{name}},
+
+                Your decision of {{decided_at}} ({{decision}}) has been processed.
+
+                {{sender}}
+                """
+        case (.result, false):
+            return """
+                Subject: [수신 동의 처리 결과 안내]
+
+                {{name}}님, 안녕하세요.
+
+                {{decided_at}}에 요청하신 수신 동의 변경({{decision}})이 처리되었습니다.
+
+                {{sender}}
+                """
+        }
+    }
+
+    private static func builtinExtension(locale: String) -> String {
         if locale == "en" {
             return """
                 Subject: Your marketing data will be deleted on {{expiry}}

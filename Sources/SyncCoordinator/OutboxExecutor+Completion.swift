@@ -189,10 +189,8 @@ extension OutboxExecutor {
 }
 
 extension OutboxExecutor {
-    /// On notify operations that are not the rule's own notice: the template to render, and the
-    /// consent decision it reports (`{{decision}}`: extend, decline).
-    static let templateField = "_template"
-    static let decisionField = "_decision"
+    static let templateField = Policy.noticeTemplateField
+    static let decisionField = Policy.noticeDecisionField
 
     static let deferredMarker = "deferred: quiet hours"
 

@@ -120,7 +120,10 @@ struct OutboxExecutor {
             return try await deadLetter(operation, error: "no mail transport is configured", summary: &summary)
         }
         let policy = connector.policy
-        if let quiet = policy.rule(named: operation.rule)?.notice?.quietHours, let until = quiet.end(ifInside: clock.now(), zone: policy.zone) {
+        let kind = Policy.noticeKind(fields: operation.fields)
+        let rule = policy.rule(named: operation.rule)
+        let quietHours = kind == .reconfirm ? rule?.reconfirm?.quietHours : rule?.notice?.quietHours
+        if let quiet = quietHours, let until = quiet.end(ifInside: clock.now(), zone: policy.zone) {
             return try await deferNotice(operation, until: until)
         }
         guard let stored = try await store.record(connector: connector.name, reference: operation.reference),
@@ -129,7 +132,6 @@ struct OutboxExecutor {
             return try await cancel(operation, reason: "the record or its email address is gone", summary: &summary)
         }
         do {
-            let rule = policy.rule(named: operation.rule)
             let formatter = DateFormatter()
             formatter.timeZone = policy.zone
             formatter.dateFormat = "yyyy-MM-dd"
@@ -141,31 +143,40 @@ struct OutboxExecutor {
                 "fields": rule?.erase.map(\.field).joined(separator: ", ") ?? "",
                 "sender": sinks.sender,
             ]
+            // Extension links are valid until the expiry they are about (after it, the decision no
+            // longer matters); re-confirmation links until the next cycle.
+            var validUntil = operation.cycle
+            if kind == .reconfirm, let rule, let reconfirm = rule.reconfirm {
+                // 시행령 제62조의3: the consent date and how to keep or withdraw it.
+                values["expiry"] = stored.state?.rules[operation.rule].map { formatter.string(from: $0.expiry) } ?? ""
+                values["confirm_by"] = formatter.string(from: operation.cycle)
+                values["consented_at"] = policy.reconfirmationBase(rule: rule, in: record).map(formatter.string(from:)) ?? ""
+                validUntil = reconfirm.next(after: operation.cycle, zone: policy.zone)
+            }
             if let links = sinks.links {
-                // Valid until the expiry the notice is about: after it, the decision no longer matters.
-                for action in ConsentAction.allCases {
+                for action in ConsentAction.actions(for: kind) {
                     values["\(action.rawValue)_link"] = links.link(ConsentToken(
                         connector: connector.name, reference: operation.reference, rule: operation.rule, cycle: operation.cycle,
-                        action: action, validUntil: operation.cycle))
+                        action: action, validUntil: validUntil))
                 }
             }
             if let decision = operation.fields.first(where: { $0.field == Self.decisionField })?.value {
-                // A result notice: {{decision}}, {{#extended}}…{{/extended}}, {{decided_at}}.
+                // A result notice: {{decision}}, {{#extended}} / {{#kept}} / {{#withdrawn}}…, {{decided_at}}.
                 values["decision"] = decision
                 values["extended"] = decision == ConsentAction.extend.rawValue ? "yes" : ""
+                values["kept"] = decision == ConsentAction.keep.rawValue ? "yes" : ""
+                values["withdrawn"] = decision == ConsentAction.withdraw.rawValue ? "yes" : ""
                 values["decided_at"] = formatter.string(from: operation.cycle)
-                values["extend_link"] = nil
-                values["decline_link"] = nil
             }
             let template = operation.fields.first { $0.field == Self.templateField }?.value ?? rule?.notice?.template ?? operation.rule
             let rendered = try sinks.renderer.render(
-                template: template, locale: record.value(policy.fields.locale), values: values
+                template: template, locale: record.value(policy.fields.locale), values: values, kind: kind
             )
             let receipt = try await sink.deliver(
                 Notice(
                     operationID: operation.id, recipient: email, recipientName: record.value(policy.fields.name),
                     sender: sinks.sender, subject: rendered.subject, textBody: rendered.body, htmlBody: rendered.html, date: clock.now(),
-                    headers: Self.unsubscribeHeaders(declineLink: values["decline_link"], sender: sinks.sender)
+                    headers: Self.unsubscribeHeaders(declineLink: values["decline_link"] ?? values["withdraw_link"], sender: sinks.sender)
                 )
             )
             try await complete(operation, receipt: receipt, effect: .none, detail: ["kind": "notify", "receipt": receipt])

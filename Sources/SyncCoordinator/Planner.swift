@@ -46,6 +46,13 @@ public struct Planner: Sendable {
                 if expiry < final, expiry <= end, facts.pendingErasures[name] != nil {
                     events.append(event(max(expiry, now), "erase-fields", name))
                 }
+                if let reconfirm = rule.reconfirm, facts.hasEmail, expiry > now, facts.consents[reconfirm.consentField] == true,
+                    let base = policy.reconfirmationBase(rule: rule, in: record), let cycle = reconfirm.dueCycle(from: base, now: end, zone: policy.zone),
+                    previous?.rules[name]?.reconfirmedFor.map({ $0 < cycle }) ?? true,
+                    cycle < expiry.addingTimeInterval(-(rule.notice?.lead.approximateSeconds ?? 0))
+                {
+                    events.append(event(max(cycle.addingTimeInterval(-reconfirm.lead.approximateSeconds), now), "reconfirm", name))
+                }
                 guard let notice = rule.notice, facts.hasEmail, expiry > now else { continue }
                 if let field = notice.requiresConsentField, facts.consents[field] != true { continue }
                 if previous?.rules[name]?.noticedFor == expiry { continue }

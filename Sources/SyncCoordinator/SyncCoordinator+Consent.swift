@@ -9,21 +9,30 @@ public enum ConsentOutcome: Sendable, Equatable {
     case extended(until: Date)
     /// Declined: nothing is kept longer; the data goes at its expiry.
     case declined(expiry: Date)
-    /// Declined under `decline: immediately`: the consent was withdrawn and the data erased or deleted now.
+    /// Declined under `decline: immediately`, or consent withdrawn at a re-confirmation under a rule
+    /// with `endsWithoutConsent`: the consent was withdrawn and the data erased or deleted now.
     case withdrawn
+    /// Re-confirmation kept: the consent stands; the next re-confirmation falls on `next`.
+    case kept(next: Date)
+    /// Consent withdrawn at a re-confirmation: no more marketing; the data kept for it goes at `expiry`.
+    case consentWithdrawn(expiry: Date)
     /// This record, rule and cycle already have a decision (a reused link): nothing changed.
     case alreadyDecided(ConsentAction)
     /// The record is no longer there (deleted, or gone from the source).
     case recordGone
-    /// The rule has no extension (no notice, or no consent date field in its basis).
+    /// The rule has no extension (no notice, or no consent date field in its basis), or no
+    /// re-confirmation for a keep / withdraw link.
     case notExtendable
 }
 
 extension SyncCoordinator {
-    /// Applies a verified consent link: records one decision per record, rule and cycle and, for an
-    /// extension, queues an `extend` operation that writes the consent date (the rule's basis field
-    /// after the creation date) and consent "Y" back to the source, in the same transaction. Then the
-    /// connector's pending operations run.
+    /// Applies a verified consent link: records one decision per record, rule and cycle, with the
+    /// operations it implies in the same transaction, then runs the connector's pending operations.
+    /// - extend: writes the consent date (the rule's basis field after the creation date) and consent
+    ///   "Y" back to the source;
+    /// - decline: nothing now (the data goes at expiry), or, under `decline: immediately`, consent "N";
+    /// - keep (re-confirmation): the decision only, or with `confirmedAt` that date and consent "Y";
+    /// - withdraw (re-confirmation): consent "N", then the record is re-evaluated at once.
     public func applyConsent(_ token: ConsentToken, connector: ConnectorRuntime) async throws -> ConsentOutcome {
         let now = clock.now()
         let policy = connector.policy
@@ -35,50 +44,65 @@ extension SyncCoordinator {
         guard let stored = try await store.record(connector: connector.name, reference: token.reference), let recordID = stored.recordID,
             let state = stored.state
         else { return .recordGone }
-        var change: RecordChange?
+        guard let rule = policy.rule(named: token.rule) else { return .notExtendable }
+        /// One operation for this decision, with the same deterministic id on every attempt.
+        func operation(_ kind: OperationKind, _ fields: [ErasedField]) -> OutboxOperation {
+            let planned = PlannedOperation(kind: kind, rule: token.rule, cycle: token.cycle, fields: fields)
+            return OutboxOperation(
+                id: OperationIdentifier.make(connector: connector.name, recordID: recordID, operation: planned),
+                connector: connector.name, reference: token.reference, recordID: recordID, kind: kind, rule: token.rule,
+                cycle: token.cycle, fields: fields, createdAt: now)
+        }
+        var operations: [OutboxOperation] = []
         let outcome: ConsentOutcome
         var withdrawNow = false
+        var resultTemplate = rule.notice?.resultTemplate
         switch token.action {
         case .decline:
-            outcome = .declined(expiry: token.cycle)
-            if let notice = policy.rule(named: token.rule)?.notice, notice.declineImmediately, let consentField = notice.requiresConsentField {
+            guard let notice = rule.notice else { return .notExtendable }
+            if notice.declineImmediately, let consentField = notice.requiresConsentField {
                 // Declining withdraws the consent: written to the source, then the record is re-evaluated.
-                let fields = [ErasedField(field: consentField, value: "N")]
-                let planned = PlannedOperation(kind: .eraseFields, rule: token.rule, cycle: token.cycle, fields: fields)
-                let operation = OutboxOperation(
-                    id: OperationIdentifier.make(connector: connector.name, recordID: recordID, operation: planned),
-                    connector: connector.name, reference: token.reference, recordID: recordID, kind: .eraseFields, rule: token.rule,
-                    cycle: token.cycle, fields: fields, createdAt: now)
-                change = RecordChange(connector: connector.name, reference: token.reference, state: state, operations: [operation])
+                operations.append(operation(.eraseFields, [ErasedField(field: consentField, value: "N")]))
                 withdrawNow = true
+                outcome = .withdrawn
+            } else {
+                outcome = .declined(expiry: token.cycle)
             }
         case .extend:
-            guard let rule = policy.rule(named: token.rule), let notice = rule.notice,
-                let basisField = rule.basis.first(where: { $0 != policy.fields.createdAt })
-            else { return .notExtendable }
+            guard let notice = rule.notice, let basisField = rule.basis.first(where: { $0 != policy.fields.createdAt }) else { return .notExtendable }
             var fields = [ErasedField(field: basisField, value: Self.isoDate(now, zone: policy.zone))]
             if let consentField = notice.requiresConsentField { fields.append(ErasedField(field: consentField, value: "Y")) }
-            let planned = PlannedOperation(kind: .extend, rule: token.rule, cycle: token.cycle, fields: fields)
-            let operation = OutboxOperation(
-                id: OperationIdentifier.make(connector: connector.name, recordID: recordID, operation: planned),
-                connector: connector.name, reference: token.reference, recordID: recordID, kind: .extend, rule: token.rule,
-                cycle: token.cycle, fields: fields, createdAt: now)
-            change = RecordChange(connector: connector.name, reference: token.reference, state: state, operations: [operation])
+            operations.append(operation(.extend, fields))
             outcome = .extended(until: notice.extensionPeriod.added(to: now, in: policy.zone))
+        case .keep:
+            // The consent stands. With `confirmedAt`, the date is written back and the cycles restart from it.
+            guard let reconfirm = rule.reconfirm else { return .notExtendable }
+            resultTemplate = reconfirm.resultTemplate
+            if let field = reconfirm.confirmedAtField {
+                operations.append(operation(.extend, [ErasedField(field: field, value: Self.isoDate(now, zone: policy.zone)),
+                                                      ErasedField(field: reconfirm.consentField, value: "Y")]))
+                outcome = .kept(next: reconfirm.next(after: now, zone: policy.zone))
+            } else {
+                outcome = .kept(next: reconfirm.next(after: token.cycle, zone: policy.zone))
+            }
+        case .withdraw:
+            guard let reconfirm = rule.reconfirm else { return .notExtendable }
+            resultTemplate = reconfirm.resultTemplate
+            operations.append(operation(.eraseFields, [ErasedField(field: reconfirm.consentField, value: "N")]))
+            withdrawNow = true
+            outcome = rule.endsWithoutConsent == reconfirm.consentField ? .withdrawn : .consentWithdrawn(expiry: state.rules[token.rule]?.expiry ?? token.cycle)
         }
         // The result notice (opt-in): a notify operation carrying its template and the decision.
-        if let resultTemplate = policy.rule(named: token.rule)?.notice?.resultTemplate {
-            let fields = [ErasedField(field: OutboxExecutor.templateField, value: resultTemplate),
-                          ErasedField(field: OutboxExecutor.decisionField, value: token.action.rawValue)]
+        if let resultTemplate {
+            let fields = [ErasedField(field: Policy.noticeTemplateField, value: resultTemplate),
+                          ErasedField(field: Policy.noticeDecisionField, value: token.action.rawValue)]
             let planned = PlannedOperation(kind: .notify, rule: token.rule, cycle: now, fields: fields)
-            let notice = OutboxOperation(
+            operations.append(OutboxOperation(
                 id: OperationIdentifier.make(connector: connector.name, recordID: recordID, operation: planned),
                 connector: connector.name, reference: token.reference, recordID: recordID, kind: .notify, rule: token.rule,
-                cycle: now, fields: fields, createdAt: now)
-            var combined = change ?? RecordChange(connector: connector.name, reference: token.reference, state: state, operations: [])
-            combined.operations.append(notice)
-            change = combined
+                cycle: now, fields: fields, createdAt: now))
         }
+        let change = operations.isEmpty ? nil : RecordChange(connector: connector.name, reference: token.reference, state: state, operations: operations)
         let recorded = try await store.recordConsentDecision(
             connector: connector.name, reference: token.reference, rule: token.rule, cycle: token.cycle, action: token.action.rawValue,
             at: now, change: change)
@@ -87,7 +111,6 @@ extension SyncCoordinator {
         try await OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry).drain(connector, summary: &summary)
         if withdrawNow {
             _ = try await syncRecords(connector, changed: [recordID], deleted: [])
-            return .withdrawn
         }
         log(.info, "consent recorded", ["connector": connector.name, "reference": token.reference, "action": token.action.rawValue])
         return outcome

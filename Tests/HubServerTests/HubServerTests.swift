@@ -398,13 +398,138 @@ struct ResultNoticeTests {
     }
 }
 
-extension HubHarness {
-    /// Another hub on the same store and CRM, at another time.
-    static func at(_ now: String, sharing other: HubHarness) throws -> HubHarness {
-        try HubHarness(sharing: other, now: now)
+/// The re-confirmation links (정보통신망법 제50조 제8항): keep / withdraw, through the same `/consent` routes.
+struct ReconfirmLinkTests {
+    /// kr-pipa with marketing kept 5 years, re-confirmed every 2 years (writing `marketing_confirmed_at`),
+    /// `endsWithoutConsent` as given, and result notices.
+    static func policy(endsWithoutConsent: Bool) -> Policy {
+        var policy = Policy.krPIPA
+        policy.rules = policy.rules.map { rule in
+            var rule = rule
+            if rule.name == "marketing" {
+                rule.period = Period(years: 5)
+                rule.endsWithoutConsent = endsWithoutConsent ? "marketing_consent" : nil
+                var reconfirm = ReconfirmRule(every: Period(years: 2), lead: Period(days: 30), template: "marketing-reconfirm",
+                                              consentField: "marketing_consent", confirmedAtField: "marketing_confirmed_at")
+                reconfirm.resultTemplate = "marketing-reconfirm-result"
+                rule.reconfirm = reconfirm
+            }
+            return rule
+        }
+        return policy
     }
 
-    init(sharing other: HubHarness, now: String) throws {
+    /// Consent given 2024-12-20: its first 2-year mark is 2026-12-20, so the notice is due on 2026-11-29.
+    static let contact = record(id: "m1", created: "2024-12-20", purpose: "marketing", consent: "Y", email: "m1@example.com")
+
+    static func links(_ harness: HubHarness) async throws -> (keep: String, withdraw: String, notice: Notice) {
+        _ = try await harness.hub.sync("crm", incremental: false)
+        let delivered = await harness.notices.delivered
+        try #require(delivered.count == 1, "one re-confirmation notice")
+        let notice = delivered[0]
+        let tokens = notice.textBody.split(whereSeparator: \.isWhitespace).filter { $0.hasPrefix("https://lethe.example.com/consent/") }
+            .map { String($0.dropFirst("https://lethe.example.com".count)) }
+        try #require(tokens.count == 2, "keep and withdraw links: \(notice.textBody)")
+        return (tokens[0], tokens[1], notice)
+    }
+
+    @Test func keepRecordsTheConfirmationAndTheNextCycleCountsFromIt() async throws {
+        let policy = Self.policy(endsWithoutConsent: true)
+        let harness = try HubHarness([Self.contact], policy: policy)
+        let (keep, withdraw, notice) = try await Self.links(harness)
+        #expect(notice.textBody.contains("2024-12-20"), "the consent date (시행령 제62조의3)")
+        #expect(notice.textBody.contains("privacy@example.org"), "the sender")
+        #expect(notice.headers["List-Unsubscribe"]?.contains("https://lethe.example.com\(withdraw)") == true)
+        try await harness.test { client in
+            try await client.execute(uri: keep, method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("수신 동의 유지"))
+            }
+            #expect(await harness.crm.record("m1")?.fields["marketing_confirmed_at"] == nil, "GET changes nothing")
+            try await client.execute(uri: keep + "?lang=en", method: .post) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("ask again on 2028-11-29"))
+            }
+            try await client.execute(uri: keep, method: .post) { #expect($0.status == .conflict, "one decision per cycle") }
+            try await client.execute(uri: withdraw, method: .post) { #expect($0.status == .conflict, "the other link of the same cycle too") }
+        }
+        let written = await harness.crm.record("m1")
+        #expect(written?.fields["marketing_confirmed_at"] == "2026-11-29T09:00:00+09:00")
+        #expect(written?.fields["marketing_consent"] == "Y")
+        let delivered = await harness.notices.delivered
+        #expect(delivered.count == 2, "the re-confirmation, then its result notice")
+        #expect(delivered.last?.textBody.contains("keep") == true)
+        #expect(delivered.last?.textBody.contains("/consent/") == false)
+        // Nothing more this cycle, nor at the old mark; the next one counts from the confirmation.
+        let later = try HubHarness.at("2026-12-25T09:00:00+09:00", sharing: harness, policy: policy)
+        _ = try await later.hub.sync("crm", incremental: false)
+        #expect(await harness.notices.delivered.count == 2)
+        let nextCycle = try HubHarness.at("2028-11-01T09:00:00+09:00", sharing: harness, policy: policy)
+        _ = try await nextCycle.hub.sync("crm", incremental: false)
+        #expect(await harness.notices.delivered.count == 3)
+        #expect(await harness.crm.record("m1") != nil, "a re-confirmation never deletes")
+    }
+
+    @Test func withdrawWritesConsentNoAndErasesAtOnceUnderEndsWithoutConsent() async throws {
+        let harness = try HubHarness([record(id: "p1", created: "2024-12-20", purpose: "payment;marketing", consent: "Y", email: "p1@example.com", interests: "golf")],
+                                     policy: Self.policy(endsWithoutConsent: true))
+        let (_, withdraw, _) = try await Self.links(harness)
+        try await harness.test { client in
+            try await client.execute(uri: withdraw + "?lang=en", method: .post) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("Consent withdrawn"))
+            }
+        }
+        let now = await harness.crm.record("p1")
+        #expect(now?.fields["marketing_consent"] == "N")
+        #expect(now?.fields["interests"] == "", "the marketing fields are erased at once; payment keeps the record")
+    }
+
+    @Test func withdrawWithoutEndsWithoutConsentStopsTheNoticesAndTheDataGoesAtExpiry() async throws {
+        let policy = Self.policy(endsWithoutConsent: false)
+        let harness = try HubHarness([Self.contact], policy: policy)
+        let (_, withdraw, _) = try await Self.links(harness)
+        try await harness.test { client in
+            try await client.execute(uri: withdraw, method: .post) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("2029-12-20"), "the marketing expiry")
+            }
+        }
+        #expect(await harness.crm.record("m1")?.fields["marketing_consent"] == "N")
+        #expect(await harness.crm.record("m1") != nil)
+        let beforeExpiry = try HubHarness.at("2029-12-01T09:00:00+09:00", sharing: harness, policy: policy)
+        let count = await harness.notices.delivered.count
+        _ = try await beforeExpiry.hub.sync("crm", incremental: false)
+        #expect(await harness.notices.delivered.count == count, "no extension notice without consent")
+        let afterExpiry = try HubHarness.at("2029-12-21T09:00:00+09:00", sharing: harness, policy: policy)
+        let summary = try #require(try await afterExpiry.hub.sync("crm", incremental: false))
+        #expect(summary.deleted == 1)
+    }
+
+    @Test func keepAndWithdrawLinksDoNothingOnARuleWithoutReconfirmation() async throws {
+        let harness = try HubHarness([ConsentLinkTests.contact])
+        let (extend, _) = try await ConsentLinkTests.links(harness)
+        let content = try harness.links.verify(String(extend.dropFirst("/consent/".count)), now: date("2026-11-29"))
+        for action in [ConsentAction.keep, .withdraw] {
+            var forged = content
+            forged.action = action
+            let uri = "/consent/" + harness.links.token(forged)
+            try await harness.test { client in
+                try await client.execute(uri: uri, method: .post) { #expect($0.status == .badRequest) }
+            }
+        }
+        #expect(await harness.crm.record("m1")?.fields["marketing_consent"] == "Y")
+        #expect(await harness.crm.record("m1")?.fields["marketing_confirmed_at"] == nil)
+    }
+}
+
+extension HubHarness {
+    /// Another hub on the same store and CRM, at another time.
+    static func at(_ now: String, sharing other: HubHarness, policy: Policy = .krPIPA) throws -> HubHarness {
+        try HubHarness(sharing: other, now: now, policy: policy)
+    }
+
+    init(sharing other: HubHarness, now: String, policy: Policy = .krPIPA) throws {
         crm = other.crm
         store = other.store
         notices = other.notices
@@ -413,7 +538,7 @@ extension HubHarness {
         let coordinator = SyncCoordinator(
             store: store, sinks: SinkSet(notices: notices, archive: nil, sender: "privacy@example.org", renderer: NoticeRenderer(templatesDirectory: nil), links: links),
             clock: clock, log: logs.log, retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2), runDeadline: .seconds(5)))
-        let runtime = ConnectorRuntime(name: "crm", policy: .krPIPA, safety: .init(maxDeletesPerRun: 1000, maxDeleteFraction: 1.0), source: crm, writer: crm)
+        let runtime = ConnectorRuntime(name: "crm", policy: policy, safety: .init(maxDeletesPerRun: 1000, maxDeleteFraction: 1.0), source: crm, writer: crm)
         hub = Hub(configuration: HubConfiguration(), store: store, coordinator: coordinator, connectors: [HubConnector(runtime: runtime)],
                   clock: clock, log: logs.log, consentLinks: links)
     }

@@ -26,7 +26,8 @@ struct RunDaemonTests {
 
         init(binary: URL, environment: [String: String], config: String = "config/examples/hubspot.yaml") throws {
             process.executableURL = binary
-            process.arguments = ["run", "--config", CLIHarness.repository.appendingPathComponent(config).path, "-v"]
+            let configPath = config.hasPrefix("/") ? config : CLIHarness.repository.appendingPathComponent(config).path
+            process.arguments = ["run", "--config", configPath, "-v"]
             process.environment = environment
             process.standardError = errors
             process.standardOutput = FileHandle.nullDevice

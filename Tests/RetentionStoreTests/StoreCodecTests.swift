@@ -105,3 +105,37 @@ import Testing
         }
     }
 }
+
+@Suite struct StoreCodecStateLayoutTests {
+    @Test func reconfirmationMarksRoundTrip() throws {
+        let state = LifecycleState(
+            phase: .active,
+            rules: ["marketing": RuleProgress(stage: .awaitingResponse, expiry: Date(timeIntervalSince1970: 1_900_000_000.25),
+                                              noticedFor: Date(timeIntervalSince1970: 1_900_000_000.25), reconfirmedFor: Date(timeIntervalSince1970: 1_800_000_000)),
+                    "payment": RuleProgress(stage: .active, expiry: Date(timeIntervalSince1970: 2_000_000_000))],
+            finalExpiry: Date(timeIntervalSince1970: 2_000_000_000))
+        let encoded = StoreCodec.encode(state: state)
+        #expect(encoded.first == 2)
+        #expect(try StoreCodec.decodeState(encoded) == state)
+    }
+
+    /// States written before re-confirmation existed (layout 1) still read, with no mark.
+    @Test func layoutOneStatesStillRead() throws {
+        var bytes: [UInt8] = [1]
+        func string(_ text: String) { bytes.append(UInt8(text.utf8.count)); bytes.append(contentsOf: text.utf8) }
+        func date(_ seconds: Double) {
+            var bits = seconds.bitPattern
+            for _ in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: bits)); bits >>= 8 }
+        }
+        string("active")
+        bytes.append(1); date(2_000_000_000)
+        bytes.append(1)
+        string("marketing"); string("awaiting-response"); date(1_900_000_000); bytes.append(1); date(1_900_000_000)
+        let state = try StoreCodec.decodeState(Data(bytes))
+        #expect(state == LifecycleState(phase: .active, rules: ["marketing": RuleProgress(stage: .awaitingResponse, expiry: Date(timeIntervalSince1970: 1_900_000_000), noticedFor: Date(timeIntervalSince1970: 1_900_000_000))], finalExpiry: Date(timeIntervalSince1970: 2_000_000_000)))
+        // A layout-1 state with a layout-2 tail is corrupt, and unknown layouts are refused.
+        #expect(throws: StoreError.self) { try StoreCodec.decodeState(Data(bytes + [0])) }
+        #expect(throws: StoreError.self) { try StoreCodec.decodeState(Data([3] + bytes.dropFirst())) }
+        #expect(throws: StoreError.self) { try StoreCodec.decodeFields(StoreCodec.encode(state: state)) }
+    }
+}
