@@ -7,7 +7,7 @@ struct PolicyDecoder {
     static let policyKeys: Set<String> = [
         "name", "zone", "destroyWithin", "action", "purposeSeparator", "fields", "rules",
     ]
-    static let fieldKeys: Set<String> = ["createdAt", "purposes", "email", "name", "consent", "locale"]
+    static let fieldKeys: Set<String> = ["createdAt", "purposes", "email", "name", "consent", "locale", "timeZone"]
     static let ruleKeys: Set<String> = ["purpose", "period", "basis", "erase", "notice", "legalBasis", "endsWithoutConsent", "reconfirm"]
     static let noticeKeys: Set<String> = ["lead", "requiresConsent", "template", "extension", "quietHours", "decline", "resultTemplate"]
     static let reconfirmKeys: Set<String> = ["every", "lead", "template", "consent", "basis", "confirmedAt", "quietHours", "resultTemplate"]
@@ -71,7 +71,7 @@ struct PolicyDecoder {
         var fields = PolicyFields()
         let slots: [(String, WritableKeyPath<PolicyFields, String>)] = [
             ("createdAt", \.createdAt), ("purposes", \.purposes), ("email", \.email),
-            ("name", \.name), ("consent", \.consent), ("locale", \.locale),
+            ("name", \.name), ("consent", \.consent), ("locale", \.locale), ("timeZone", \.timeZone),
         ]
         for (key, slot) in slots {
             if let value = issues.attempt({ () throws(ConfigError) in try reader.optionalText(key) }), let value {

@@ -47,6 +47,9 @@ public struct PolicyFields: Sendable, Equatable {
     public var name: String
     public var consent: String
     public var locale: String
+    /// The recipient's IANA time zone (`Asia/Seoul`, `America/Los_Angeles`) for quiet hours; empty or
+    /// unknown: the policy's zone.
+    public var timeZone: String
 
     public init(
         createdAt: String = "created_at",
@@ -54,7 +57,8 @@ public struct PolicyFields: Sendable, Equatable {
         email: String = "email",
         name: String = "name",
         consent: String = "marketing_consent",
-        locale: String = "locale"
+        locale: String = "locale",
+        timeZone: String = "time_zone"
     ) {
         self.createdAt = createdAt
         self.purposes = purposes
@@ -62,6 +66,7 @@ public struct PolicyFields: Sendable, Equatable {
         self.name = name
         self.consent = consent
         self.locale = locale
+        self.timeZone = timeZone
     }
 }
 
@@ -132,8 +137,8 @@ public struct NoticeRule: Sendable, Equatable {
     public var template: String
     /// How long an accepted extension keeps the data, counted from the consent date.
     public var extensionPeriod: Period
-    /// Opt-in: a notice due in this daily window (minutes after midnight in the policy's zone, the
-    /// recipients' zone; the window may cross midnight) waits for its end. Korean law requires
+    /// Opt-in: a notice due in this daily window (minutes after midnight in the recipient's zone — the
+    /// record's `fields.timeZone`, else the policy's zone; the window may cross midnight) waits for its end. Korean law requires
     /// separate consent for advertising between 21:00 and 08:00 (정보통신망법 제50조 제3항); consent
     /// notices are not advertising, so kr-pipa leaves this off.
     public var quietHours: QuietHours? = nil

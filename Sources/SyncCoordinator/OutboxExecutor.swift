@@ -122,14 +122,16 @@ struct OutboxExecutor {
         let policy = connector.policy
         let kind = Policy.noticeKind(fields: operation.fields)
         let rule = policy.rule(named: operation.rule)
-        let quietHours = kind == .reconfirm ? rule?.reconfirm?.quietHours : rule?.notice?.quietHours
-        if let quiet = quietHours, let until = quiet.end(ifInside: clock.now(), zone: policy.zone) {
-            return try await deferNotice(operation, until: until)
-        }
         guard let stored = try await store.record(connector: connector.name, reference: operation.reference),
             let record = stored.record, let email = record.value(policy.fields.email)
         else {
             return try await cancel(operation, reason: "the record or its email address is gone", summary: &summary)
+        }
+        // Quiet hours are the recipient's: their own zone when the record names a known one.
+        let quietHours = kind == .reconfirm ? rule?.reconfirm?.quietHours : rule?.notice?.quietHours
+        let recipientZone = record.value(policy.fields.timeZone).flatMap(TimeZone.init(identifier:)) ?? policy.zone
+        if let quiet = quietHours, let until = quiet.end(ifInside: clock.now(), zone: recipientZone) {
+            return try await deferNotice(operation, until: until)
         }
         do {
             let formatter = DateFormatter()

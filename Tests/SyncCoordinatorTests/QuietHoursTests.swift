@@ -32,6 +32,29 @@ struct QuietHoursTests {
         #expect(try await harness.store.operations(connector: "crm", statuses: [.dead]).isEmpty)
     }
 
+    @Test func theRecipientsOwnZoneDecidesWhenItIsNight() async throws {
+        // 22:00 in Seoul is 05:00 in Los Angeles (PST): night for both. 09:00 in Seoul is 16:00 the
+        // day before in Los Angeles: day there, so the Los Angeles recipient gets it; the one with an
+        // unknown zone counts in the policy's zone.
+        let records = [
+            record(id: "la", created: "2024-12-15", purpose: "marketing", consent: "Y", email: "la@example.com", extra: ["time_zone": "America/Los_Angeles"]),
+            record(id: "bad", created: "2024-12-15", purpose: "marketing", consent: "Y", email: "bad@example.com", extra: ["time_zone": "Mars/Olympus"]),
+        ]
+        var harness = try SyncHarness(records)
+        harness.policy = Self.quietPolicy()
+        harness.policy.rules = harness.policy.rules.map { rule in
+            var rule = rule
+            rule.notice?.quietHours = QuietHours(parsing: "21:00-10:00")
+            return rule
+        }
+        let seoulMorning = try await harness.sync(at: "2026-11-30T09:00:00+09:00")
+        #expect(seoulMorning.noticesSent == 1 && seoulMorning.failed == 0)
+        #expect(await harness.notices.delivered.map(\.recipient) == ["la@example.com"])
+        let seoulLate = try await harness.sync(at: "2026-11-30T10:00:00+09:00")
+        #expect(seoulLate.noticesSent == 1)
+        #expect(await harness.notices.delivered.map(\.recipient) == ["la@example.com", "bad@example.com"])
+    }
+
     @Test func windows() {
         let zone = TimeZone(identifier: "Asia/Seoul")!
         let quiet = QuietHours(parsing: "21:00-08:00")!
