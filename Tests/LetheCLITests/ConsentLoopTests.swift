@@ -48,23 +48,8 @@ struct ConsentLoopTests {
         let extendEmail = try #require(extendMessage.value(of: "To")?.split(separator: "<").last?.dropLast())
         let declineEmail = try #require(declineMessage.value(of: "To")?.split(separator: "<").last?.dropLast())
 
-        let binary = try #require(RunDaemonTests.binary)
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(harness.variables) { $1 }
-        environment["LETHE_HTTP_PORT"] = "0"
-        let daemon = try RunDaemonTests.Daemon(binary: binary, environment: environment, config: "config/lethe.yaml")
-        guard daemon.port > 0 else {
-            Issue.record("the daemon did not start: \(daemon.output)")
-            _ = daemon.terminate(within: 5)
-            return
-        }
-        func post(_ link: String) async throws -> (Int, String) {
-            let path = String(link.dropFirst("https://lethe.example.test".count))
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(daemon.port)\(path)?lang=en")!)
-            request.httpMethod = "POST"
-            let (data, response) = try await URLSession.shared.data(for: request)
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
-        }
+        guard let daemon = try RunDaemonTests.Daemon.start(for: harness, config: "config/lethe.yaml") else { return }
+        func post(_ link: String) async throws -> (Int, String) { try await daemon.confirm(link, publicURL: "https://lethe.example.test") }
         let extended = try await post(extendLink)
         #expect(extended.0 == 200 && extended.1.contains("kept until"), "\(extended.1)")
         let declined = try await post(declineLink)

@@ -73,23 +73,8 @@ struct ReconfirmLoopTests {
         let again = await harness.run(["sync", "--as-of", "2026-12-10T09:00:00+09:00", "--json"], config: config)
         #expect(again.json["noticesSent"] as? Int == 0, "one notice per cycle")
 
-        let binary = try #require(RunDaemonTests.binary)
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(harness.variables) { $1 }
-        environment["LETHE_HTTP_PORT"] = "0"
-        let daemon = try RunDaemonTests.Daemon(binary: binary, environment: environment, config: config)
-        guard daemon.port > 0 else {
-            Issue.record("the daemon did not start: \(daemon.output)")
-            _ = daemon.terminate(within: 5)
-            return
-        }
-        func post(_ link: String) async throws -> (Int, String) {
-            let path = String(link.dropFirst("https://lethe.example.test".count))
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(daemon.port)\(path)?lang=en")!)
-            request.httpMethod = "POST"
-            let (data, response) = try await URLSession.shared.data(for: request)
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
-        }
+        guard let daemon = try RunDaemonTests.Daemon.start(for: harness, config: config) else { return }
+        func post(_ link: String) async throws -> (Int, String) { try await daemon.confirm(link, publicURL: "https://lethe.example.test") }
         let kept = try await post(try #require(links(r1).first))
         #expect(kept.0 == 200 && kept.1.contains("ask again on"), "\(kept.1)")
         let withdrawn = try await post(try #require(links(r4).last))

@@ -46,6 +46,31 @@ struct RunDaemonTests {
             }
         }
 
+        /// `lethe run` with the harness's variables on a free port; nil (and a recorded issue) when it
+        /// did not start.
+        static func start(for harness: CLIHarness, config: String) throws -> Daemon? {
+            let binary = try #require(RunDaemonTests.binary)
+            var environment = ProcessInfo.processInfo.environment
+            environment.merge(harness.variables) { $1 }
+            environment["LETHE_HTTP_PORT"] = "0"
+            let daemon = try Daemon(binary: binary, environment: environment, config: config)
+            guard daemon.port > 0 else {
+                Issue.record("the daemon did not start: \(daemon.output)")
+                _ = daemon.terminate(within: 5)
+                return nil
+            }
+            return daemon
+        }
+
+        /// POSTs a consent link (`<publicURL>/consent/…`) to this daemon, in English.
+        func confirm(_ link: String, publicURL: String) async throws -> (Int, String) {
+            let path = String(link.dropFirst(publicURL.count))
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)?lang=en")!)
+            request.httpMethod = "POST"
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+
         /// SIGTERM, then the exit status (nil if it did not exit within `seconds`).
         func terminate(within seconds: Double) -> Int32? {
             process.terminate()
