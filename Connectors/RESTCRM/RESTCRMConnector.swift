@@ -130,12 +130,12 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
         page: ([SourceRecord], PullState) async throws -> Bool
     ) async throws {
         var variables = base
-        variables["pageSize"] = .integer(Int64(list.pageSize))
+        variables["pageSize"] = .integer(list.pageSize)
         var offset = 0
         var number = 1
         if case .page(let start) = list.pagination { number = start }
         variables["offset"] = .integer(0)
-        variables["page"] = .integer(Int64(number))
+        variables["page"] = .integer(number)
         var request = list.endpoint.request(variables)
         while true {
             try Task.checkCancellation()
@@ -166,11 +166,11 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
                 if let cursor { variables["cursor"] = .string(cursor) }
                 if let nextOffset {
                     offset = nextOffset
-                    variables["offset"] = .integer(Int64(nextOffset))
+                    variables["offset"] = .integer(nextOffset)
                 }
                 if let nextPage {
                     number = nextPage
-                    variables["page"] = .integer(Int64(nextPage))
+                    variables["page"] = .integer(nextPage)
                 }
                 request = list.endpoint.request(variables)
             }
@@ -307,7 +307,7 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
             case .variables(_, let nextOffset, _):
                 guard let nextOffset else { return table }
                 offset = nextOffset
-                variables["offset"] = .integer(Int64(nextOffset))
+                variables["offset"] = .integer(nextOffset)
                 request = spec.endpoint.request(variables)
             }
         }

@@ -73,10 +73,10 @@ extension WebhookEvents {
         }
     }
 
-    static func path(_ config: ConfigNode, _ key: String) throws(ConfigError) -> JSONFieldPath? {
+    static func path(_ config: ConfigNode, _ key: String) throws(ConfigError) -> JSONPath? {
         guard let node = config[key], !node.isNull else { return nil }
         let text = try node.string()
-        guard let path = JSONFieldPath(text) else {
+        guard let path = JSONPath(text) else {
             throw node.error("config.path", "expected a path such as data.items or meta.id ($ for the body), found '\(text.prefix(40))'")
         }
         return path

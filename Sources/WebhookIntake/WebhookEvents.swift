@@ -15,12 +15,12 @@ public struct WebhookEvents: Sendable {
     }
 
     struct GenericMapping: Sendable {
-        var events: JSONFieldPath?
-        var id: JSONFieldPath
-        var eventID: JSONFieldPath?
-        var type: JSONFieldPath?
+        var events: JSONPath?
+        var id: JSONPath
+        var eventID: JSONPath?
+        var type: JSONPath?
         var deleted: Set<String>
-        var occurredAt: JSONFieldPath?
+        var occurredAt: JSONPath?
         var occurredAtInMilliseconds: Bool
     }
 
@@ -45,7 +45,12 @@ public struct WebhookEvents: Sendable {
 
     /// The record events of a delivery body, in body order.
     public func events(from body: Data) throws(WebhookIntakeError) -> [RecordEvent] {
-        let json = try JSONValue.parse(body)
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(body)
+        } catch {
+            throw .malformedJSON
+        }
         switch format {
         case .hubspot(let objectType): return try HubSpotEvents.events(in: json, objectType: objectType)
         case .pipedrive(let object): return try PipedriveEvents.events(in: json, object: object)
@@ -76,14 +81,14 @@ enum HubSpotEvents {
         }
         var events: [RecordEvent] = []
         for (position, item) in items.enumerated() {
-            guard case .object = item, let subscription = item["subscriptionType"]?.text else {
+            guard case .object = item, let subscription = item["subscriptionType"]?.scalarText else {
                 throw .unexpectedShape("event \(position) is not a HubSpot event (no subscriptionType)")
             }
             let parts = subscription.split(separator: ".", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { continue }
             let concernsType =
                 parts[0] == objectType
-                || (parts[0] == "object" && item["objectTypeId"]?.text == objectTypeIDs[objectType, default: objectType])
+                || (parts[0] == "object" && item["objectTypeId"]?.scalarText == objectTypeIDs[objectType, default: objectType])
             guard concernsType else { continue }
             let kind: RecordEvent.Kind
             switch parts[1] {
@@ -91,10 +96,10 @@ enum HubSpotEvents {
             case "deletion", "privacyDeletion": kind = .deleted
             default: continue  // associationChange and future types: nothing to re-read
             }
-            guard let eventID = item["eventId"]?.text else {
+            guard let eventID = item["eventId"]?.scalarText else {
                 throw .unexpectedShape("event \(position) has no eventId")
             }
-            guard let objectID = item["objectId"]?.text else {
+            guard let objectID = item["objectId"]?.scalarText else {
                 throw .unexpectedShape("event \(position) has no objectId")
             }
             let occurredAt = WebhookEvents.date(fromEpoch: item["occurredAt"], milliseconds: true)
@@ -105,7 +110,7 @@ enum HubSpotEvents {
             var others: [JSONValue] = [item["primaryObjectId"], item["newObjectId"]].compactMap { $0 }
             if case .array(let merged) = item["mergedObjectIds"] { others += merged }
             for other in others {
-                guard let id = other.text, seen.insert(id).inserted else { continue }
+                guard let id = other.scalarText, seen.insert(id).inserted else { continue }
                 events.append(RecordEvent(eventID: "\(eventID):\(id)", recordID: id, kind: .changed, occurredAt: occurredAt))
             }
         }
@@ -127,10 +132,10 @@ enum PipedriveEvents {
         guard case .object = json, let meta = json["meta"], case .object = meta else {
             throw .unexpectedShape("expected a Pipedrive webhook object with a meta block")
         }
-        let isV2 = meta["version"]?.text?.hasPrefix("2") == true || meta["entity"] != nil
-        let eventParts = json["event"]?.text?.split(separator: ".", maxSplits: 1).map(String.init) ?? []
-        let action = meta["action"]?.text ?? eventParts.first
-        let object = (isV2 ? meta["entity"]?.text : meta["object"]?.text) ?? eventParts.dropFirst().first
+        let isV2 = meta["version"]?.scalarText?.hasPrefix("2") == true || meta["entity"] != nil
+        let eventParts = json["event"]?.scalarText?.split(separator: ".", maxSplits: 1).map(String.init) ?? []
+        let action = meta["action"]?.scalarText ?? eventParts.first
+        let object = (isV2 ? meta["entity"]?.scalarText : meta["object"]?.scalarText) ?? eventParts.dropFirst().first
         guard let action, let object else {
             throw .unexpectedShape("the Pipedrive webhook names no action or object")
         }
@@ -142,16 +147,16 @@ enum PipedriveEvents {
         default: return []
         }
         if isV2 {
-            guard let recordID = meta["entity_id"]?.text ?? json["data"]?["id"]?.text ?? json["previous"]?["id"]?.text
+            guard let recordID = meta["entity_id"]?.scalarText ?? json["data"]?["id"]?.scalarText ?? json["previous"]?["id"]?.scalarText
             else { throw .unexpectedShape("the Pipedrive webhook has no meta.entity_id") }
-            let eventID = meta["id"]?.text ?? WebhookEvents.digestID(of: json)
-            let occurredAt = meta["timestamp"]?.text.flatMap { DateParser(zone: .gmt).parse($0) }
+            let eventID = meta["id"]?.scalarText ?? WebhookEvents.digestID(of: json)
+            let occurredAt = meta["timestamp"]?.scalarText.flatMap { DateParser(zone: .gmt).parse($0) }
             return [RecordEvent(eventID: eventID, recordID: recordID, kind: kind, occurredAt: occurredAt)]
         }
-        guard let recordID = meta["id"]?.text ?? json["current"]?["id"]?.text ?? json["previous"]?["id"]?.text else {
+        guard let recordID = meta["id"]?.scalarText ?? json["current"]?["id"]?.scalarText ?? json["previous"]?["id"]?.scalarText else {
             throw .unexpectedShape("the Pipedrive webhook has no meta.id")
         }
-        let stamp = meta["timestamp_micro"]?.text ?? meta["timestamp"]?.text
+        let stamp = meta["timestamp_micro"]?.scalarText ?? meta["timestamp"]?.scalarText
         let eventID = stamp.map { "pipedrive-v1:\(object):\(recordID):\(action):\($0)" } ?? WebhookEvents.digestID(of: json)
         let occurredAt = WebhookEvents.date(fromEpoch: meta["timestamp"], milliseconds: false)
         return [RecordEvent(eventID: eventID, recordID: recordID, kind: kind, occurredAt: occurredAt)]
@@ -164,7 +169,7 @@ enum GenericEvents {
     {
         let container: JSONValue
         if let path = mapping.events {
-            guard let found = path.value(in: json) else { throw .unexpectedShape("no events at '\(path)'") }
+            guard let found = path.evaluate(json) else { throw .unexpectedShape("no events at '\(path)'") }
             container = found
         } else {
             container = json
@@ -177,25 +182,25 @@ enum GenericEvents {
         }
         return try items.enumerated().map { (position, item) throws(WebhookIntakeError) in
             guard case .object = item else { throw .unexpectedShape("event \(position) is not an object") }
-            guard let recordID = mapping.id.value(in: item)?.text else {
+            guard let recordID = mapping.id.evaluate(item)?.scalarText else {
                 throw .unexpectedShape("event \(position) has no record id at '\(mapping.id)'")
             }
             var eventID = WebhookEvents.digestID(of: item)
             if let path = mapping.eventID {
-                guard let id = path.value(in: item)?.text else {
+                guard let id = path.evaluate(item)?.scalarText else {
                     throw .unexpectedShape("event \(position) has no event id at '\(path)'")
                 }
                 eventID = id
             }
             var kind = RecordEvent.Kind.changed
             if let path = mapping.type {
-                guard let type = path.value(in: item)?.text else {
+                guard let type = path.evaluate(item)?.scalarText else {
                     throw .unexpectedShape("event \(position) has no type at '\(path)'")
                 }
                 if mapping.deleted.contains(type) { kind = .deleted }
             }
             var occurredAt: Date?
-            if let path = mapping.occurredAt, let value = path.value(in: item) {
+            if let path = mapping.occurredAt, let value = path.evaluate(item) {
                 if case .string(let text) = value, Int64(text) == nil {
                     occurredAt = DateParser(zone: .gmt).parse(text)
                 } else {

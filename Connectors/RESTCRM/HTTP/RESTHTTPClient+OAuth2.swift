@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import RetentionCore
 
 extension RESTHTTPClient {
     /// The token request of an OAuth2 configuration: a form POST to `tokenURL`, reading

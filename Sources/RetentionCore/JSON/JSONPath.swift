@@ -1,5 +1,5 @@
 /// A path into a JSON document: dot-separated object keys, each optionally followed by array
-/// steps in brackets.
+/// steps in brackets; `$` alone is the document itself.
 ///
 /// - `properties.createdate`, `paging.next.after`: object keys;
 /// - `items[0]`: an array index (0-based);
@@ -23,6 +23,11 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     /// `nil` when the text is not a valid path (empty, an empty key, an unclosed or empty bracket).
     public init?(_ text: String) {
         guard !text.isEmpty else { return nil }
+        if text == "$" {
+            self.steps = []
+            self.description = text
+            return
+        }
         var steps: [Step] = []
         for (position, part) in text.split(separator: ".", omittingEmptySubsequences: false).enumerated() {
             guard let parsed = Self.parse(part, first: position == 0) else { return nil }
@@ -61,7 +66,7 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The value at this path, or `nil` when any step is missing.
-    func evaluate(_ root: JSONValue) -> JSONValue? {
+    public func evaluate(_ root: JSONValue) -> JSONValue? {
         var current = root
         for step in steps {
             switch (step, current) {

@@ -1,5 +1,5 @@
 import Foundation
-@testable import RESTCRMConnector
+import RetentionCore
 import Testing
 
 struct JSONPathTests {
@@ -58,5 +58,36 @@ struct JSONPathTests {
         #expect(JSONPath("one")?.evaluate(root)?.text == "1")
         #expect(JSONPath("zero")?.evaluate(root)?.text == "0")
         #expect(JSONPath("f")?.evaluate(root)?.text == "1.5")
+    }
+}
+
+/// The one JSON value type: 64-bit ids exact, canonical text stable (event ids and request bodies).
+struct JSONValueTests {
+    @Test func sixtyFourBitIdsSurviveExactly() throws {
+        let root = try JSONValue.parse(Data(#"{"a": 9223372036854775807, "b": 18446744073709551615, "c": 12345678901234567}"#.utf8))
+        #expect(root["a"] == .number("9223372036854775807"))
+        #expect(root["b"] == .number("18446744073709551615"))
+        #expect(root["c"]?.int64 == 12_345_678_901_234_567)
+        #expect(root["a"]?.scalarText == "9223372036854775807")
+    }
+
+    @Test func canonicalTextSortsKeysByBytesAndEscapesControls() throws {
+        let root = try JSONValue.parse(Data("{\"b\": [1, 2.5, true, null], \"a\": \"x\\\"y\\u0001\\n\", \"é\": {}, \"Z\": 1e3}".utf8))
+        #expect(root.canonical == #"{"Z":1000,"a":"x\"y\u0001\n","b":[1,2.5,true,null],"é":{}}"#)
+        #expect(try JSONValue.parse(root.serialized()) == root, "the canonical text parses back to the same value")
+        #expect(JSONPath("$")?.evaluate(root) == root)
+    }
+
+    @Test func booleansAreTextButNotScalarText() {
+        #expect(JSONValue.bool(true).text == "true")
+        #expect(JSONValue.bool(true).scalarText == nil)
+        #expect(JSONValue.number(Double.nan) == .null)
+        #expect(JSONValue.number(2.0) == .number("2"))
+        #expect(JSONValue.integer(Int64(-3)) == .number("-3"))
+    }
+
+    @Test func malformedInputThrows() {
+        #expect(throws: (any Error).self) { try JSONValue.parse(Data(#"{"a": [1, 2"#.utf8)) }
+        #expect(throws: (any Error).self) { try JSONValue.parse(Data()) }
     }
 }
