@@ -43,7 +43,7 @@ extension Hub {
         for (name, connector) in connectors {
             let policy = connector.runtime.policy
             overdue[name] = try await store.overdueCount(connector: name, expiredBefore: policy.destroyWithin.subtracted(from: now, in: policy.zone))
-            pending[name] = try await store.pendingWebhookEvents(connector: name, limit: 10_000).count
+            pending[name] = try await store.pendingWebhookCount(connector: name)
         }
         let body = StatusBody(
             records: counts.records, operations: counts.operations, openBatches: counts.openBatches, holds: counts.holds,

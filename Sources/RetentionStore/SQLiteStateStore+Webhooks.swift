@@ -45,6 +45,13 @@ extension SQLiteStateStore {
         }
     }
 
+    public func pendingWebhookCount(connector: String) async throws -> Int {
+        try await queue.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM webhook_events WHERE connector = ? AND processed_at IS NULL", arguments: [connector]) ?? 0
+        }
+    }
+
     public func finishWebhookEvents(_ seqs: [Int64], at: Date) async throws {
         guard !seqs.isEmpty else { return }
         try await queue.write { db in

@@ -79,6 +79,8 @@ public protocol StateStore: Sendable {
     func acceptWebhookEvents(connector: String, events: [WebhookEventDraft], at: Date) async throws -> WebhookAcceptance
     /// Accepted events not processed yet, oldest first.
     func pendingWebhookEvents(connector: String, limit: Int) async throws -> [PendingWebhookEvent]
+    /// How many accepted events wait to be processed (`/api/status`).
+    func pendingWebhookCount(connector: String) async throws -> Int
     func finishWebhookEvents(_ seqs: [Int64], at: Date) async throws
     /// Tombstones these records (deleted at the source, as a webhook said): no operation follows.
     func markGone(connector: String, recordIDs: [String], at: Date) async throws -> Int

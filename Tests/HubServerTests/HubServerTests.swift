@@ -154,6 +154,11 @@ struct WebhookIntakeRouteTests {
             }
         }
         #expect(try await harness.store.pendingWebhookEvents(connector: "crm", limit: 10).count == 2)
+        #expect(try await harness.store.pendingWebhookCount(connector: "crm") == 2)
+        let first = try #require(try await harness.store.pendingWebhookEvents(connector: "crm", limit: 1).first)
+        try await harness.store.finishWebhookEvents([first.seq], at: date("2026-11-29"))
+        #expect(try await harness.store.pendingWebhookCount(connector: "crm") == 1)
+        #expect(try await harness.store.pendingWebhookCount(connector: "plain") == 0)
     }
 
     @Test func aCreationWebhookForAnExpiredContactLeadsToItsDeletion() async throws {
