@@ -6,7 +6,10 @@ extension ConnectorFactory {
     public static var rest: ConnectorFactory {
         ConnectorFactory(
             spec: RESTCRMConnector.spec,
-            check: { settings, context in _ = try RESTCRMConnector.loadManifest(settings: settings, context: context) }
+            check: { settings, context in _ = try RESTCRMConnector.loadManifest(settings: settings, context: context) },
+            writableFields: { settings, context in
+                Set(try RESTCRMConnector.loadManifest(settings: settings, context: context).update?.fields.keys ?? [:].keys)
+            }
         ) { settings, context in
             let manifest = try RESTCRMConnector.loadManifest(settings: settings, context: context)
             let client = try RESTHTTPClient(configuration: manifest.http, log: context.log)

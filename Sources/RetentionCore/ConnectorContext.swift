@@ -104,13 +104,20 @@ public struct ConnectorFactory: Sendable {
     public var make: @Sendable (_ settings: ConfigNode, _ context: ConnectorContext) throws -> ConnectorInstance
     /// Checks what `spec` cannot see (a manifest file the settings name) without connecting.
     public var check: (@Sendable (_ settings: ConfigNode, _ context: ConnectorContext) throws -> Void)?
+    /// The canonical fields this connector can write back (CSV: its header's columns; REST: the
+    /// manifest's `update.fields`), so `lethe config validate` can tell a policy that writes a field the
+    /// source cannot hold before an operation is dead-lettered. nil: unknown (for example, the file
+    /// does not exist yet).
+    public var writableFields: (@Sendable (_ settings: ConfigNode, _ context: ConnectorContext) throws -> Set<String>?)?
 
     public init(
         spec: ConnectorSpec, check: (@Sendable (ConfigNode, ConnectorContext) throws -> Void)? = nil,
+        writableFields: (@Sendable (ConfigNode, ConnectorContext) throws -> Set<String>?)? = nil,
         make: @escaping @Sendable (ConfigNode, ConnectorContext) throws -> ConnectorInstance
     ) {
         self.spec = spec
         self.check = check
+        self.writableFields = writableFields
         self.make = make
     }
 

@@ -37,6 +37,33 @@ public struct Policy: Sendable, Equatable {
     public func rule(named name: String) -> RetentionRule? {
         rules.first { $0.name == name }
     }
+
+    /// A field this policy may write back to a source, and when.
+    public struct WrittenField: Sendable, Equatable {
+        public var field: String
+        public var reason: String
+    }
+
+    /// Every field an operation of this policy may write (erasures, accepted extensions, declines
+    /// and re-confirmation decisions), each once, with the first reason found.
+    public var writtenFields: [WrittenField] {
+        var written: [WrittenField] = []
+        func add(_ field: String, _ reason: String) {
+            if !written.contains(where: { $0.field == field }) { written.append(WrittenField(field: field, reason: reason)) }
+        }
+        for rule in rules {
+            for erased in rule.erase { add(erased.field, "erased when '\(rule.name)' expires") }
+            if let notice = rule.notice {
+                if let basis = rule.basis.first(where: { $0 != fields.createdAt }) { add(basis, "written when a '\(rule.name)' extension is accepted") }
+                if let consent = notice.requiresConsentField { add(consent, "written when a '\(rule.name)' extension is accepted or declined") }
+            }
+            if let reconfirm = rule.reconfirm {
+                add(reconfirm.consentField, "written when '\(rule.name)' consent is withdrawn at a re-confirmation")
+                if let confirmed = reconfirm.confirmedAtField { add(confirmed, "written when '\(rule.name)' consent is kept at a re-confirmation") }
+            }
+        }
+        return written
+    }
 }
 
 /// The canonical field names a policy reads.

@@ -85,3 +85,44 @@ struct RESTConfigTests {
         }
     }
 }
+
+/// `lethe config validate` refuses a policy that writes a field its source cannot hold: each such write
+/// would otherwise end as a dead-lettered operation at the first expiry.
+struct WritableFieldsConfigTests {
+    @Test func aManifestWithoutAnUpdateFieldThePolicyWritesIsRefused() async throws {
+        let root = try RESTConfigTests.copyOfConfig()
+        let manifest = root.appendingPathComponent("connectors/hubspot.yaml")
+        let text = try String(contentsOf: manifest, encoding: .utf8)
+            .replacingOccurrences(of: "    consent_extended_at: {name: lethe_consent_extended_at, format: iso8601}\n", with: "")
+        try text.write(to: manifest, atomically: true, encoding: .utf8)
+        let result = await (try CLIHarness(variables: RESTConfigTests.environment)).run(
+            ["config", "validate"], config: root.appendingPathComponent("examples/hubspot.yaml").path)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("config.unwritable_field") || result.stderr.contains("connectors[0].policy"), "\(result.stderr)")
+        #expect(result.stderr.contains("'consent_extended_at'") && result.stderr.contains("update.fields"), "\(result.stderr)")
+        #expect(!result.stderr.contains("'interests'"), "only the missing field is named")
+    }
+
+    @Test func aCSVWithoutAColumnThePolicyWritesIsRefusedAndAMissingFileIsNotJudged() async throws {
+        let harness = try CLIHarness()
+        let lines = try String(contentsOf: harness.csv, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        // Drop the last column (consent_extended_at) from every line of the example (its last cells are empty or plain dates).
+        let cut = lines.map { line -> String in
+            guard let comma = line.lastIndex(of: ",") else { return String(line) }
+            return String(line[..<comma])
+        }
+        try cut.joined(separator: "\n").write(to: harness.csv, atomically: true, encoding: .utf8)
+        let result = await harness.run(["config", "validate"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("lethe.yaml:") && result.stderr.contains("'consent_extended_at'") && result.stderr.contains("add the column"), "\(result.stderr)")
+
+        try FileManager.default.removeItem(at: harness.csv)
+        let missing = await harness.run(["config", "validate"])
+        #expect(missing.status == 0, "a file that does not exist yet is not judged: \(missing.stderr)")
+    }
+
+    @Test func theShippedConfigsWriteOnlyWhatTheirSourcesHold() async throws {
+        let harness = try CLIHarness()
+        #expect(await harness.run(["config", "validate"]).status == 0)
+    }
+}

@@ -71,7 +71,7 @@ struct ConfigCommand: AsyncParsableCommand {
                     errors.append(error)
                 } catch {}
             }
-            for connector in configuration.connectors {
+            for (index, connector) in configuration.connectors.enumerated() {
                 do {
                     let zone = configuration.policies[connector.policy]?.zone ?? TimeZone(identifier: "Asia/Seoul")!
                     if let schedule = connector.schedule { _ = try ConnectorSchedule(config: schedule, defaultZone: zone) }
@@ -79,21 +79,39 @@ struct ConfigCommand: AsyncParsableCommand {
                 } catch let error as any LetheError {
                     errors.append(error)
                 } catch {}
-                guard let check = BuiltinConnectors.registry.factory(for: connector.type)?.check else { continue }
                 let context = ConnectorContext(
                     name: connector.name, clock: SystemClock(), log: { _, _, _ in },
                     stateDirectory: URL(fileURLWithPath: "/nonexistent"), configDirectory: file.deletingLastPathComponent(),
                     loadConfigFile: { url in try loader.loadTree(file: url) }
                 )
                 do {
-                    try check(connector.settings, context)
+                    try BuiltinConnectors.registry.factory(for: connector.type)?.check?(connector.settings, context)
                 } catch let error as any LetheError {
                     errors.append(error)
+                    continue
                 } catch {
                     errors.append(GenericLetheError(code: "config.invalid", category: .config, message: "\(connector.name): \(type(of: error))"))
+                    continue
+                }
+                if let policy = configuration.policies[connector.policy] {
+                    errors += unwritableFields(connector: connector, index: index, policy: policy, context: context)
                 }
             }
             return errors
+        }
+
+        /// Fields the connector's policy may write that its source cannot hold: each would end as a
+        /// dead-lettered operation (`csv.unknown_field`, `rest.unmapped_field`), so it is refused here.
+        static func unwritableFields(connector: ConnectorConfiguration, index: Int, policy: Policy, context: ConnectorContext) -> [any LetheError] {
+            guard let writable = BuiltinConnectors.registry.factory(for: connector.type)?.writableFields,
+                let fields = try? writable(connector.settings, context)
+            else { return [] }
+            return policy.writtenFields.filter { !fields.contains($0.field) }.map { written in
+                ConfigError(
+                    code: "config.unwritable_field", location: connector.location, key: "connectors[\(index)].policy",
+                    problem: "policy '\(policy.name)' writes '\(written.field)' (\(written.reason)), but connector '\(connector.name)' cannot write it"
+                        + (connector.type == "csv" ? " (add the column to the file, or map it in settings.columns)" : " (add it to the manifest's update.fields)"))
+            }
         }
     }
 }
