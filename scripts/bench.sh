@@ -33,3 +33,6 @@ done
 # REST connectors: HTTP calls per deleted record against the fake CRMs (client budgets of the shipped
 # manifests apply, so the wall time is mostly the providers' rate limits).
 python3 scripts/bench-rest.py "$LETHE" "${BENCH_REST_RECORDS:-2000}"
+
+# Webhook-triggered syncs: `lethe run` against the fake HubSpot, signed deliveries, time until processed.
+python3 scripts/bench-webhooks.py "$LETHE" "${BENCH_WEBHOOK_CONTACTS:-2000}" "${BENCH_WEBHOOK_EVENTS:-2000}"
