@@ -1,4 +1,5 @@
 import Foundation
+import PropertyBased
 import RetentionCore
 import RetentionTesting
 import Testing
@@ -105,5 +106,41 @@ struct ReconfirmRuleTests {
         // 30 years of months later: the 360th cycle, clamped like the period arithmetic.
         #expect(monthly.dueCycle(from: base, now: date("2054-01-30T12:00:00+09:00"), zone: zone) == date("2054-01-31"))
         #expect(monthly.dueCycle(from: base, now: date("2054-01-29T12:00:00+09:00"), zone: zone) == date("2053-12-31"))
+    }
+}
+
+
+/// The re-confirmation's guarantees on generated records: it adds notices and nothing else, and a
+/// cycle is asked once.
+@Suite("Re-confirmation properties")
+struct ReconfirmPropertyTests {
+    static let with = ReconfirmRuleTests.policy()
+    static var without: Policy {
+        var policy = with
+        policy.rules = policy.rules.map { rule in
+            var rule = rule
+            rule.reconfirm = nil
+            return rule
+        }
+        return policy
+    }
+
+    @Test("a re-confirmation never adds, removes or moves a delete, erasure or extension notice; each cycle is asked once")
+    func onlyAddsNoticesOncePerCycle() async {
+        let asked = Counter()
+        await propertyCheck(count: 300, input: Scenario.generator, Gen.int(in: 0...(3 * 365))) { scenario, days in
+            let now = scenario.now
+            let first = Self.with.evaluate(Self.with.interpret(scenario.record, now: now), previous: nil, held: scenario.held, now: now)
+            let plain = Self.without.evaluate(Self.without.interpret(scenario.record, now: now), previous: nil, held: scenario.held, now: now)
+            let reconfirmations = first.operations.filter { Policy.noticeKind(fields: $0.fields) == .reconfirm }
+            #expect(first.operations.filter { Policy.noticeKind(fields: $0.fields) != .reconfirm } == plain.operations, "\(scenario)")
+            #expect(reconfirmations.count <= 1)
+            asked.add(reconfirmations.count)
+            let later = now.addingTimeInterval(Double(days) * 86_400)
+            let second = Self.with.evaluate(Self.with.interpret(scenario.record, now: later), previous: first.state, held: scenario.held, now: later)
+            let again = second.operations.filter { Policy.noticeKind(fields: $0.fields) == .reconfirm }.map(\.cycle)
+            #expect(Set(again).isDisjoint(with: reconfirmations.map(\.cycle)), "\(scenario) +\(days)d")
+        }
+        #expect(asked.value >= 3, "the generator must reach a due re-confirmation")
     }
 }
