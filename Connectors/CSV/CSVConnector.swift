@@ -67,7 +67,8 @@ public actor CSVConnector: RecordSource, RecordWriter {
         let path = configuration.path.path
         let before = try CSVFileSystem.identity(of: path)
         let document = try CSVDocument(configuration)
-        let targets = try CSVTargetRows.scan(document, ids: Set(operations.map(\.recordID)))
+        let targets = try CSVTargetRows.scan(
+            document, ids: Set(operations.map(\.recordID)), withFields: Set(operations.filter { $0.kind != .delete }.map(\.recordID)))
         let plan = CSVWritePlan(
             operations: operations, targets: targets, layout: document.layout, encoding: document.encoding)
         guard !plan.edits.isEmpty else { return plan.outcomes }

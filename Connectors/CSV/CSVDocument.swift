@@ -92,6 +92,11 @@ final class CSVDocument {
         return SourceRecord(id: id, fields: fields, line: row.line)
     }
 
+    /// Whether `record(of:)` would give this non-blank row a `defect`, without decoding its fields.
+    func isDefective(_ row: CSVRowSpan) -> Bool {
+        row.unterminatedQuote || row.fields.count != layout.columnCount
+    }
+
     /// Fields whose text is complete: all of them, but the last of a row cut off by the end of the file.
     private func readableFieldCount(_ row: CSVRowSpan) -> Int {
         row.unterminatedQuote ? row.fields.count - 1 : row.fields.count

@@ -22,6 +22,23 @@ extension OutboxExecutor {
             try await deadLetter(operation, error: "its archive copy failed", summary: &summary)
         }
         guard !ready.isEmpty else { return [] }
+        let held = try await store.heldReferences(connector: connector.name)
+        var confirmed: [OutboxOperation] = []
+        // Re-read a bounded number of records at a time: the fresh copies are dropped after each chunk.
+        for start in stride(from: 0, to: ready.count, by: Self.recheckChunk) {
+            let chunk = Array(ready[start..<min(start + Self.recheckChunk, ready.count)])
+            confirmed += try await recheck(chunk, connector: connector, held: held, operators: operators, summary: &summary)
+        }
+        return confirmed
+    }
+
+    /// Records re-read per `read(ids:)` call when deletes are re-checked. A CSV scans its file once per
+    /// call; a REST connector batches its reads anyway.
+    static let recheckChunk = 20_000
+
+    private func recheck(
+        _ ready: [OutboxOperation], connector: ConnectorRuntime, held: Set<String>, operators: [String: String], summary: inout SyncSummary
+    ) async throws -> [OutboxOperation] {
         let fresh: [SourceRecord]
         do {
             fresh = try await connector.source.read(ids: ready.compactMap(\.recordID))
@@ -30,7 +47,6 @@ extension OutboxExecutor {
             return []
         }
         let rows = Dictionary(grouping: fresh, by: \.id)
-        let held = try await store.heldReferences(connector: connector.name)
         let states = try await store.states(connector: connector.name, references: ready.map(\.reference))
         let now = clock.now()
         var confirmed: [OutboxOperation] = []

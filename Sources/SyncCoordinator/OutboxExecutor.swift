@@ -18,16 +18,30 @@ struct OutboxExecutor {
         let deadline = ContinuousClock.now + retry.runDeadline
         let operators = try await approvers()
         while true {
-            let all = try await store.operations(connector: connector.name, statuses: [.pending])
-            let wallNow = Date()
-            // Notices deferred past quiet hours wait for a later run (by the sync's clock); they are not failures.
-            let pending = all.filter { !Self.isDeferred($0) || ($0.nextAttemptAt ?? .distantPast) <= clock.now() }
-            let due = pending.filter { ($0.nextAttemptAt ?? .distantPast) <= (Self.isDeferred($0) ? clock.now() : wallNow) }
+            // One pass over the pending operations, so a run with very many of them holds one copy.
+            var due: [OutboxOperation] = []
+            var waiting: [OutboxOperation] = []
+            do {
+                let all = try await store.operations(connector: connector.name, statuses: [.pending])
+                let wallNow = Date()
+                let syncNow = clock.now()
+                for operation in all {
+                    let next = operation.nextAttemptAt ?? .distantPast
+                    // Notices deferred past quiet hours wait for a later run (by the sync's clock); they are not failures.
+                    if Self.isDeferred(operation) {
+                        if next <= syncNow { due.append(operation) }
+                    } else if next <= wallNow {
+                        due.append(operation)
+                    } else {
+                        waiting.append(operation)
+                    }
+                }
+            }
             if due.isEmpty {
-                guard let earliest = pending.compactMap(\.nextAttemptAt).min() else { break }
-                let wait = Duration.milliseconds(Int64(max(earliest.timeIntervalSince(wallNow), 0) * 1000) + 1)
+                guard let earliest = waiting.compactMap(\.nextAttemptAt).min() else { break }
+                let wait = Duration.milliseconds(Int64(max(earliest.timeIntervalSince(Date()), 0) * 1000) + 1)
                 if ContinuousClock.now + wait > deadline {
-                    for operation in pending {
+                    for operation in waiting {
                         try await deadLetter(operation, error: "retry deadline of this run reached: \(operation.lastError ?? "not executed")", summary: &summary)
                     }
                     break
@@ -35,7 +49,7 @@ struct OutboxExecutor {
                 try await Task.sleep(for: wait)
                 continue
             }
-            try await execute(due, connector: connector, operators: operators, summary: &summary)
+            try await execute(&due, connector: connector, operators: operators, summary: &summary)
         }
         let waiting = try await store.operations(connector: connector.name, statuses: [.awaitingApproval])
         summary.awaitingApproval = waiting.filter { $0.kind == .delete }.count
@@ -52,27 +66,42 @@ struct OutboxExecutor {
         return result
     }
 
-    private func execute(_ due: [OutboxOperation], connector: ConnectorRuntime, operators: [String: String], summary: inout SyncSummary) async throws {
+    /// Takes the operations out of `due` (it is left empty), so a large run holds one copy of them.
+    private func execute(_ due: inout [OutboxOperation], connector: ConnectorRuntime, operators: [String: String], summary: inout SyncSummary) async throws {
         // A hold placed after an operation was queued stops it; lifting the hold lets the next
         // evaluation revive the same operation id.
         let held = try await store.heldReferences(connector: connector.name)
-        var runnable: [OutboxOperation] = []
+        var notices: [OutboxOperation] = []
+        var archives: [OutboxOperation] = []
+        var extensions: [OutboxOperation] = []
+        var erasures: [OutboxOperation] = []
+        var deletes: [OutboxOperation] = []
         for operation in due {
             if held.contains(operation.reference) {
                 try await cancel(operation, reason: "the record is on legal hold", summary: &summary)
-            } else {
-                runnable.append(operation)
+                continue
+            }
+            switch operation.kind {
+            case .notify: notices.append(operation)
+            case .archive: archives.append(operation)
+            case .extend: extensions.append(operation)
+            case .eraseFields: erasures.append(operation)
+            case .delete: deletes.append(operation)
             }
         }
-        let byKind = Dictionary(grouping: runnable, by: \.kind)
-        for operation in byKind[.notify] ?? [] {
+        due = []
+        for operation in notices {
             try await notify(operation, connector: connector, summary: &summary)
         }
-        if let archives = byKind[.archive] {
+        if !archives.isEmpty {
             try await archive(archives, connector: connector, summary: &summary)
         }
-        var writes = (byKind[.extend] ?? []) + (byKind[.eraseFields] ?? [])
-        writes += try await recheckDeletes(byKind[.delete] ?? [], connector: connector, operators: operators, summary: &summary)
+        // Extensions before erasures, as the kinds' order says; then the deletes still due at the re-check.
+        var writes = extensions + erasures
+        extensions = []
+        erasures = []
+        writes += try await recheckDeletes(deletes, connector: connector, operators: operators, summary: &summary)
+        deletes = []
         guard !writes.isEmpty else { return }
         guard let writer = connector.writer else {
             for operation in writes {
@@ -88,7 +117,10 @@ struct OutboxExecutor {
             for operation in writes { try await fail(operation, error: error, summary: &summary) }
             return
         }
+        // Recorded a few thousand at a time: bounded memory and transactions. A crash in between
+        // leaves the rest pending, and re-applying them is idempotent.
         var done: [(operation: OutboxOperation, receipt: String, deletion: DeletionReceipt?)] = []
+        done.reserveCapacity(min(writes.count, Self.completionChunk))
         for (operation, outcome) in zip(writes, outcomes) {
             switch outcome {
             case .applied(let detail):
@@ -97,18 +129,25 @@ struct OutboxExecutor {
             case .alreadyGone: done.append((operation, "already gone", nil))
             case .failed(let failure): try await fail(operation, error: failure, summary: &summary)
             }
-        }
-        // Recorded a few thousand at a time: bounded memory and transactions. A crash in between
-        // leaves the rest pending, and re-applying them is idempotent.
-        for start in stride(from: 0, to: done.count, by: Self.completionChunk) {
-            let chunk = done[start..<min(start + Self.completionChunk, done.count)]
-            let states = try await store.states(connector: connector.name, references: chunk.map(\.operation.reference))
-            let completions = chunk.map { item in
-                finish(item.operation, policy: connector.policy, state: states[item.operation.reference], receipt: item.receipt,
-                       deletion: item.deletion, operators: operators, summary: &summary)
+            if done.count >= Self.completionChunk {
+                try await record(done, connector: connector, operators: operators, summary: &summary)
+                done.removeAll(keepingCapacity: true)
             }
-            try await store.complete(completions)
         }
+        try await record(done, connector: connector, operators: operators, summary: &summary)
+    }
+
+    private func record(
+        _ done: [(operation: OutboxOperation, receipt: String, deletion: DeletionReceipt?)], connector: ConnectorRuntime,
+        operators: [String: String], summary: inout SyncSummary
+    ) async throws {
+        guard !done.isEmpty else { return }
+        let states = try await store.states(connector: connector.name, references: done.map(\.operation.reference))
+        let completions = done.map { item in
+            finish(item.operation, policy: connector.policy, state: states[item.operation.reference], receipt: item.receipt,
+                   deletion: item.deletion, operators: operators, summary: &summary)
+        }
+        try await store.complete(completions)
     }
 
     static let completionChunk = 5000
