@@ -25,16 +25,12 @@ extension OutboxExecutor {
         let held = try await store.heldReferences(connector: connector.name)
         var confirmed: [OutboxOperation] = []
         // Re-read a bounded number of records at a time: the fresh copies are dropped after each chunk.
-        for start in stride(from: 0, to: ready.count, by: Self.recheckChunk) {
-            let chunk = Array(ready[start..<min(start + Self.recheckChunk, ready.count)])
+        for start in stride(from: 0, to: ready.count, by: chunks.recheck) {
+            let chunk = Array(ready[start..<min(start + chunks.recheck, ready.count)])
             confirmed += try await recheck(chunk, connector: connector, held: held, operators: operators, summary: &summary)
         }
         return confirmed
     }
-
-    /// Records re-read per `read(ids:)` call when deletes are re-checked. A CSV scans its file once per
-    /// call; a REST connector batches its reads anyway.
-    static let recheckChunk = 20_000
 
     private func recheck(
         _ ready: [OutboxOperation], connector: ConnectorRuntime, held: Set<String>, operators: [String: String], summary: inout SyncSummary

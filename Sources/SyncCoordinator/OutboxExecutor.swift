@@ -13,6 +13,7 @@ struct OutboxExecutor {
     var clock: any LetheClock
     var log: LogFunction
     var retry: RetryPolicy
+    var chunks = ExecutionChunks()
 
     func drain(_ connector: ConnectorRuntime, summary: inout SyncSummary) async throws {
         let deadline = ContinuousClock.now + retry.runDeadline
@@ -120,7 +121,7 @@ struct OutboxExecutor {
         // Recorded a few thousand at a time: bounded memory and transactions. A crash in between
         // leaves the rest pending, and re-applying them is idempotent.
         var done: [(operation: OutboxOperation, receipt: String, deletion: DeletionReceipt?)] = []
-        done.reserveCapacity(min(writes.count, Self.completionChunk))
+        done.reserveCapacity(min(writes.count, chunks.completion))
         for (operation, outcome) in zip(writes, outcomes) {
             switch outcome {
             case .applied(let detail):
@@ -129,7 +130,7 @@ struct OutboxExecutor {
             case .alreadyGone: done.append((operation, "already gone", nil))
             case .failed(let failure): try await fail(operation, error: failure, summary: &summary)
             }
-            if done.count >= Self.completionChunk {
+            if done.count >= chunks.completion {
                 try await record(done, connector: connector, operators: operators, summary: &summary)
                 done.removeAll(keepingCapacity: true)
             }
@@ -149,8 +150,6 @@ struct OutboxExecutor {
         }
         try await store.complete(completions)
     }
-
-    static let completionChunk = 5000
 
     // MARK: Notices and archive
 

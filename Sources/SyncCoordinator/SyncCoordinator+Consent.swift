@@ -108,7 +108,7 @@ extension SyncCoordinator {
             at: now, change: change)
         guard recorded else { return .alreadyDecided(token.action) }
         var summary = SyncSummary(connector: connector.name, dryRun: false, asOf: now)
-        try await OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry).drain(connector, summary: &summary)
+        try await OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry, chunks: chunks).drain(connector, summary: &summary)
         if withdrawNow {
             _ = try await syncRecords(connector, changed: [recordID], deleted: [])
         }

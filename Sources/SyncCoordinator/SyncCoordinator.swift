@@ -2,6 +2,19 @@ public import Foundation
 public import RetentionCore
 public import RetentionStore
 
+/// How many records the executor re-reads per `read(ids:)` call when it re-checks deletes (a CSV scans
+/// its file once per call; a REST connector batches its reads anyway), and how many completions it
+/// records per transaction.
+public struct ExecutionChunks: Sendable, Equatable {
+    public var recheck: Int
+    public var completion: Int
+
+    public init(recheck: Int = 50_000, completion: Int = 5_000) {
+        self.recheck = max(1, recheck)
+        self.completion = max(1, completion)
+    }
+}
+
 /// Runs one sync of one connector: ingest → evaluate every live record → outbox → execute → audit.
 ///
 /// Guarantees: a failed pull changes nothing but the mirror rows already read (no evaluation runs);
@@ -13,6 +26,8 @@ public struct SyncCoordinator: Sendable {
     public var clock: any LetheClock
     public var log: LogFunction
     public var retry: RetryPolicy
+    /// How much of a large run the executor handles per step (bounded memory).
+    public var chunks = ExecutionChunks()
 
     public init(store: any StateStore, sinks: SinkSet, clock: any LetheClock, log: @escaping LogFunction, retry: RetryPolicy = RetryPolicy()) {
         self.store = store
@@ -38,7 +53,7 @@ public struct SyncCoordinator: Sendable {
         var summary = SyncSummary(connector: connector.name, dryRun: options.dryRun, asOf: now)
         let run = try await store.beginRun(connector: connector.name, asOf: now, dryRun: options.dryRun)
         log(.info, "sync started", ["connector": connector.name, "run": String(run), "dryRun": String(options.dryRun)])
-        let executor = OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry)
+        let executor = OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry, chunks: chunks)
         if !options.dryRun {
             // Recovery first: operations a previous run queued (and perhaps applied) before it
             // stopped are finished before the source is read again, so a delete that reached the
@@ -67,7 +82,7 @@ public struct SyncCoordinator: Sendable {
         let now = clock.now()
         var summary = SyncSummary(connector: connector.name, dryRun: false, asOf: now)
         let run = try await store.beginRun(connector: connector.name, asOf: now, dryRun: false)
-        let executor = OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry)
+        let executor = OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry, chunks: chunks)
         try await executor.drain(connector, summary: &summary)
         let deletedIDs = Set(deleted)
         var changedIDs: [String] = []

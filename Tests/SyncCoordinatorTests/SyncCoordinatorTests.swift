@@ -169,3 +169,35 @@ import Testing
         #expect(try await harness.store.record(connector: "crm", reference: reference)?.state?.phase == .gone)
     }
 }
+
+/// A large run in small steps: the re-check reads a chunk of records at a time and completions are
+/// recorded a chunk at a time; the outcome is the same as in one step.
+struct ExecutionChunkTests {
+    @Test func deletesRecheckedAndRecordedInChunksGiveTheSameOutcome() async throws {
+        let old = (1...7).map { record(id: "old-\($0)", created: "2019-01-0\($0)", purpose: "payment", line: $0 + 1) }
+        let young = (1...3).map { record(id: "young-\($0)", created: "2025-01-0\($0)", purpose: "payment", line: $0 + 10) }
+        var harness = try SyncHarness(old + young)
+        harness.safety = .init(maxDeletesPerRun: 1, maxDeleteFraction: 1.0)
+        harness.chunks = ExecutionChunks(recheck: 2, completion: 3)
+        let first = try await harness.sync(at: asOf)
+        let batch = try #require(first.approvalBatch)
+        // Between the decision and the approved delete, one record is renewed in the source (now young)
+        // and one is deleted there: the re-check, in its third chunk of two, sees both.
+        var renewed = old[4]
+        renewed.fields["created_at"] = "2025-06-01"
+        await harness.crm.upsert(renewed)
+        await harness.crm.remove(id: old[5].id)
+        _ = try await harness.store.approve(batch: batch, by: "kim", at: date(asOf))
+        let readsBefore = await harness.crm.readCalls
+        let released = try await harness.sync(at: asOf)
+        #expect(await harness.crm.readCalls - readsBefore == 4, "7 deletes re-checked 2 at a time")
+        #expect(released.deleted == 6, "5 deleted now, 1 already gone at the re-check")
+        #expect(released.cancelled == 1)
+        #expect(Set(await harness.crm.deletedIDs) == Set(old.map(\.id)).subtracting([old[4].id, old[5].id]))
+        #expect(await harness.crm.record(old[4].id) != nil, "renewed: never deleted")
+        let done = try await harness.store.auditEntries(after: 0, limit: 1000).filter { $0.draft.event == "operation.done" && $0.draft.detail["kind"] == "delete" }
+        #expect(done.count == 6)
+        #expect(try await harness.store.operations(connector: "crm", statuses: [.pending, .awaitingApproval]).isEmpty)
+        #expect(try await harness.sync(at: asOf).deleted == 0, "nothing left to do")
+    }
+}

@@ -14,6 +14,7 @@ struct SyncHarness {
     var policy = Policy.krPIPA
     var safety = ConnectorRuntime.Safety(maxDeletesPerRun: 1000, maxDeleteFraction: 1.0)
     var retry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20), runDeadline: .seconds(5))
+    var chunks = ExecutionChunks()
 
     init(_ records: [SourceRecord]) throws {
         crm = InMemoryCRM(records)
@@ -26,13 +27,15 @@ struct SyncHarness {
     }
 
     func coordinator(at now: String) -> SyncCoordinator {
-        SyncCoordinator(
+        var coordinator = SyncCoordinator(
             store: store,
             sinks: SinkSet(notices: notices, archive: archive, sender: "privacy@example.org", renderer: NoticeRenderer(templatesDirectory: nil)),
             clock: FixedClock(date(now)),
             log: logs.log,
             retry: retry
         )
+        coordinator.chunks = chunks
+        return coordinator
     }
 
     func sync(at now: String, dryRun: Bool = false) async throws -> SyncSummary {
