@@ -370,13 +370,19 @@ struct ImmediateDeclineTests {
         }
         let harness = try HubHarness([record(id: "p1", created: "2024-12-15", purpose: "payment;marketing", consent: "Y", email: "p1@example.com", interests: "golf")], policy: policy)
         let (_, decline) = try await ConsentLinkTests.links(harness)
+        try await Self.expectWithdrawnAndErased(harness, link: decline, record: "p1")
+    }
+
+    /// POSTs `link`: the page says the consent was withdrawn, the source holds consent N and the
+    /// marketing fields are erased, while payment keeps the record.
+    static func expectWithdrawnAndErased(_ harness: HubHarness, link: String, record id: String) async throws {
         try await harness.test { client in
-            try await client.execute(uri: decline + "?lang=en", method: .post) { response in
+            try await client.execute(uri: link + "?lang=en", method: .post) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("Consent withdrawn"))
             }
         }
-        let now = await harness.crm.record("p1")
+        let now = await harness.crm.record(id)
         #expect(now?.fields["marketing_consent"] == "N")
         #expect(now?.fields["interests"] == "", "the marketing fields are erased at once; payment keeps the record")
     }
@@ -479,15 +485,7 @@ struct ReconfirmLinkTests {
         let harness = try HubHarness([record(id: "p1", created: "2024-12-20", purpose: "payment;marketing", consent: "Y", email: "p1@example.com", interests: "golf")],
                                      policy: Self.policy(endsWithoutConsent: true))
         let (_, withdraw, _) = try await Self.links(harness)
-        try await harness.test { client in
-            try await client.execute(uri: withdraw + "?lang=en", method: .post) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("Consent withdrawn"))
-            }
-        }
-        let now = await harness.crm.record("p1")
-        #expect(now?.fields["marketing_consent"] == "N")
-        #expect(now?.fields["interests"] == "", "the marketing fields are erased at once; payment keeps the record")
+        try await ImmediateDeclineTests.expectWithdrawnAndErased(harness, link: withdraw, record: "p1")
     }
 
     @Test func withdrawWithoutEndsWithoutConsentStopsTheNoticesAndTheDataGoesAtExpiry() async throws {
