@@ -9,8 +9,8 @@ struct PolicyDecoder {
     ]
     static let fieldKeys: Set<String> = ["createdAt", "purposes", "email", "name", "consent", "locale", "timeZone"]
     static let ruleKeys: Set<String> = ["purpose", "period", "basis", "erase", "notice", "legalBasis", "endsWithoutConsent", "reconfirm"]
-    static let noticeKeys: Set<String> = ["lead", "requiresConsent", "template", "extension", "quietHours", "decline", "resultTemplate"]
-    static let reconfirmKeys: Set<String> = ["every", "lead", "template", "consent", "basis", "confirmedAt", "quietHours", "resultTemplate"]
+    static let noticeKeys: Set<String> = ["lead", "requiresConsent", "template", "extension", "quietHours", "decline", "resultTemplate", "resultForSourceChanges"]
+    static let reconfirmKeys: Set<String> = ["every", "lead", "template", "consent", "basis", "confirmedAt", "quietHours", "resultTemplate", "resultForSourceChanges"]
     static let defaultZone = "Asia/Seoul"
 
     func decodeFile(_ root: ConfigNode, issues: inout ConfigIssues) -> Policy? {
@@ -205,11 +205,14 @@ struct PolicyDecoder {
             }
         }
         let resultTemplate = issues.attempt { () throws(ConfigError) in try reader.optionalText("resultTemplate") }
-        guard let lead, let consent, let template, let extensionPeriod, let extensionPeriod, let quiet, let decline, let resultTemplate else { return nil }
+        let sourceChanges = issues.attempt { () throws(ConfigError) in try decodeSourceChanges(reader, needs: consent ?? nil, and: resultTemplate ?? nil) }
+        guard let lead, let consent, let template, let extensionPeriod, let extensionPeriod, let quiet, let decline, let resultTemplate, let sourceChanges
+        else { return nil }
         var notice = NoticeRule(lead: lead, requiresConsentField: consent, template: template, extension: extensionPeriod)
         notice.quietHours = quiet ?? nil
         notice.declineImmediately = decline
         notice.resultTemplate = resultTemplate
+        notice.resultForSourceChanges = sourceChanges
         return notice
     }
 
@@ -225,7 +228,8 @@ struct PolicyDecoder {
         let confirmedAt = issues.attempt { () throws(ConfigError) in try reader.optionalText("confirmedAt") }
         let quiet = issues.attempt { () throws(ConfigError) in try decodeQuietHours(reader) }
         let resultTemplate = issues.attempt { () throws(ConfigError) in try reader.optionalText("resultTemplate") }
-        guard let every, let lead, let template, let consent, let basis, let confirmedAt, let quiet, let resultTemplate else { return nil }
+        let sourceChanges = issues.attempt { () throws(ConfigError) in try decodeSourceChanges(reader, needs: consentDefault, and: resultTemplate ?? nil) }
+        guard let every, let lead, let template, let consent, let basis, let confirmedAt, let quiet, let resultTemplate, let sourceChanges else { return nil }
         if lead.approximateSeconds >= every.approximateSeconds {
             issues.add(reader.node.error("config.reconfirm", "reconfirm.lead (\(lead)) must be shorter than reconfirm.every (\(every))"))
             return nil
@@ -233,7 +237,19 @@ struct PolicyDecoder {
         var rule = ReconfirmRule(every: every, lead: lead, template: template, consentField: consent ?? consentDefault, basis: basis, confirmedAtField: confirmedAt)
         rule.quietHours = quiet
         rule.resultTemplate = resultTemplate
+        rule.resultForSourceChanges = sourceChanges
         return rule
+    }
+
+    /// `resultForSourceChanges: true` reports consent changes made in the source; it needs the consent
+    /// field it watches and the `resultTemplate` it sends.
+    private func decodeSourceChanges(_ reader: MappingReader, needs consent: String?, and resultTemplate: String?) throws(ConfigError) -> Bool {
+        guard let node = reader.optional("resultForSourceChanges") else { return false }
+        let on = try node.bool()
+        if on, consent == nil || resultTemplate == nil {
+            throw node.error("config.result_template", "resultForSourceChanges needs resultTemplate (and, in notice:, requiresConsent)")
+        }
+        return on
     }
 
     /// `quietHours: 21:00-08:00`, nil when absent.

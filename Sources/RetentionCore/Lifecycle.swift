@@ -53,11 +53,16 @@ public struct LifecycleState: Sendable, Equatable, Codable {
     public var rules: [String: RuleProgress]
     /// The latest expiry among its rules (nil when quarantined).
     public var finalExpiry: Date?
+    /// The consent fields whose changes are reported (`resultForSourceChanges`), as last seen, by field
+    /// name. Lethe's own writes of a field update it too (the store patches it with the mirror), so
+    /// only changes made elsewhere — in the CRM — differ from it.
+    public var consentSeen: [String: Bool] = [:]
 
-    public init(phase: RecordPhase, rules: [String: RuleProgress] = [:], finalExpiry: Date? = nil) {
+    public init(phase: RecordPhase, rules: [String: RuleProgress] = [:], finalExpiry: Date? = nil, consentSeen: [String: Bool] = [:]) {
         self.phase = phase
         self.rules = rules
         self.finalExpiry = finalExpiry
+        self.consentSeen = consentSeen
     }
 }
 
@@ -95,8 +100,25 @@ extension Policy {
             progress[name] = RuleProgress(stage: stage, expiry: expiry, noticedFor: old?.noticedFor, reconfirmedFor: old?.reconfirmedFor)
         }
         let finalExpiry = facts.finalExpiry
+        // Consent changes made in the source, for rules that report them: tracked on every path, reported
+        // only for an active rule of a record that is neither held nor due.
+        var consentSeen: [String: Bool] = [:]
+        var sourceChanges: [PlannedOperation] = []
+        for name in facts.purposes {
+            guard let rule = rule(named: name), let (field, template) = rule.sourceChangeResult else { continue }
+            let current = facts.consents[field] ?? false
+            // Running before or after the change: a withdrawal that ends the purpose (`endsWithoutConsent`) is reported too.
+            let running = (facts.expiries[name] ?? .distantPast) > now || (previous?.rules[name]?.expiry ?? .distantPast) > now
+            if let seen = previous?.consentSeen[field], seen != current, running, facts.hasEmail, consentSeen[field] == nil {
+                sourceChanges.append(PlannedOperation(kind: .notify, rule: name, cycle: now, fields: [
+                    ErasedField(field: Self.noticeTemplateField, value: template),
+                    ErasedField(field: Self.noticeDecisionField, value: current ? "consent" : "withdraw"),
+                ]))
+            }
+            consentSeen[field] = current
+        }
         if held {
-            return Decision(state: LifecycleState(phase: .held, rules: progress, finalExpiry: finalExpiry), operations: [])
+            return Decision(state: LifecycleState(phase: .held, rules: progress, finalExpiry: finalExpiry, consentSeen: consentSeen), operations: [])
         }
         if now >= finalExpiry {
             var operations: [PlannedOperation] = []
@@ -105,9 +127,9 @@ extension Policy {
             }
             operations.append(PlannedOperation(kind: .delete, rule: "*", cycle: finalExpiry))
             let phase: RecordPhase = previous?.phase == .awaitingApproval ? .awaitingApproval : .expiring
-            return Decision(state: LifecycleState(phase: phase, rules: progress, finalExpiry: finalExpiry), operations: operations)
+            return Decision(state: LifecycleState(phase: phase, rules: progress, finalExpiry: finalExpiry, consentSeen: consentSeen), operations: operations)
         }
-        var operations: [PlannedOperation] = []
+        var operations: [PlannedOperation] = sourceChanges
         for name in facts.purposes {
             guard let rule = rule(named: name), let expiry = facts.expiries[name] else { continue }
             if expiry <= now {
@@ -133,7 +155,7 @@ extension Policy {
             progress[name]?.stage = .awaitingResponse
             progress[name]?.noticedFor = expiry
         }
-        return Decision(state: LifecycleState(phase: .active, rules: progress, finalExpiry: finalExpiry), operations: operations)
+        return Decision(state: LifecycleState(phase: .active, rules: progress, finalExpiry: finalExpiry, consentSeen: consentSeen), operations: operations)
     }
 }
 

@@ -145,6 +145,20 @@ public struct RetentionRule: Sendable, Equatable {
     }
 }
 
+extension RetentionRule {
+    /// The consent field whose changes in the source this rule reports, and the template it uses: the
+    /// extension notice's, else the re-confirmation's (nil when neither opts in).
+    public var sourceChangeResult: (field: String, template: String)? {
+        if let notice, notice.resultForSourceChanges, let field = notice.requiresConsentField, let template = notice.resultTemplate {
+            return (field, template)
+        }
+        if let reconfirm, reconfirm.resultForSourceChanges, let template = reconfirm.resultTemplate {
+            return (reconfirm.consentField, template)
+        }
+        return nil
+    }
+}
+
 public struct ErasedField: Sendable, Hashable, Codable {
     public var field: String
     public var value: String
@@ -176,6 +190,9 @@ public struct NoticeRule: Sendable, Equatable {
     /// Opt-in: the template of a notice telling the person the result of their consent decision,
     /// sent right after it (정보통신망법 제50조 제7항: within 14 days of a consent change). nil: none.
     public var resultTemplate: String? = nil
+    /// Opt-in, with `resultTemplate`: a change of `requiresConsentField` made in the source (the CRM) —
+    /// not by Lethe — is reported with the same template at the next sync or webhook.
+    public var resultForSourceChanges = false
 
     public init(lead: Period, requiresConsentField: String?, template: String, extension: Period) {
         self.lead = lead
@@ -207,6 +224,8 @@ public struct ReconfirmRule: Sendable, Equatable {
     public var quietHours: QuietHours? = nil
     /// The result notice after a decision (정보통신망법 제50조 제7항), nil: none.
     public var resultTemplate: String? = nil
+    /// Opt-in, with `resultTemplate`: a change of `consentField` made in the source is reported too.
+    public var resultForSourceChanges = false
 
     public init(every: Period, lead: Period, template: String, consentField: String, basis: [String] = [], confirmedAtField: String? = nil) {
         self.every = every

@@ -142,12 +142,23 @@ extension SQLiteStateStore {
                 )
             }
         case .fieldsChanged(let changes):
-            let read = try db.cachedStatement(sql: "SELECT fields FROM records WHERE connector = ? AND ref = ?")
-            if let data = try Data.fetchOne(read, arguments: [connector, reference]) {
+            let read = try db.cachedStatement(sql: "SELECT fields, state FROM records WHERE connector = ? AND ref = ?")
+            if let row = try Row.fetchOne(read, arguments: [connector, reference]), let data = row[0] as Data? {
                 var fields = try StoreCodec.decodeFields(data)
                 for change in changes { fields[change.field] = change.value }
                 try db.cachedStatement(sql: "UPDATE records SET fields = ? WHERE connector = ? AND ref = ?")
                     .execute(arguments: [StoreCodec.encode(fields: fields), connector, reference])
+                // A consent value Lethe wrote is not a change made in the source: the state's last-seen
+                // copy follows the mirror.
+                if let stateData = row[1] as Data?, case var state = try StoreCodec.decodeState(stateData),
+                    changes.contains(where: { state.consentSeen[$0.field] != nil })
+                {
+                    for change in changes where state.consentSeen[change.field] != nil {
+                        state.consentSeen[change.field] = ConsentValue.parse(change.value) ?? false
+                    }
+                    try db.cachedStatement(sql: "UPDATE records SET state = ? WHERE connector = ? AND ref = ?")
+                        .execute(arguments: [StoreCodec.encode(state: state), connector, reference])
+                }
             }
         }
     }

@@ -13,11 +13,12 @@ import RetentionCore
 ///
 /// Layout: a version byte, then items. A string is a LEB128 length and its UTF-8 bytes; a date is the
 /// little-endian bit pattern of its `timeIntervalSince1970`; an optional is a 0/1 byte and the value.
-/// Lifecycle states are written in layout 2 (each rule adds its re-confirmation cycle); layout 1
-/// states, written before re-confirmation existed, still read.
+/// Lifecycle states are written in layout 3: layout 2 added each rule's re-confirmation cycle, layout 3
+/// the consent values last seen (a count, then field name and 0/1 pairs in sorted order). States of
+/// layouts 1 and 2 still read.
 enum StoreCodec {
     static let version: UInt8 = 1
-    static let stateVersion: UInt8 = 2
+    static let stateVersion: UInt8 = 3
 
     // MARK: Fields
 
@@ -94,6 +95,11 @@ enum StoreCodec {
             writer.optionalDate(progress.noticedFor)
             writer.optionalDate(progress.reconfirmedFor)
         }
+        writer.count(state.consentSeen.count)
+        for field in state.consentSeen.keys.sorted() {
+            writer.string(field)
+            writer.bytes.append(state.consentSeen[field] == true ? 1 : 0)
+        }
         return Data(writer.bytes)
     }
 
@@ -102,7 +108,7 @@ enum StoreCodec {
     }
 
     private static func decodeState(buffer: UnsafeRawBufferPointer) throws -> LifecycleState {
-        var reader = try Reader(buffer, versions: [version, stateVersion])
+        var reader = try Reader(buffer, versions: [1, 2, stateVersion])
         guard let phase = RecordPhase(rawValue: try reader.string()) else { throw corrupt("unknown phase") }
         let finalExpiry = try reader.optionalDate()
         let count = try reader.count()
@@ -112,11 +118,22 @@ enum StoreCodec {
             guard let stage = RuleStage(rawValue: try reader.string()) else { throw corrupt("unknown rule stage") }
             let expiry = try reader.date()
             let noticedFor = try reader.optionalDate()
-            let reconfirmedFor = reader.layout >= stateVersion ? try reader.optionalDate() : nil
+            let reconfirmedFor = reader.layout >= 2 ? try reader.optionalDate() : nil
             rules[name] = RuleProgress(stage: stage, expiry: expiry, noticedFor: noticedFor, reconfirmedFor: reconfirmedFor)
         }
+        var consentSeen: [String: Bool] = [:]
+        if reader.layout >= 3 {
+            for _ in 0..<(try reader.count()) {
+                let field = try reader.string()
+                switch try reader.byte() {
+                case 0: consentSeen[field] = false
+                case 1: consentSeen[field] = true
+                default: throw corrupt("bad consent value")
+                }
+            }
+        }
         try reader.finish()
-        return LifecycleState(phase: phase, rules: rules, finalExpiry: finalExpiry)
+        return LifecycleState(phase: phase, rules: rules, finalExpiry: finalExpiry, consentSeen: consentSeen)
     }
 
     static func corrupt(_ what: String) -> StoreError {

@@ -201,11 +201,14 @@ struct OutboxExecutor {
                 }
             }
             if let decision = operation.fields.first(where: { $0.field == Self.decisionField })?.value {
-                // A result notice: {{decision}}, {{#extended}} / {{#kept}} / {{#withdrawn}}…, {{decided_at}}.
+                // A result notice: {{decision}}, {{#extended}} / {{#declined}} / {{#kept}} / {{#withdrawn}} / {{#consented}}, {{decided_at}}.
                 values["decision"] = decision
                 values["extended"] = decision == ConsentAction.extend.rawValue ? "yes" : ""
+                values["declined"] = decision == ConsentAction.decline.rawValue ? "yes" : ""
                 values["kept"] = decision == ConsentAction.keep.rawValue ? "yes" : ""
+                // `withdraw`: at a re-confirmation, or in the source; `consent`: given in the source.
                 values["withdrawn"] = decision == ConsentAction.withdraw.rawValue ? "yes" : ""
+                values["consented"] = decision == "consent" ? "yes" : ""
                 values["decided_at"] = formatter.string(from: operation.cycle)
             }
             let template = operation.fields.first { $0.field == Self.templateField }?.value ?? rule?.notice?.template ?? operation.rule

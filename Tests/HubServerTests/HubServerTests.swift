@@ -546,3 +546,49 @@ extension HubHarness {
                   clock: clock, log: logs.log, consentLinks: links)
     }
 }
+
+/// `resultForSourceChanges`: a consent change made in the CRM gets a result notice; Lethe's own write
+/// of the same field (a decline that withdraws consent) does not get a second one.
+struct SourceChangeResultTests {
+    static var policy: Policy {
+        var policy = Policy.krPIPA
+        policy.rules = policy.rules.map { rule in
+            var rule = rule
+            if rule.name == "marketing" {
+                rule.endsWithoutConsent = "marketing_consent"
+                rule.notice?.declineImmediately = true
+                rule.notice?.resultTemplate = "consent-result"
+                rule.notice?.resultForSourceChanges = true
+            }
+            return rule
+        }
+        return policy
+    }
+
+    @Test func aChangeInTheCRMIsReportedOnceAndLethesOwnWriteIsNot() async throws {
+        let policy = Self.policy
+        let harness = try HubHarness([
+            record(id: "p1", created: "2024-12-15", purpose: "payment;marketing", consent: "Y", email: "p1@example.com", interests: "golf"),
+            record(id: "p2", created: "2025-06-01", purpose: "payment;marketing", consent: "Y", email: "p2@example.com", interests: "tea"),
+        ], policy: policy)
+        let (_, decline) = try await ConsentLinkTests.links(harness)
+        #expect(await harness.notices.delivered.count == 1, "p1's extension notice; nothing for p2 yet")
+        try await ImmediateDeclineTests.expectWithdrawnAndErased(harness, link: decline, record: "p1")
+        #expect(await harness.notices.delivered.count == 2, "the link's result notice")
+
+        // In the CRM, p2 withdraws: the next sync reports it (and erases p2's marketing fields at once).
+        var p2 = try #require(await harness.crm.record("p2"))
+        p2.fields["marketing_consent"] = "N"
+        await harness.crm.upsert(p2)
+        let later = try HubHarness.at("2026-11-30T09:00:00+09:00", sharing: harness, policy: policy)
+        _ = try await later.hub.sync("crm", incremental: false)
+        let delivered = await harness.notices.delivered
+        #expect(delivered.count == 3, "one result notice, for p2 only: \(delivered.map(\.recipient))")
+        #expect(delivered.last?.recipient == "p2@example.com")
+        #expect(delivered.last?.textBody.contains("withdraw") == true)
+        #expect(await harness.crm.record("p2")?.fields["interests"] == "")
+        let again = try HubHarness.at("2026-12-01T09:00:00+09:00", sharing: harness, policy: policy)
+        _ = try await again.hub.sync("crm", incremental: false)
+        #expect(await harness.notices.delivered.count == 3, "once")
+    }
+}

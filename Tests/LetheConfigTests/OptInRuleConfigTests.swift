@@ -71,6 +71,8 @@ struct ReconfirmConfigTests {
         ("      reconfirm: {every: 2y, lead: 30d, template: ../r}", "config.invalid_template"),
         ("      reconfirm: {every: 2y, lead: 30d, template: r, evrey: 1y}", "config.unknown_key"),
         ("      reconfirm: {every: 0d, lead: 30d, template: r}", "config.period"),
+        ("      reconfirm: {every: 2y, lead: 30d, template: r, resultForSourceChanges: true}", "config.result_template"),
+        ("      reconfirm: {every: 2y, lead: 30d, template: r, resultTemplate: x, resultForSourceChanges: maybe}", "config.type"),
     ])
     func mistakesNameTheLineAndKey(_ yaml: String, _ code: String) throws {
         do {
@@ -91,6 +93,7 @@ struct ReconfirmConfigTests {
         #expect(marketing.period == Period(years: 5))
         #expect(marketing.endsWithoutConsent == "marketing_consent")
         #expect(marketing.notice?.resultTemplate == "consent-result")
+        #expect(marketing.notice?.resultForSourceChanges == true)
         let reconfirm = try #require(marketing.reconfirm)
         #expect(reconfirm == {
             var rule = ReconfirmRule(every: Period(years: 2), lead: Period(days: 30), template: "marketing-reconfirm", consentField: "marketing_consent",

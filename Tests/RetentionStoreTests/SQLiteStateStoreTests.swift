@@ -74,6 +74,22 @@ import Testing
         #expect(raw.allSatisfy { !$0.contains("a@example.com") }, "no personal data left in the tombstone")
     }
 
+    /// A consent value Lethe writes is not a change made in the source: the completion that rewrites the
+    /// mirror's field also moves the state's last-seen copy, and leaves other fields' copies alone.
+    @Test func aWrittenConsentFieldMovesTheLastSeenCopy() async throws {
+        let run = try await store.beginRun(connector: "c", asOf: at, dryRun: false)
+        try await store.ingest(connector: "c", run: run, records: [record("a", line: 2)])
+        let ref = store.reference(connector: "c", recordID: "a")
+        let erase = OutboxOperation(id: "op-e", connector: "c", reference: ref, recordID: "a", kind: .eraseFields, rule: "marketing", cycle: at,
+                                    fields: [ErasedField(field: "marketing_consent", value: "N"), ErasedField(field: "interests", value: "")], createdAt: at)
+        let state = LifecycleState(phase: .active, consentSeen: ["marketing_consent": true, "sms_consent": true])
+        try await store.commit([RecordChange(connector: "c", reference: ref, state: state, operations: [erase])], audit: [])
+        try await store.complete(OperationCompletion(operationID: "op-e", status: .done, attempts: 1, effect: .fieldsChanged(erase.fields), audit: []))
+        let after = try #require(try await store.record(connector: "c", reference: ref))
+        #expect(after.record?.fields["marketing_consent"] == "N")
+        #expect(after.state?.consentSeen == ["marketing_consent": false, "sms_consent": true])
+    }
+
     @Test func approvalReleasesExactlyTheBatch() async throws {
         let batch = try await store.createApprovalBatch(connector: "c", at: at)
         #expect(try await store.openApprovalBatch(connector: "c")?.id == batch.id)

@@ -113,10 +113,24 @@ import Testing
             rules: ["marketing": RuleProgress(stage: .awaitingResponse, expiry: Date(timeIntervalSince1970: 1_900_000_000.25),
                                               noticedFor: Date(timeIntervalSince1970: 1_900_000_000.25), reconfirmedFor: Date(timeIntervalSince1970: 1_800_000_000)),
                     "payment": RuleProgress(stage: .active, expiry: Date(timeIntervalSince1970: 2_000_000_000))],
-            finalExpiry: Date(timeIntervalSince1970: 2_000_000_000))
+            finalExpiry: Date(timeIntervalSince1970: 2_000_000_000), consentSeen: ["marketing_consent": true, "ad_consent": false])
         let encoded = StoreCodec.encode(state: state)
-        #expect(encoded.first == 2)
+        #expect(encoded.first == 3)
         #expect(try StoreCodec.decodeState(encoded) == state)
+        var reordered = LifecycleState(phase: .active, rules: state.rules, finalExpiry: state.finalExpiry)
+        reordered.consentSeen["ad_consent"] = false
+        reordered.consentSeen["marketing_consent"] = true
+        #expect(StoreCodec.encode(state: reordered) == encoded, "the same value, the same bytes")
+    }
+
+    /// Layout 2 (re-confirmation marks, no consent values) still reads.
+    @Test func layoutTwoStatesStillRead() throws {
+        let state = LifecycleState(phase: .active, rules: ["marketing": RuleProgress(stage: .active, expiry: Date(timeIntervalSince1970: 1_900_000_000),
+                                                                                     reconfirmedFor: Date(timeIntervalSince1970: 1_800_000_000))])
+        var bytes = [UInt8](StoreCodec.encode(state: state))
+        #expect(bytes.removeLast() == 0, "layout 3 ends with the (empty) consent map")
+        bytes[0] = 2
+        #expect(try StoreCodec.decodeState(Data(bytes)) == state)
     }
 
     /// States written before re-confirmation existed (layout 1) still read, with no mark.

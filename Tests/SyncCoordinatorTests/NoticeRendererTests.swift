@@ -72,7 +72,20 @@ struct ConsentResultTemplateTests {
         #expect(extended.body.contains("보관 연장") && !extended.body.contains("연장하지 않음") && !extended.body.contains("{{"))
         values["decision"] = "decline"
         values["extended"] = ""
+        values["declined"] = "yes"
         let declined = try renderer.render(template: "consent-result", locale: "en", values: values)
         #expect(declined.body.contains("not extended") && !declined.body.contains("{{"))
+        #expect(!declined.body.contains("withdrawn") && !declined.body.contains("agreed"), "one result only")
+        values["declined"] = ""
+        for (flag, ko, en) in [("withdrawn", "수신 동의 철회", "withdrawn"), ("consented", "광고성 정보 수신 동의", "you agreed")] {
+            values[flag] = "yes"
+            for template in ["consent-result", "marketing-reconfirm-result"] {
+                let korean = try renderer.render(template: template, locale: "ko", values: values)
+                let english = try renderer.render(template: template, locale: "en", values: values)
+                #expect(korean.body.contains(ko) && english.body.lowercased().contains(en), "\(template) \(flag)")
+                #expect(!english.body.contains("not extended") && !english.body.contains("{{"), "\(template) \(flag)")
+            }
+            values[flag] = ""
+        }
     }
 }
