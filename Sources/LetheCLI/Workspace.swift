@@ -78,7 +78,13 @@ struct Workspace {
         guard let factory = registry.factory(for: connector.type) else {
             throw ConfigError(code: "config.unknown_type", location: connector.location, key: "type", problem: "unknown connector type '\(connector.type)'")
         }
-        let instance = try factory.make(connector.settings, try context(for: connector.name))
+        let context = try context(for: connector.name)
+        let instance = try factory.make(connector.settings, context)
+        // Say it before the first expiry dead-letters it (`lethe config validate` refuses it outright).
+        for written in Self.unwritableFields(connector: connector, policy: try policy(for: connector), context: context) {
+            log(.warning, "the policy writes a field this connector cannot write; those operations will be dead-lettered (see lethe config validate)",
+                ["connector": connector.name, "field": written.field])
+        }
         guard let source = instance.source else {
             throw ConfigError(code: "config.not_a_source", location: connector.location, key: "type", problem: "connector type '\(connector.type)' cannot read records")
         }
@@ -90,6 +96,15 @@ struct Workspace {
             writer: instance.writer,
             shutdown: instance.shutdown
         )
+    }
+
+    /// The fields `policy` writes that the connector cannot hold (CSV header, REST `update.fields`);
+    /// empty when the connector cannot tell (no such check, or a file that does not exist yet).
+    static func unwritableFields(connector: ConnectorConfiguration, policy: Policy, context: ConnectorContext) -> [Policy.WrittenField] {
+        guard let writable = BuiltinConnectors.registry.factory(for: connector.type)?.writableFields,
+            let fields = try? writable(connector.settings, context)
+        else { return [] }
+        return policy.writtenFields.filter { !fields.contains($0.field) }
     }
 
     func sinks() throws -> SinkSet {

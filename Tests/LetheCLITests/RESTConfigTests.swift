@@ -116,6 +116,9 @@ struct WritableFieldsConfigTests {
         #expect(result.status == 2)
         #expect(result.stderr.contains("lethe.yaml:") && result.stderr.contains("'consent_extended_at'") && result.stderr.contains("add the column"), "\(result.stderr)")
 
+        let sync = await harness.run(["sync", "--dry-run", "--as-of", "2026-11-29T09:00:00+09:00"])
+        #expect(sync.stderr.contains("cannot write") && sync.stderr.contains("field=consent_extended_at"), "a sync warns too: \(sync.stderr)")
+
         try FileManager.default.removeItem(at: harness.csv)
         let missing = await harness.run(["config", "validate"])
         #expect(missing.status == 0, "a file that does not exist yet is not judged: \(missing.stderr)")

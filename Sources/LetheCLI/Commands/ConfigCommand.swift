@@ -103,10 +103,7 @@ struct ConfigCommand: AsyncParsableCommand {
         /// Fields the connector's policy may write that its source cannot hold: each would end as a
         /// dead-lettered operation (`csv.unknown_field`, `rest.unmapped_field`), so it is refused here.
         static func unwritableFields(connector: ConnectorConfiguration, index: Int, policy: Policy, context: ConnectorContext) -> [any LetheError] {
-            guard let writable = BuiltinConnectors.registry.factory(for: connector.type)?.writableFields,
-                let fields = try? writable(connector.settings, context)
-            else { return [] }
-            return policy.writtenFields.filter { !fields.contains($0.field) }.map { written in
+            Workspace.unwritableFields(connector: connector, policy: policy, context: context).map { written in
                 ConfigError(
                     code: "config.unwritable_field", location: connector.location, key: "connectors[\(index)].policy",
                     problem: "policy '\(policy.name)' writes '\(written.field)' (\(written.reason)), but connector '\(connector.name)' cannot write it"
