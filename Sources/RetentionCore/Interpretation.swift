@@ -94,6 +94,13 @@ extension Policy {
             let start = rule.basis.compactMap { basisDates[$0] }.max() ?? createdAt
             if let field = rule.endsWithoutConsent, FastText.consent(record.fields[field]) != true {
                 expiries[purpose] = start
+            } else if let extensionField = rule.extensionField(createdAt: fields.createdAt), let extended = basisDates[extensionField],
+                let notice = rule.notice
+            {
+                // An accepted extension keeps the data `extension` from its consent date, and never less
+                // than the period from the other basis dates.
+                let others = rule.basis.filter { $0 != extensionField }.compactMap { basisDates[$0] }.max() ?? createdAt
+                expiries[purpose] = max(rule.period.added(to: others, in: zone), notice.extensionPeriod.added(to: extended, in: zone))
             } else {
                 expiries[purpose] = rule.period.added(to: start, in: zone)
             }

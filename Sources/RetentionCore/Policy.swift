@@ -54,7 +54,7 @@ public struct Policy: Sendable, Equatable {
         for rule in rules {
             for erased in rule.erase { add(erased.field, "erased when '\(rule.name)' expires") }
             if let notice = rule.notice {
-                if let basis = rule.basis.first(where: { $0 != fields.createdAt }) { add(basis, "written when a '\(rule.name)' extension is accepted") }
+                if let basis = rule.extensionField(createdAt: fields.createdAt) { add(basis, "written when a '\(rule.name)' extension is accepted") }
                 if let consent = notice.requiresConsentField { add(consent, "written when a '\(rule.name)' extension is accepted or declined") }
             }
             if let reconfirm = rule.reconfirm {
@@ -146,6 +146,13 @@ public struct RetentionRule: Sendable, Equatable {
 }
 
 extension RetentionRule {
+    /// The basis field an accepted extension writes its consent date to: the first after the creation
+    /// date, for rules with a notice (nil otherwise).
+    public func extensionField(createdAt: String) -> String? {
+        guard notice != nil else { return nil }
+        return basis.first { $0 != createdAt }
+    }
+
     /// The consent field whose changes in the source this rule reports, and the template it uses: the
     /// extension notice's, else the re-confirmation's (nil when neither opts in).
     public var sourceChangeResult: (field: String, template: String)? {

@@ -69,7 +69,7 @@ extension SyncCoordinator {
                 outcome = .declined(expiry: token.cycle)
             }
         case .extend:
-            guard let notice = rule.notice, let basisField = rule.basis.first(where: { $0 != policy.fields.createdAt }) else { return .notExtendable }
+            guard let notice = rule.notice, let basisField = rule.extensionField(createdAt: policy.fields.createdAt) else { return .notExtendable }
             var fields = [ErasedField(field: basisField, value: Self.isoDate(now, zone: policy.zone))]
             if let consentField = notice.requiresConsentField { fields.append(ErasedField(field: consentField, value: "Y")) }
             operations.append(operation(.extend, fields))

@@ -161,3 +161,30 @@ struct EvaluateTests {
         #expect(kinds(decision) == [.delete])
     }
 }
+
+/// The rule for an accepted extension: the new expiry is the consent date plus the rule's
+/// extension period (not its period), and an extension never shortens what the period already kept.
+struct ExtensionPeriodTests {
+    static var policy: Policy {
+        var policy = Policy.krPIPA
+        policy.rules = policy.rules.map { rule in
+            var rule = rule
+            if rule.name == "marketing" { rule.notice?.extensionPeriod = Period(years: 1) }
+            return rule
+        }
+        return policy
+    }
+
+    static func expiry(_ record: SourceRecord, _ policy: Policy = Self.policy) -> Date? {
+        guard case .valid(let facts) = policy.interpret(record, now: date("2026-12-01T09:00:00+09:00")) else { return nil }
+        return facts.expiries["marketing"]
+    }
+
+    @Test func anExtensionKeepsTheDataItsExtensionPeriodFromTheConsentDate() {
+        let extended = record(id: "e", created: "2024-12-15", purpose: "marketing", consent: "Y", consentExtendedAt: "2026-11-29T09:00:00+09:00")
+        #expect(Self.expiry(extended) == date("2027-11-29T09:00:00+09:00"), "consent date + 1 year")
+        #expect(Self.expiry(extended, .krPIPA) == date("2028-11-29T09:00:00+09:00"), "kr-pipa: extension = period = 2 years")
+        let early = record(id: "x", created: "2024-12-15", purpose: "marketing", consent: "Y", consentExtendedAt: "2025-01-10")
+        #expect(Self.expiry(early) == date("2026-12-15"), "never shorter than the period from the creation date")
+    }
+}
