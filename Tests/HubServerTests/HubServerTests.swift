@@ -299,20 +299,7 @@ struct ConsentLinkTests {
     @Test func getShowsAPageAndChangesNothingPostExtendsAndWritesBack() async throws {
         let harness = try HubHarness([Self.contact])
         let (extend, _) = try await Self.links(harness)
-        try await harness.test { client in
-            try await client.execute(uri: extend, method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("<form method=\"post\""))
-                #expect(String(buffer: response.body).contains("보관 연장"))
-            }
-            #expect(await harness.crm.record("m1")?.fields["consent_extended_at"] == nil, "GET changes nothing")
-            try await client.execute(uri: extend + "?lang=en", method: .post) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("kept until 2028-11-29"))
-            }
-            try await client.execute(uri: extend, method: .post) { #expect($0.status == .conflict, "one decision per cycle") }
-            try await client.execute(uri: extend, method: .get) { #expect($0.status == .conflict) }
-        }
+        try await Self.confirmOnce(harness, link: extend, page: "보관 연장", confirmed: "kept until 2028-11-29", unchanged: "consent_extended_at", of: "m1")
         let written = await harness.crm.record("m1")
         #expect(written?.fields["consent_extended_at"] == "2026-11-29T09:00:00+09:00")
         #expect(written?.fields["marketing_consent"] == "Y")
@@ -321,6 +308,25 @@ struct ConsentLinkTests {
         let summary = try #require(try await later.hub.sync("crm", incremental: false))
         #expect(summary.deleted == 0 && summary.fieldsErased == 0)
         #expect(await harness.crm.record("m1") != nil)
+    }
+
+    /// GET shows the confirmation page (with `page`) and changes nothing (`unchanged` stays empty in
+    /// the CRM); POST in English answers 200 with `confirmed`; then the same link is 409 for POST and GET.
+    static func confirmOnce(_ harness: HubHarness, link: String, page: String, confirmed: String, unchanged field: String, of id: String) async throws {
+        try await harness.test { client in
+            try await client.execute(uri: link, method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("<form method=\"post\""))
+                #expect(String(buffer: response.body).contains(page))
+            }
+            #expect(await harness.crm.record(id)?.fields[field] == nil, "GET changes nothing")
+            try await client.execute(uri: link + "?lang=en", method: .post) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains(confirmed))
+            }
+            try await client.execute(uri: link, method: .post) { #expect($0.status == .conflict, "one decision per cycle") }
+            try await client.execute(uri: link, method: .get) { #expect($0.status == .conflict) }
+        }
     }
 
     @Test func declineChangesNothingNowAndTheDataGoesAtExpiry() async throws {
@@ -359,14 +365,9 @@ struct ConsentLinkTests {
 
 struct ImmediateDeclineTests {
     @Test func declineImmediatelyWithdrawsConsentAndErasesNow() async throws {
-        var policy = Policy.krPIPA
-        policy.rules = policy.rules.map { rule in
-            var rule = rule
-            if rule.name == "marketing" {
-                rule.endsWithoutConsent = "marketing_consent"
-                rule.notice?.declineImmediately = true
-            }
-            return rule
+        let policy = Policy.krPIPA.modifying(rule: "marketing") { rule in
+            rule.endsWithoutConsent = "marketing_consent"
+            rule.notice?.declineImmediately = true
         }
         let harness = try HubHarness([record(id: "p1", created: "2024-12-15", purpose: "payment;marketing", consent: "Y", email: "p1@example.com", interests: "golf")], policy: policy)
         let (_, decline) = try await ConsentLinkTests.links(harness)
@@ -390,11 +391,8 @@ struct ImmediateDeclineTests {
 
 struct ResultNoticeTests {
     @Test func aResultNoticeFollowsTheDecisionWhenThePolicyAsks() async throws {
-        var policy = Policy.krPIPA
-        policy.rules = policy.rules.map { rule in
-            var rule = rule
-            if rule.name == "marketing" { rule.notice?.resultTemplate = "consent-result" }
-            return rule
+        let policy = Policy.krPIPA.modifying(rule: "marketing") { rule in
+            rule.notice?.resultTemplate = "consent-result"
         }
         let harness = try HubHarness([ConsentLinkTests.contact], policy: policy)
         let (extend, _) = try await ConsentLinkTests.links(harness)
@@ -414,18 +412,13 @@ struct ReconfirmLinkTests {
     /// kr-pipa with marketing kept 5 years, re-confirmed every 2 years (writing `marketing_confirmed_at`),
     /// `endsWithoutConsent` as given, and result notices.
     static func policy(endsWithoutConsent: Bool) -> Policy {
-        var policy = Policy.krPIPA
-        policy.rules = policy.rules.map { rule in
-            var rule = rule
-            if rule.name == "marketing" {
-                rule.period = Period(years: 5)
-                rule.endsWithoutConsent = endsWithoutConsent ? "marketing_consent" : nil
-                var reconfirm = ReconfirmRule(every: Period(years: 2), lead: Period(days: 30), template: "marketing-reconfirm",
-                                              consentField: "marketing_consent", confirmedAtField: "marketing_confirmed_at")
-                reconfirm.resultTemplate = "marketing-reconfirm-result"
-                rule.reconfirm = reconfirm
-            }
-            return rule
+        let policy = Policy.krPIPA.modifying(rule: "marketing") { rule in
+            rule.period = Period(years: 5)
+            rule.endsWithoutConsent = endsWithoutConsent ? "marketing_consent" : nil
+            var reconfirm = ReconfirmRule(every: Period(years: 2), lead: Period(days: 30), template: "marketing-reconfirm",
+                                          consentField: "marketing_consent", confirmedAtField: "marketing_confirmed_at")
+            reconfirm.resultTemplate = "marketing-reconfirm-result"
+            rule.reconfirm = reconfirm
         }
         return policy
     }
@@ -451,17 +444,8 @@ struct ReconfirmLinkTests {
         #expect(notice.textBody.contains("2024-12-20"), "the consent date (시행령 제62조의3)")
         #expect(notice.textBody.contains("privacy@example.org"), "the sender")
         #expect(notice.headers["List-Unsubscribe"]?.contains("https://lethe.example.com\(withdraw)") == true)
+        try await ConsentLinkTests.confirmOnce(harness, link: keep, page: "수신 동의 유지", confirmed: "ask again on 2028-11-29", unchanged: "marketing_confirmed_at", of: "m1")
         try await harness.test { client in
-            try await client.execute(uri: keep, method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("수신 동의 유지"))
-            }
-            #expect(await harness.crm.record("m1")?.fields["marketing_confirmed_at"] == nil, "GET changes nothing")
-            try await client.execute(uri: keep + "?lang=en", method: .post) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("ask again on 2028-11-29"))
-            }
-            try await client.execute(uri: keep, method: .post) { #expect($0.status == .conflict, "one decision per cycle") }
             try await client.execute(uri: withdraw, method: .post) { #expect($0.status == .conflict, "the other link of the same cycle too") }
         }
         let written = await harness.crm.record("m1")
@@ -551,16 +535,11 @@ extension HubHarness {
 /// of the same field (a decline that withdraws consent) does not get a second one.
 struct SourceChangeResultTests {
     static var policy: Policy {
-        var policy = Policy.krPIPA
-        policy.rules = policy.rules.map { rule in
-            var rule = rule
-            if rule.name == "marketing" {
-                rule.endsWithoutConsent = "marketing_consent"
-                rule.notice?.declineImmediately = true
-                rule.notice?.resultTemplate = "consent-result"
-                rule.notice?.resultForSourceChanges = true
-            }
-            return rule
+        let policy = Policy.krPIPA.modifying(rule: "marketing") { rule in
+            rule.endsWithoutConsent = "marketing_consent"
+            rule.notice?.declineImmediately = true
+            rule.notice?.resultTemplate = "consent-result"
+            rule.notice?.resultForSourceChanges = true
         }
         return policy
     }

@@ -166,11 +166,8 @@ struct EvaluateTests {
 /// extension period (not its period), and an extension never shortens what the period already kept.
 struct ExtensionPeriodTests {
     static var policy: Policy {
-        var policy = Policy.krPIPA
-        policy.rules = policy.rules.map { rule in
-            var rule = rule
-            if rule.name == "marketing" { rule.notice?.extensionPeriod = Period(years: 1) }
-            return rule
+        let policy = Policy.krPIPA.modifying(rule: "marketing") { rule in
+            rule.notice?.extensionPeriod = Period(years: 1)
         }
         return policy
     }

@@ -9,17 +9,12 @@ import Testing
 struct ReconfirmRuleTests {
     /// kr-pipa with marketing kept `years` and re-confirmed every 2 years, 30 days ahead.
     static func policy(marketingYears: Int = 5, confirmedAt: String? = "marketing_confirmed_at") -> Policy {
-        var policy = Policy.krPIPA
-        policy.rules = policy.rules.map { rule in
-            var rule = rule
-            if rule.name == "marketing" {
-                rule.period = Period(years: marketingYears)
-                rule.notice?.extensionPeriod = Period(years: marketingYears)
-                rule.reconfirm = ReconfirmRule(
-                    every: Period(years: 2), lead: Period(days: 30), template: "marketing-reconfirm", consentField: "marketing_consent",
-                    confirmedAtField: confirmedAt)
-            }
-            return rule
+        let policy = Policy.krPIPA.modifying(rule: "marketing") { rule in
+            rule.period = Period(years: marketingYears)
+            rule.notice?.extensionPeriod = Period(years: marketingYears)
+            rule.reconfirm = ReconfirmRule(
+                every: Period(years: 2), lead: Period(days: 30), template: "marketing-reconfirm", consentField: "marketing_consent",
+                confirmedAtField: confirmedAt)
         }
         return policy
     }
@@ -116,11 +111,8 @@ struct ReconfirmRuleTests {
 struct ReconfirmPropertyTests {
     static let with = ReconfirmRuleTests.policy()
     static var without: Policy {
-        var policy = with
-        policy.rules = policy.rules.map { rule in
-            var rule = rule
+        let policy = with.modifying(rule: "marketing") { rule in
             rule.reconfirm = nil
-            return rule
         }
         return policy
     }

@@ -7,14 +7,9 @@ import Testing
 /// template (정보통신망법 제50조 제7항), once, and only while the purpose is running.
 struct SourceConsentChangeTests {
     static var policy: Policy {
-        var policy = Policy.krPIPA
-        policy.rules = policy.rules.map { rule in
-            var rule = rule
-            if rule.name == "marketing" {
-                rule.notice?.resultTemplate = "consent-result"
-                rule.notice?.resultForSourceChanges = true
-            }
-            return rule
+        let policy = Policy.krPIPA.modifying(rule: "marketing") { rule in
+            rule.notice?.resultTemplate = "consent-result"
+            rule.notice?.resultForSourceChanges = true
         }
         return policy
     }

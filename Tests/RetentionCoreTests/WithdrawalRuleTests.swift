@@ -6,11 +6,8 @@ import Testing
 /// The opt-in `endsWithoutConsent` rule: consent withdrawn before expiry ends the purpose at once.
 struct WithdrawalRuleTests {
     static var policy: Policy {
-        var policy = Policy.krPIPA
-        policy.rules = policy.rules.map { rule in
-            var rule = rule
-            if rule.name == "marketing" { rule.endsWithoutConsent = "marketing_consent" }
-            return rule
+        let policy = Policy.krPIPA.modifying(rule: "marketing") { rule in
+            rule.endsWithoutConsent = "marketing_consent"
         }
         return policy
     }

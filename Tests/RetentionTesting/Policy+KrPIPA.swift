@@ -50,3 +50,16 @@ extension Policy {
         )
     }
 }
+
+extension Policy {
+    /// This policy with the rule `name` changed by `change` (other rules as they are).
+    public func modifying(rule name: String, _ change: (inout RetentionRule) -> Void) -> Policy {
+        var policy = self
+        policy.rules = policy.rules.map { rule in
+            var rule = rule
+            if rule.name == name { change(&rule) }
+            return rule
+        }
+        return policy
+    }
+}

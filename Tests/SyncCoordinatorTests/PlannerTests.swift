@@ -7,14 +7,9 @@ import Testing
 /// `lethe plan` / `GET /api/plan`: what falls due within the horizon, re-confirmations included.
 struct PlannerTests {
     static var policy: Policy {
-        var policy = Policy.krPIPA
-        policy.rules = policy.rules.map { rule in
-            var rule = rule
-            if rule.name == "marketing" {
-                rule.period = Period(years: 5)
-                rule.reconfirm = ReconfirmRule(every: Period(years: 2), lead: Period(days: 30), template: "marketing-reconfirm", consentField: "marketing_consent")
-            }
-            return rule
+        let policy = Policy.krPIPA.modifying(rule: "marketing") { rule in
+            rule.period = Period(years: 5)
+            rule.reconfirm = ReconfirmRule(every: Period(years: 2), lead: Period(days: 30), template: "marketing-reconfirm", consentField: "marketing_consent")
         }
         return policy
     }

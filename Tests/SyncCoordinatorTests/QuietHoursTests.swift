@@ -7,11 +7,8 @@ import Testing
 
 struct QuietHoursTests {
     static func quietPolicy() -> Policy {
-        var policy = Policy.krPIPA
-        policy.rules = policy.rules.map { rule in
-            var rule = rule
+        let policy = Policy.krPIPA.modifying(rule: "marketing") { rule in
             rule.notice?.quietHours = QuietHours(parsing: "21:00-08:00")
-            return rule
         }
         return policy
     }
@@ -42,10 +39,8 @@ struct QuietHoursTests {
         ]
         var harness = try SyncHarness(records)
         harness.policy = Self.quietPolicy()
-        harness.policy.rules = harness.policy.rules.map { rule in
-            var rule = rule
+        harness.policy = harness.policy.modifying(rule: "marketing") { rule in
             rule.notice?.quietHours = QuietHours(parsing: "21:00-10:00")
-            return rule
         }
         let seoulMorning = try await harness.sync(at: "2026-11-30T09:00:00+09:00")
         #expect(seoulMorning.noticesSent == 1 && seoulMorning.failed == 0)
