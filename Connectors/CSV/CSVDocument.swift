@@ -54,6 +54,18 @@ final class CSVDocument {
         self.layout = try CSVLayout(header: header ?? [], configuration: configuration)
     }
 
+    /// The canonical column names of the header alone, without the whole-file encoding pass of
+    /// `encoding: auto` (this runs when a command starts): a header that is not valid UTF-8 is read
+    /// as CP949.
+    static func canonicalColumns(_ configuration: CSVConnectorConfiguration) throws(CSVConnectorError) -> Set<String> {
+        let guess: CSVTextEncoding = configuration.encoding == .cp949 ? .cp949 : .utf8
+        var columns = Set(try CSVDocument(configuration, encoding: guess).layout.indexByCanonical.keys)
+        if guess == .utf8, configuration.encoding != .utf8, columns.contains(where: { $0.contains("\u{FFFD}") }) {
+            columns = Set(try CSVDocument(configuration, encoding: .cp949).layout.indexByCanonical.keys)
+        }
+        return columns
+    }
+
     /// The next data row (blank lines included: callers skip or copy them), or nil at the end.
     func nextRow() throws(CSVConnectorError) -> CSVRowSpan? {
         try reader.next()

@@ -11,7 +11,7 @@ extension ConnectorFactory {
                 // The header's columns, by canonical name; unknown while the file does not exist.
                 let configuration = try CSVConnectorConfiguration(settings: settings, context: context)
                 guard FileManager.default.fileExists(atPath: configuration.path.path) else { return nil }
-                return Set(try CSVDocument(configuration).layout.indexByCanonical.keys)
+                return try CSVDocument.canonicalColumns(configuration)
             }
         ) { settings, context in
             let configuration = try CSVConnectorConfiguration(settings: settings, context: context)
