@@ -140,10 +140,9 @@ extension Policy {
                 continue
             }
             guard facts.hasEmail else { continue }
-            if let cycle = facts.reconfirmations[name], let reconfirm = rule.reconfirm, progress[name]?.reconfirmedFor.map({ $0 < cycle }) ?? true,
-                cycle < expiry.addingTimeInterval(-(rule.notice?.lead.approximateSeconds ?? 0))
+            if let cycle = facts.reconfirmations[name], let reconfirm = rule.reconfirm,
+                rule.asksReconfirmation(cycle: cycle, expiry: expiry, noticedFor: progress[name]?.reconfirmedFor)
             {
-                // A cycle at or after the extension notice's window is asked by that notice (or ends with the data).
                 operations.append(PlannedOperation(kind: .notify, rule: name, cycle: cycle, fields: [ErasedField(field: Self.noticeTemplateField, value: reconfirm.template)]))
                 progress[name]?.reconfirmedFor = cycle
             }

@@ -153,6 +153,14 @@ extension RetentionRule {
         return basis.first { $0 != createdAt }
     }
 
+    /// Whether the re-confirmation `cycle` is to be asked: not yet noticed (`noticedFor` is the cycle
+    /// noticed last) and before the extension notice's window (that notice asks the same question, or
+    /// the data goes at `expiry`).
+    public func asksReconfirmation(cycle: Date, expiry: Date, noticedFor: Date?) -> Bool {
+        guard reconfirm != nil, noticedFor.map({ $0 < cycle }) ?? true else { return false }
+        return cycle < expiry.addingTimeInterval(-(notice?.lead.approximateSeconds ?? 0))
+    }
+
     /// The consent field whose changes in the source this rule reports, and the template it uses: the
     /// extension notice's, else the re-confirmation's (nil when neither opts in).
     public var sourceChangeResult: (field: String, template: String)? {

@@ -201,8 +201,6 @@ extension OutboxExecutor {
 }
 
 extension OutboxExecutor {
-    static let templateField = Policy.noticeTemplateField
-    static let decisionField = Policy.noticeDecisionField
 
     static let deferredMarker = "deferred: quiet hours"
 

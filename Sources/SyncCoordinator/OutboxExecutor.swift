@@ -200,7 +200,7 @@ struct OutboxExecutor {
                         action: action, validUntil: validUntil))
                 }
             }
-            if let decision = operation.fields.first(where: { $0.field == Self.decisionField })?.value {
+            if let decision = operation.fields.first(where: { $0.field == Policy.noticeDecisionField })?.value {
                 // A result notice: {{decision}}, {{#extended}} / {{#declined}} / {{#kept}} / {{#withdrawn}} / {{#consented}}, {{decided_at}}.
                 values["decision"] = decision
                 values["extended"] = decision == ConsentAction.extend.rawValue ? "yes" : ""
@@ -211,7 +211,7 @@ struct OutboxExecutor {
                 values["consented"] = decision == "consent" ? "yes" : ""
                 values["decided_at"] = formatter.string(from: operation.cycle)
             }
-            let template = operation.fields.first { $0.field == Self.templateField }?.value ?? rule?.notice?.template ?? operation.rule
+            let template = operation.fields.first { $0.field == Policy.noticeTemplateField }?.value ?? rule?.notice?.template ?? operation.rule
             let rendered = try sinks.renderer.render(
                 template: template, locale: record.value(policy.fields.locale), values: values, kind: kind
             )

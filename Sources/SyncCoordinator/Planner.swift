@@ -48,8 +48,7 @@ public struct Planner: Sendable {
                 }
                 if let reconfirm = rule.reconfirm, facts.hasEmail, expiry > now, facts.consents[reconfirm.consentField] == true,
                     let base = policy.reconfirmationBase(rule: rule, in: record), let cycle = reconfirm.dueCycle(from: base, now: end, zone: policy.zone),
-                    previous?.rules[name]?.reconfirmedFor.map({ $0 < cycle }) ?? true,
-                    cycle < expiry.addingTimeInterval(-(rule.notice?.lead.approximateSeconds ?? 0))
+                    rule.asksReconfirmation(cycle: cycle, expiry: expiry, noticedFor: previous?.rules[name]?.reconfirmedFor)
                 {
                     events.append(event(max(cycle.addingTimeInterval(-reconfirm.lead.approximateSeconds), now), "reconfirm", name))
                 }
