@@ -15,7 +15,11 @@ struct ConfigCommand: AsyncParsableCommand {
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Validate the config and its policies; every error names file:line: key (exit 2 on errors)."
+            abstract: "Validate the config and its policies; every error names file:line: key (exit 2 on errors).",
+            discussion: """
+                Also refuses a policy that writes a field its source cannot hold (config.unwritable_field: \
+                a CSV without that column, a REST manifest without it in update.fields).
+                """
         )
         @OptionGroup var global: GlobalOptions
 

@@ -9,7 +9,11 @@ struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "What will happen within a horizon (notices, erasures, deletes, quarantine). Changes nothing.",
-        discussion: "Reads the sources and the state store; writes neither."
+        discussion: """
+            Reads the sources and the state store; writes neither. Event kinds: delete (or \
+            archive-then-delete), erase-fields, notify (extension notice), reconfirm (the 2-year consent \
+            re-confirmation of policies with reconfirm:), quarantined, held.
+            """
     )
 
     @OptionGroup var global: GlobalOptions
