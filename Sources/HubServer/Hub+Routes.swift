@@ -56,7 +56,7 @@ extension Hub {
         let data = Data(body.readableBytesView)
         let headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
         let uri = configuration.publicURL + request.uri.description
-        if let reason = endpoint.verify(request.method.rawValue, uri, headers, data, clock.now()) {
+        if let reason = endpoint.verify(request.method.rawValue, uri, headers, data, wallClock.now()) {
             metrics.webhook(connector: name, accepted: false, reason: reason)
             log(.warning, "webhook rejected", ["connector": name, "reason": reason])
             return Self.error(.unauthorized, reason, "the delivery is not authentic")

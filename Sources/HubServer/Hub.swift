@@ -43,7 +43,10 @@ public final class Hub: Sendable {
     public let connectors: [String: HubConnector]
     public let metrics: HubMetrics
     public let locks = ConnectorLocks()
+    /// Policy time: consent links, plans and syncs (`--as-of` fixes it).
     public let clock: any LetheClock
+    /// Real time for what a provider stamps: the freshness window of webhook signatures.
+    public let wallClock: any LetheClock
     public let log: LogFunction
     /// Verifies the links of notices (`/consent/{token}`); nil: those routes answer 400.
     public let consentLinks: ConsentLinkSigner?
@@ -51,8 +54,10 @@ public final class Hub: Sendable {
 
     public init(
         configuration: HubConfiguration, store: any StateStore, coordinator: SyncCoordinator, connectors: [HubConnector],
-        clock: any LetheClock, log: @escaping LogFunction, metrics: HubMetrics = HubMetrics(), consentLinks: ConsentLinkSigner? = nil
+        clock: any LetheClock, wallClock: any LetheClock = SystemClock(), log: @escaping LogFunction, metrics: HubMetrics = HubMetrics(),
+        consentLinks: ConsentLinkSigner? = nil
     ) {
+        self.wallClock = wallClock
         self.consentLinks = consentLinks
         self.configuration = configuration
         self.store = store

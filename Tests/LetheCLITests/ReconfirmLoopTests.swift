@@ -70,10 +70,11 @@ struct ReconfirmLoopTests {
         #expect(links(r1).count == 2)
         #expect(r4.value(of: "List-Unsubscribe")?.contains(links(r4).last ?? "-") == true, "List-Unsubscribe is the withdraw link")
 
-        let again = await harness.run(["sync", "--as-of", "2026-12-10T09:00:00+09:00", "--json"], config: config)
+        let later = "2026-12-10T09:00:00+09:00"
+        let again = await harness.run(["sync", "--as-of", later, "--json"], config: config)
         #expect(again.json["noticesSent"] as? Int == 0, "one notice per cycle")
 
-        guard let daemon = try RunDaemonTests.Daemon.start(for: harness, config: config) else { return }
+        guard let daemon = try RunDaemonTests.Daemon.start(for: harness, config: config, asOf: later) else { return }
         func post(_ link: String) async throws -> (Int, String) { try await daemon.confirm(link, publicURL: "https://lethe.example.test") }
         let kept = try await post(try #require(links(r1).first))
         #expect(kept.0 == 200 && kept.1.contains("ask again on"), "\(kept.1)")
@@ -84,7 +85,7 @@ struct ReconfirmLoopTests {
 
         let csv = try String(contentsOf: harness.csv, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         let row1 = try #require(csv.first { $0.first == "r1" })
-        #expect(row1[9].hasPrefix("2026-"), "the confirmation date is written: \(row1)")
+        #expect(row1[9].hasPrefix("2026-12-10"), "the confirmation date is written: \(row1)")
         #expect(row1[6] == "Y" && row1[7] == "golf")
         let row4 = try #require(csv.first { $0.first == "r4" })
         #expect(row4[6] == "N" && row4[7].isEmpty, "consent withdrawn and the marketing fields erased at once: \(row4)")

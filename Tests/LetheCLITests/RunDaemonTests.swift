@@ -11,6 +11,8 @@ import FoundationNetworking
 struct RunDaemonTests {
     static let secret = "webhook-client-secret"
     static let publicURL = "https://lethe.example.test"
+    /// A creation date a year before the real now: a payment record kept for years yet, whatever day the test runs.
+    static let lastYear = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-365 * 86_400))
 
     /// The built `lethe` binary (`swift build --build-tests` builds it beside the tests).
     static var binary: URL? {
@@ -24,10 +26,10 @@ struct RunDaemonTests {
         var port = 0
         var output = ""
 
-        init(binary: URL, environment: [String: String], config: String = "config/examples/hubspot.yaml") throws {
+        init(binary: URL, environment: [String: String], config: String = "config/examples/hubspot.yaml", asOf: String? = nil) throws {
             process.executableURL = binary
             let configPath = config.hasPrefix("/") ? config : CLIHarness.repository.appendingPathComponent(config).path
-            process.arguments = ["run", "--config", configPath, "-v"]
+            process.arguments = ["run", "--config", configPath, "-v"] + (asOf.map { ["--as-of", $0] } ?? [])
             process.environment = environment
             process.standardError = errors
             process.standardOutput = FileHandle.nullDevice
@@ -46,14 +48,14 @@ struct RunDaemonTests {
             }
         }
 
-        /// `lethe run` with the harness's variables on a free port; nil (and a recorded issue) when it
-        /// did not start.
-        static func start(for harness: CLIHarness, config: String) throws -> Daemon? {
+        /// `lethe run` with the harness's variables on a free port, its policy clock fixed at `asOf` when
+        /// given (the same instant the test's syncs use); nil (and a recorded issue) when it did not start.
+        static func start(for harness: CLIHarness, config: String, asOf: String? = nil) throws -> Daemon? {
             let binary = try #require(RunDaemonTests.binary)
             var environment = ProcessInfo.processInfo.environment
             environment.merge(harness.variables) { $1 }
             environment["LETHE_HTTP_PORT"] = "0"
-            let daemon = try Daemon(binary: binary, environment: environment, config: config)
+            let daemon = try Daemon(binary: binary, environment: environment, config: config, asOf: asOf)
             guard daemon.port > 0 else {
                 Issue.record("the daemon did not start: \(daemon.output)")
                 _ = daemon.terminate(within: 5)
@@ -109,7 +111,7 @@ struct RunDaemonTests {
     @Test func aSignedCreationWebhookDeletesAnExpiredContactWithoutAFullSync() async throws {
         let binary = try #require(Self.binary, "build the lethe binary first (swift build --build-tests)")
         let fake = try FakeCRMProcess(provider: "hubspot", seed: [
-            ["created": "2025-06-01T00:00:00Z", "updated": "2025-06-01T00:00:00Z", "email": "keep@example.com", "purpose": ["payment"]],
+            ["created": Self.lastYear, "updated": Self.lastYear, "email": "keep@example.com", "purpose": ["payment"]],
         ], arguments: ["--token", "test-token"])
         defer { fake.stop() }
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-run-\(UUID().uuidString)")
@@ -166,7 +168,7 @@ struct RunDaemonTests {
     @Test func everyAcknowledgedDeliveryIsStoredWhenSIGTERMArrivesMidLoad() async throws {
         let binary = try #require(Self.binary, "build the lethe binary first (swift build --build-tests)")
         let seed: [[String: Any]] = (0..<20).map { index in
-            ["created": "2025-06-01T00:00:00Z", "updated": "2025-06-01T00:00:00Z", "email": "p\(index)@example.com", "purpose": ["payment"]]
+            ["created": Self.lastYear, "updated": Self.lastYear, "email": "p\(index)@example.com", "purpose": ["payment"]]
         }
         let fake = try FakeCRMProcess(provider: "hubspot", seed: seed, arguments: ["--token", "test-token"])
         defer { fake.stop() }

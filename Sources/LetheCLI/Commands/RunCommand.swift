@@ -23,7 +23,9 @@ struct RunCommand: AsyncParsableCommand {
             connector's `schedule:` (missed runs once on start) and processes accepted webhooks within seconds. \
             Environment: LETHE_PUBLIC_URL (the URL CRMs and notice links use), LETHE_WEBHOOK_MAX_BYTES, \
             LETHE_SHUTDOWN_SECONDS, LETHE_LINK_SECRET, LETHE_LOG_FORMAT (text or json). SIGTERM or SIGINT: stop \
-            taking work, finish the step in progress, exit 0. See docs/operations.md.
+            taking work, finish the step in progress, exit 0. --as-of fixes the policy's "now" (syncs, plans, \
+            consent links); the scheduler and the freshness of webhook signatures follow real time. \
+            See docs/operations.md.
             """
     )
 
