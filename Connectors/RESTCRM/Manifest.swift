@@ -68,11 +68,15 @@ struct ListSpec: Sendable, Equatable {
     var pageSize: Int
     var pagination: Pagination
     var stop: StopCondition?
+    /// More pages than this in one pull fail it (`rest.pagination_loop`): a bound on an API that never ends.
+    var maxPages: Int
 
     init(config node: ConfigNode) throws(ConfigError) {
-        endpoint = try Endpoint(config: node, extraKeys: ["pageSize", "pagination", "stop"])
+        endpoint = try Endpoint(config: node, extraKeys: ["pageSize", "pagination", "stop", "maxPages"])
         pageSize = try node["pageSize"]?.int() ?? 100
         guard pageSize > 0 else { throw node["pageSize"]!.error("config.range", "pageSize must be positive") }
+        maxPages = try node["maxPages"]?.int() ?? 1_000_000
+        guard maxPages > 0 else { throw node["maxPages"]!.error("config.range", "maxPages must be positive") }
         pagination = try node["pagination"].map { child throws(ConfigError) in try Pagination(config: child) } ?? .none
         stop = try StopCondition(config: node["pagination"]?["stop"])
     }

@@ -185,7 +185,8 @@ extension RESTCRMConnector {
             let request = endpoint.request(variables)
             do {
                 let result = try await client.send(request, expectJSON: false)
-                guard (200..<300).contains(result.status) || isGone(result) else {
+                // A gone answer confirms one id only: for a request naming several, it is a failure.
+                guard (200..<300).contains(result.status) || (perID && isGone(result)) else {
                     for id in group { updated[id] = .failed(client.failure(for: request, result: result)) }
                     continue
                 }

@@ -119,16 +119,24 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
     /// What a pull has seen so far.
     struct PullState: Sendable {
         var watermark: String?
+        /// Ids yielded (not marked deleted).
         var seen: Set<String> = []
         var pages = 0
     }
 
     /// Reads every page of `list`, mapping records and calling `page` with the new ones (ids not
     /// seen before in this pull, not marked deleted) until it returns false or the pages end.
+    ///
+    /// A list that does not advance fails the pull (`rest.pagination_loop`), so nothing is judged
+    /// from it: a request repeated within one walk (the same cursor, URL or page), a page that brings
+    /// no id not already listed in this walk, or more than `maxPages` pages.
     private func walk(
         _ list: ListSpec, variables base: TemplateVariables, tables: [String: OptionTable], state: inout PullState,
         page: ([SourceRecord], PullState) async throws -> Bool
     ) async throws {
+        var requested: Set<String> = []
+        var walked = 0
+        var listedHere: Set<String> = []
         var variables = base
         variables["pageSize"] = .integer(list.pageSize)
         var offset = 0
@@ -139,13 +147,22 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
         var request = list.endpoint.request(variables)
         while true {
             try Task.checkCancellation()
+            guard requested.insert(request.identity).inserted else {
+                throw Self.paginationLoop("the list asked for a page it had already read (a repeated cursor or URL)")
+            }
+            walked += 1
+            guard walked <= list.maxPages else {
+                throw Self.paginationLoop("the list did not end within maxPages (\(list.maxPages)) pages")
+            }
             let body = try await fetch(request)
             state.pages += 1
             let elements = try manifest.mapping.elements(of: body.json)
             var fresh: [SourceRecord] = []
+            var newOnPage = elements.isEmpty
             for element in elements {
-                if let absent = manifest.absentWhen, absent.isMet(element) { continue }
                 let record = manifest.mapping.record(element, lookups: tables)
+                if record.id.isEmpty || listedHere.insert(record.id).inserted { newOnPage = true }
+                if let absent = manifest.absentWhen, absent.isMet(element) { continue }
                 if !record.id.isEmpty {
                     guard state.seen.insert(record.id).inserted else { continue }
                 }
@@ -153,6 +170,9 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
                     state.watermark = Self.later(state.watermark, value)
                 }
                 fresh.append(record)
+            }
+            guard newOnPage else {
+                throw Self.paginationLoop("a page brought no record the list had not already returned")
             }
             guard try await page(fresh, state) else { return }
             if let stop = list.stop, stop.isMet(body.json) { return }
@@ -177,6 +197,10 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
         }
     }
 
+    static func paginationLoop(_ detail: String) -> RESTCRMConnectorError {
+        RESTCRMConnectorError(code: "rest.pagination_loop", message: "the pull stopped: \(detail)", isTransient: false)
+    }
+
     public func read(ids: [String]) async throws -> [SourceRecord] {
         guard !ids.isEmpty else { return [] }
         let tables = try await optionTables()
@@ -199,11 +223,10 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
         variables["ids"] = .array(ids.map(JSONValue.string))
         let request = spec.endpoint.request(variables)
         let result = try await client.send(request, expectJSON: true)
-        // 207 Multi-Status (HubSpot: some ids missing) carries the found records like a 200.
-        guard (200..<300).contains(result.status) else {
-            if isGone(result) { return [] }
-            throw client.failure(for: request, result: result)
-        }
+        // 207 Multi-Status (HubSpot: some ids missing) carries the found records like a 200. Gone is a
+        // per-record fact: an answer that fails as a whole (a 404 for a mistyped route or an API version
+        // the account lacks) is a failure of the request, never a verdict on its ids.
+        guard (200..<300).contains(result.status) else { throw client.failure(for: request, result: result) }
         let json = try RecordMapping.document(result.body)
         let found = spec.records.map { $0.evaluate(json) } ?? json
         guard case .array(let elements)? = found else {

@@ -63,7 +63,7 @@ extension Hub {
     func plan(_ request: Request) async throws -> Response {
         let horizonText = request.uri.queryParameters.get("horizon") ?? "30d"
         guard let horizon = Period(parsing: horizonText) else {
-            return Self.error(.badRequest, "bad_horizon", "horizon is a period such as 30d or 6m")
+            return Self.error(.badRequest, "bad_horizon", "horizon is a period such as 30d or 6m, at most 1000y")
         }
         let only = request.uri.queryParameters.get("connector")
         if let only, connectors[only] == nil { return Self.error(.notFound, "unknown_connector", "no such connector") }

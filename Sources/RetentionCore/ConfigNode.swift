@@ -127,7 +127,7 @@ public struct ConfigNode: Sendable {
     public func period() throws(ConfigError) -> Period {
         let text = try string()
         guard let period = Period(parsing: text) else {
-            throw error("config.period", "expected a period such as 5y, 36m or 90d, found '\(text.prefix(40))'")
+            throw error("config.period", "expected a period such as 5y, 36m or 90d (at most 1000y), found '\(text.prefix(40))'")
         }
         return period
     }

@@ -15,13 +15,18 @@ public struct Period: Sendable, Hashable, Codable, CustomStringConvertible {
         self.days = days
     }
 
-    /// Parses `5y`, `36m`, `90d`, `1y6m`, `2w` (weeks). Returns nil on anything else.
+    /// The longest period Lethe accepts anywhere (policies, horizons): 1,000 years.
+    public static let longest = Period(years: 1000)
+
+    /// Parses `5y`, `36m`, `90d`, `1y6m`, `2w` (weeks). Returns nil on anything else, and on a period
+    /// longer than `Period.longest` (1,000 years), so no later date arithmetic can overflow.
     public init?(parsing text: String) {
         var years = 0, months = 0, days = 0
         var number = ""
         var sawUnit = false
         for character in text.trimmingCharacters(in: .whitespaces).lowercased() {
             if character.isASCII, character.isNumber {
+                guard number.count < 9 else { return nil }
                 number.append(character)
                 continue
             }
@@ -38,6 +43,13 @@ public struct Period: Sendable, Hashable, Codable, CustomStringConvertible {
         }
         guard number.isEmpty, sawUnit else { return nil }
         self.init(years: years, months: months, days: days)
+        guard isWithinLongest else { return nil }
+    }
+
+    /// At most `Period.longest` (1,000 Gregorian years of 365.2425 days) and not negative.
+    public var isWithinLongest: Bool {
+        guard years >= 0, months >= 0, days >= 0, years <= 1000, months <= 12_000, days <= 365_243 else { return false }
+        return Double(years) * 365.2425 + Double(months) * 30.436875 + Double(days) <= 365_242.5
     }
 
     public var description: String {
@@ -51,6 +63,11 @@ public struct Period: Sendable, Hashable, Codable, CustomStringConvertible {
     /// `date` + this period, with years and months counted on the calendar of `zone` and the day
     /// clamped to the end of the month (Feb 29 + 1y = Feb 28). Pure arithmetic, no Calendar.
     public func added(to date: Date, in zone: TimeZone) -> Date {
+        // Periods are bounded when parsed; a larger one built in code saturates instead of trapping.
+        guard abs(years) <= 100_000, abs(months) <= 1_200_000, abs(days) <= 36_600_000, date.timeIntervalSince1970.magnitude < 1e13 else {
+            let forward = Double(years) * 365.2425 + Double(months) * 30.436875 + Double(days) >= 0
+            return forward ? .distantFuture : .distantPast
+        }
         var result = date
         if years != 0 || months != 0 {
             let whole = date.timeIntervalSince1970.rounded(.down)

@@ -261,6 +261,9 @@ struct AdminPlanTests {
                 #expect(!String(buffer: response.body).contains("@example.com"))
             }
             try await client.execute(uri: "/api/plan?horizon=soon", method: .get, headers: AdminAPITests.bearer) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/api/plan?horizon=1000000000000y", method: .get, headers: AdminAPITests.bearer) {
+                #expect($0.status == .badRequest, "an absurd horizon is a 400, never an overflow trap")
+            }
             try await client.execute(uri: "/api/plan?connector=nope", method: .get, headers: AdminAPITests.bearer) { #expect($0.status == .notFound) }
         }
     }

@@ -29,6 +29,8 @@ import Testing
         ["approve"],
         ["plan", "--format", "xml"],
         ["sync", "--connector", "nope"],
+        ["plan", "--horizon", "1000000000000y"],
+        ["plan", "--horizon", "1001y"],
     ])
     func badUsageExits2(_ arguments: [String]) async throws {
         let harness = try CLIHarness()

@@ -69,4 +69,20 @@ struct PeriodTests {
         #expect(Period(days: 30).subtracted(from: start, in: seoul) == date("2026-10-30T09:00:00+09:00"))
         #expect(Period(years: 2).subtracted(from: start, in: seoul) == date("2024-11-29T09:00:00+09:00"))
     }
+
+    @Test("periods are bounded at 1,000 years when parsed; larger or absurd ones are not periods",
+          arguments: ["1000000000000y", "9223372036854775807d", "1001y", "12001m", "365244d", "999y12m1d", "99999999999w"])
+    func tooLong(text: String) {
+        #expect(Period(parsing: text) == nil)
+    }
+
+    @Test("the longest accepted period still adds without trapping")
+    func longestAdds() throws {
+        let period = try #require(Period(parsing: "1000y"))
+        let start = date("2026-11-29T09:00:00+09:00")
+        #expect(period.added(to: start, in: seoul) > start)
+        #expect(Period(parsing: "365000d") != nil)
+        // Built in code beyond the bound, it saturates instead of trapping.
+        #expect(Period(years: Int.max / 2).added(to: start, in: seoul) == .distantFuture)
+    }
 }

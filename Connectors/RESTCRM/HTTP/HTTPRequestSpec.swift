@@ -39,6 +39,13 @@ public struct HTTPRequestSpec: Sendable, Equatable {
             && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
     }
 
+    /// What makes two requests the same request (method, path, query and body; never headers, which
+    /// carry credentials): a list that asks for the same page twice is looping.
+    var identity: String {
+        let query = self.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+        return "\(method) \(path)?\(query) \(body.map { String(decoding: $0, as: UTF8.self) } ?? "")"
+    }
+
     /// `METHOD /path` for messages: the display path, or the path without query, scheme and host.
     public var summary: String {
         if let displayPath { return "\(method) \(Self.stripQuery(displayPath))" }

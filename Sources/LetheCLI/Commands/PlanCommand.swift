@@ -37,7 +37,7 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let format = global.json ? "json" : format
         guard ["table", "json", "csv"].contains(format) else { throw ValidationError("--format must be table, json or csv") }
-        guard let period = Period(parsing: horizon) else { throw ValidationError("--horizon: '\(horizon)' is not a period such as 30d") }
+        guard let period = Period(parsing: horizon) else { throw ValidationError("--horizon: '\(horizon)' is not a period such as 30d (at most 1000y)") }
         let workspace = try Workspace(options: global)
         let store = try workspace.openStore()
         let now = workspace.clock.now()
