@@ -75,6 +75,8 @@ enum PageStep: Sendable, Equatable {
     /// Request this URL (absolute, or a path relative to the base URL) as it is.
     case url(String)
     case done
+    /// The answer says there is more but points nowhere new: the pull fails.
+    case loop(String)
 }
 
 extension Pagination {
@@ -95,7 +97,9 @@ extension Pagination {
         case .offset(let nextPath, let morePath):
             if let morePath, morePath.evaluate(body)?.text != "true" { return .done }
             if let nextPath {
-                guard let text = nextPath.evaluate(body)?.text, let next = Int(text), next > offset else { return .done }
+                guard let text = nextPath.evaluate(body)?.text, let next = Int(text) else { return .done }
+                // "More" with a next offset that does not advance is a loop, not the end of the list.
+                guard next > offset else { return morePath == nil ? .done : .loop("the next offset does not advance") }
                 return .variables(cursor: nil, offset: next, page: nil)
             }
             return .variables(cursor: nil, offset: offset + count, page: nil)

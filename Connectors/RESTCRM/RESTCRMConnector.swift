@@ -179,6 +179,8 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
             switch list.pagination.next(after: body.json, headers: body.result, count: elements.count, offset: offset, page: number, pageSize: list.pageSize) {
             case .done:
                 return
+            case .loop(let detail):
+                throw Self.paginationLoop(detail)
             case .url(let next):
                 let rendered = list.endpoint.request(variables)
                 request = HTTPRequestSpec(method: "GET", path: next, headers: rendered.headers)
@@ -326,6 +328,7 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
             }
             switch spec.pagination.next(after: page.json, headers: page.result, count: definitions.count, offset: offset, page: 1, pageSize: 500) {
             case .done: return table
+            case .loop(let detail): throw Self.paginationLoop(detail)
             case .url(let next): request = HTTPRequestSpec(method: "GET", path: next)
             case .variables(_, let nextOffset, _):
                 guard let nextOffset else { return table }

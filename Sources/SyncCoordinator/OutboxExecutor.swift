@@ -18,12 +18,20 @@ struct OutboxExecutor {
     func drain(_ connector: ConnectorRuntime, summary: inout SyncSummary) async throws {
         let deadline = ContinuousClock.now + retry.runDeadline
         let operators = try await approvers()
+        // Attempts each operation had before this run (only those that failed before are listed):
+        // one run tries an operation at most `attemptsPerRun` times.
+        var attemptsBefore: [String: Int]?
+        var leftForLaterRuns = 0
         while true {
             // One pass over the pending operations, so a run with very many of them holds one copy.
             var due: [OutboxOperation] = []
             var waiting: [OutboxOperation] = []
+            var tiredOut = 0
             do {
                 let all = try await store.operations(connector: connector.name, statuses: [.pending])
+                if attemptsBefore == nil {
+                    attemptsBefore = Dictionary(all.lazy.filter { $0.attempts > 0 }.map { ($0.id, $0.attempts) }) { first, _ in first }
+                }
                 let wallNow = Date()
                 let syncNow = clock.now()
                 for operation in all {
@@ -31,6 +39,8 @@ struct OutboxExecutor {
                     // Notices deferred past quiet hours wait for a later run (by the sync's clock); they are not failures.
                     if Self.isDeferred(operation) {
                         if next <= syncNow { due.append(operation) }
+                    } else if operation.attempts - (attemptsBefore?[operation.id] ?? 0) >= retry.attemptsPerRun {
+                        tiredOut += 1
                     } else if next <= wallNow {
                         due.append(operation)
                     } else {
@@ -39,18 +49,23 @@ struct OutboxExecutor {
                 }
             }
             if due.isEmpty {
+                leftForLaterRuns = tiredOut + waiting.count
                 guard let earliest = waiting.compactMap(\.nextAttemptAt).min() else { break }
                 let wait = Duration.milliseconds(Int64(max(earliest.timeIntervalSince(Date()), 0) * 1000) + 1)
-                if ContinuousClock.now + wait > deadline {
-                    for operation in waiting {
-                        try await deadLetter(operation, error: "retry deadline of this run reached: \(operation.lastError ?? "not executed")", summary: &summary)
-                    }
-                    break
-                }
+                // Past the run's deadline the failing operations stay pending, with their attempts
+                // counted, for the next run: a CRM outage delays enforcement, it does not end it.
+                if ContinuousClock.now + wait > deadline { break }
                 try await Task.sleep(for: wait)
                 continue
             }
             try await execute(&due, connector: connector, operators: operators, summary: &summary)
+        }
+        // The last drain of a run has the final word.
+        summary.pending = leftForLaterRuns
+        if leftForLaterRuns > 0 {
+            log(.warning, "operations still failing stay pending for the next run", [
+                "connector": connector.name, "pending": String(leftForLaterRuns),
+            ])
         }
         let waiting = try await store.operations(connector: connector.name, statuses: [.awaitingApproval])
         summary.awaitingApproval = waiting.filter { $0.kind == .delete }.count

@@ -20,6 +20,8 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var archived = 0
     public var deleted = 0
     public var failed = 0
+    /// Operations that failed transiently and wait, pending, for a later run (not deferred ones).
+    public var pending = 0
     public var cancelled = 0
     public var awaitingApproval = 0
     public var approvalBatch: String?
@@ -44,6 +46,7 @@ public struct SyncSummary: Sendable, Codable, Equatable {
         archived += other.archived
         deleted += other.deleted
         failed += other.failed
+        pending += other.pending
         cancelled += other.cancelled
         awaitingApproval += other.awaitingApproval
         approvalBatch = approvalBatch ?? other.approvalBatch

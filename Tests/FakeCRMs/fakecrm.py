@@ -25,6 +25,7 @@ import traceback
 import uuid
 from collections import deque
 from datetime import datetime, timedelta, timezone
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -84,6 +85,13 @@ def pd_ts(dt):
 
 def epoch_ms(dt):
     return int(dt.timestamp() * 1000) if dt else None
+
+
+def status_phrase(status):
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def base62(n, width):
@@ -201,7 +209,15 @@ class FakeCRM:
         self.port = 0
         self.faults = {"fail_5xx": args.fail_5xx, "rate_limit_every": args.rate_limit_every,
                        "truncate_every": args.truncate_every, "token_expires_after": args.token_expires_after,
-                       "latency_ms": args.latency_ms, "max_page": args.max_page}
+                       "latency_ms": args.latency_ms, "max_page": args.max_page,
+                       "missing_routes": [], "empty_list": args.empty_list, "repeat_cursor": args.repeat_cursor,
+                       "clamp_pages": args.clamp_pages, "rate_limit_storm": 0, "fail_routes": {}}
+        for key, flag, value in (("missing_routes", "--missing-route", args.missing_route or []),
+                                 ("rate_limit_storm", "--rate-limit-storm", args.rate_limit_storm)):
+            try:
+                self.faults[key] = self.fault_value(key, value)
+            except ValueError as e:
+                raise SystemExit(f"fakecrm: {flag}: {e}")
         self.rng = random.Random(args.seed)              # one draw per authorised API request
         self.kind_rng = random.Random(args.seed + 1)     # which of 500/502/503
         self.api_seq = 0          # authorised API requests, for --rate-limit-every
@@ -211,8 +227,8 @@ class FakeCRM:
         self.after_list = []
         self.recent = deque()
         self.last_update = None
-        self.stats = {"requests": 0, "by_route": {}, "rate_limited": 0, "failed_5xx": 0, "truncated": 0,
-                      "unauthorized": 0, "token_refreshes": 0}
+        self.stats = {"requests": 0, "by_route": {}, "rate_limited": 0, "failed_5xx": 0, "failed_routes": 0,
+                      "truncated": 0, "unauthorized": 0, "token_refreshes": 0}
         self.records = []
         self.by_pid = {}
         for i, seed in enumerate(seeds):
@@ -228,6 +244,7 @@ class FakeCRM:
     def unauthorized(self, expired): raise NotImplementedError
     def rate_limited(self): raise NotImplementedError
     def server_error(self, status): raise NotImplementedError
+    def status_error(self, status): raise NotImplementedError   # generic 4xx body, for fail_routes
     def limit_headers(self, limited): return {}
     def not_found_route(self, req): raise NotImplementedError
     def bad_request(self, message): raise NotImplementedError
@@ -253,6 +270,54 @@ class FakeCRM:
     def page_cap(self, n):
         cap = int(self.faults["max_page"] or 0)
         return min(n, cap) if cap > 0 else n
+
+    def storm_limited(self):
+        """The rate-limit answer during --rate-limit-storm: the usual one, with `Retry-After: 1`."""
+        resp = self.rate_limited()
+        resp.headers.setdefault("Retry-After", "1")
+        return resp
+
+    def offset_page(self, pool, start, limit):
+        """(page, next start or None) of offset paging, with --repeat-cursor / --clamp-pages applied
+        (--empty-list empties the pool before). Repeat: always the first page, next start 0 (itself).
+        Clamp: a start at or past the end answers the last page again, next start `start + limit`."""
+        if self.faults["repeat_cursor"] and pool:
+            return pool[:limit], 0
+        if self.faults["clamp_pages"] and pool and start >= len(pool):
+            last = (len(pool) - 1) // limit * limit
+            return pool[last:last + limit], start + limit
+        return pool[start:start + limit], (start + limit if start + limit < len(pool) else None)
+
+    def fault_value(self, key, value):
+        """Checks and normalises a value of the route / list / storm faults; raises ValueError.
+        Other faults are taken as given."""
+        labels = [label for _, _, _, label in self.routes]
+        if key == "missing_routes":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError("missing_routes must be a list of route labels")
+            unknown = [v for v in value if v not in labels]
+            if unknown:
+                raise ValueError(f"unknown route label(s) {unknown}; the routes are {labels}")
+            return list(dict.fromkeys(value))
+        if key in ("empty_list", "repeat_cursor", "clamp_pages"):
+            if not isinstance(value, bool):
+                raise ValueError(f"{key} must be true or false")
+            return value
+        if key == "rate_limit_storm":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError("rate_limit_storm must be an integer >= 0")
+            return value
+        if key == "fail_routes":
+            if not isinstance(value, dict):
+                raise ValueError('fail_routes must be an object {"<route label>": status}')
+            unknown = [k for k in value if k not in labels]
+            if unknown:
+                raise ValueError(f"unknown route label(s) {unknown}; the routes are {labels}")
+            bad = {k: v for k, v in value.items() if isinstance(v, bool) or not isinstance(v, int) or not 400 <= v <= 599}
+            if bad:
+                raise ValueError(f"fail_routes statuses must be integers 400..599: {bad}")
+            return dict(value)
+        return value
 
     def served_last_page(self):
         """Called when a list/query response without a next page is served: run /_fake/after-list actions."""
@@ -323,6 +388,11 @@ class FakeCRM:
             self.tokens[token] += 1
             self.api_seq += 1
             draw, kind = self.rng.random(), self.kind_rng.choice([500, 502, 503])   # always drawn: stable schedule
+            storm = int(self.faults["rate_limit_storm"] or 0)
+            if storm > 0:
+                self.faults["rate_limit_storm"] = storm - 1
+                self.stats["rate_limited"] += 1
+                return self.finish(self.storm_limited(), limited=True)
             every = int(self.faults["rate_limit_every"] or 0)
             if every and self.api_seq % every == 0:
                 self.stats["rate_limited"] += 1
@@ -330,8 +400,13 @@ class FakeCRM:
             if draw < float(self.faults["fail_5xx"] or 0):
                 self.stats["failed_5xx"] += 1
                 return self.finish(self.server_error(kind), limited=False)
-            if handler is None:
+            if handler is None or label in self.faults["missing_routes"]:
                 return self.finish(self.not_found_route(req), limited=False)
+            status = self.faults["fail_routes"].get(label)
+            if status:
+                self.stats["failed_routes"] += 1
+                return self.finish(self.server_error(status) if status >= 500 else self.status_error(status),
+                                   limited=False)
             try:
                 resp = handler(req, *params)
             except Fail as f:
@@ -388,8 +463,16 @@ class FakeCRM:
             return Resp(200, self.stats)
         if path == "/_fake/faults" and req.method in ("GET", "POST"):
             data = json.loads(req.body or b"{}") if req.method == "POST" else {}
-            for k, v in data.items():
+            checked = {}
+            for k, v in data.items():       # all checked before any is applied
                 key = k.replace("-", "_")
+                if key != "expire_tokens" and key not in self.faults:
+                    return Resp(400, {"error": f"unknown fault {k}"})
+                try:
+                    checked[key] = self.fault_value(key, v)
+                except ValueError as e:
+                    return Resp(400, {"error": str(e)})
+            for key, v in checked.items():
                 if key == "expire_tokens" and v:
                     for t in self.tokens:
                         self.tokens[t] = 10 ** 12
@@ -400,8 +483,6 @@ class FakeCRM:
                         self.api_seq = 0
                     if key == "truncate_every":
                         self.json_ok_seq = 0
-                else:
-                    return Resp(400, {"error": f"unknown fault {k}"})
             return Resp(200, self.faults)
         if req.method == "POST" and path == "/_fake/purge":
             purged = [r["_pid"] for r in self.records if r["_deleted"] and not r["_perm"]]
@@ -477,6 +558,11 @@ class HubSpot(FakeCRM):
 
     def not_found_route(self, req):
         return self.err(404, f"Unable to route {req.method} request for {req.path}", "OBJECT_NOT_FOUND")
+
+    def status_error(self, status):
+        return self.err(status, status_phrase(status),
+                        {400: "VALIDATION_ERROR", 401: "INVALID_AUTHENTICATION", 403: "MISSING_SCOPES",
+                         404: "OBJECT_NOT_FOUND", 409: "CONFLICT", 429: "RATE_LIMITS"}.get(status, "ERROR"))
 
     def bad_request(self, message):
         return self.err(400, message, "VALIDATION_ERROR")
@@ -569,16 +655,24 @@ class HubSpot(FakeCRM):
         archived = req.q("archived", "false") == "true"
         after = req.q("after")
         props = self.props_of(req.q_list("properties"))
-        pool = sorted((r for r in self.records if r["_deleted"] == archived and not r["_perm"]),
-                      key=lambda r: int(r["_pid"]))
+        everything = sorted((r for r in self.records if r["_deleted"] == archived and not r["_perm"]),
+                            key=lambda r: int(r["_pid"]))
+        if self.faults["empty_list"]:
+            everything = []
+        pool = everything
         if after:
             if not after.isdigit():
                 raise Fail(self.bad_request(f"Invalid paging cursor: {after}"))
             pool = [r for r in pool if int(r["_pid"]) >= int(after)]
         page, rest = pool[:limit], pool[limit:]
+        nxt = rest[0]["_pid"] if rest else None
+        if self.faults["repeat_cursor"] and everything:
+            page, nxt = everything[:limit], everything[0]["_pid"]        # `after` = this same first page
+        elif self.faults["clamp_pages"] and everything and not pool:   # `after` past the last id
+            last = (len(everything) - 1) // limit * limit
+            page, nxt = everything[last:last + limit], str(int(after) + limit)
         body = {"results": [self.obj(r, props) for r in page]}
-        if rest:
-            nxt = rest[0]["_pid"]
+        if nxt is not None:
             q = {"limit": limit, "after": nxt, "archived": str(archived).lower()}
             if req.q_list("properties"):
                 q["properties"] = ",".join(props)
@@ -622,6 +716,10 @@ class HubSpot(FakeCRM):
 
     def batch_read(self, req):
         body, ids = self.batch_inputs(req)
+        # HubSpot's published schema (BatchReadInputSimplePublicObjectId) lists all three as required.
+        for key in ("properties", "propertiesWithHistory"):
+            if not isinstance(body.get(key), list):
+                raise Fail(self.bad_request(f"Invalid input JSON: {key} is required"))
         started = iso_ms(datetime.now(UTC))
         props = self.props_of(body.get("properties") or [])
         results, missing = [], []
@@ -734,12 +832,14 @@ class HubSpot(FakeCRM):
             present = [r for r in pool if self.cmp_value(r, prop) is not None]
             absent = [r for r in pool if self.cmp_value(r, prop) is None]
             pool = sorted(present, key=lambda r: self.cmp_value(r, prop), reverse=desc) + absent
+        if self.faults["empty_list"]:
+            pool = []       # after the filters and sorts: those are still validated
         window = pool[:10000]
-        page = window[after:after + limit]
+        page, nxt = self.offset_page(window, after, limit)
         props = self.props_of(body.get("properties") or [])
         out = {"total": len(pool), "results": [self.obj(r, props) for r in page]}
-        if after + limit < len(window):
-            out["paging"] = {"next": {"after": str(after + limit)}}
+        if nxt is not None:
+            out["paging"] = {"next": {"after": str(nxt)}}
         else:
             self.served_last_page()
         return Resp(200, out)
@@ -808,6 +908,9 @@ class Salesforce(FakeCRM):
     def rate_limited(self):
         return self.err(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
 
+    def storm_limited(self):
+        return self.rate_limited()      # Salesforce sends no Retry-After
+
     def server_error(self, status):
         if status == 503:
             return self.err(503, "SERVER_UNAVAILABLE", "Server is temporarily unavailable. Please try again later.")
@@ -819,6 +922,11 @@ class Salesforce(FakeCRM):
 
     def not_found_route(self, req):
         return self.err(404, "NOT_FOUND", "The requested resource does not exist")
+
+    def status_error(self, status):
+        return self.err(status, {401: "INVALID_SESSION_ID", 403: "INSUFFICIENT_ACCESS_OR_READONLY", 404: "NOT_FOUND",
+                                 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}.get(status, "BAD_REQUEST"),
+                        status_phrase(status))
 
     def bad_request(self, message):
         return self.err(400, "JSON_PARSER_ERROR", message)
@@ -978,11 +1086,15 @@ class Salesforce(FakeCRM):
         cur = self.cursors.get(locator)
         if cur is None or offset > len(cur["records"]):
             raise Fail(self.err(400, "INVALID_QUERY_LOCATOR", "invalid query locator"))
-        page = cur["records"][offset:offset + cur["size"]]
+        records = [] if self.faults["empty_list"] else cur["records"]
+        repeat = bool(self.faults["repeat_cursor"] and records)
+        if repeat:
+            offset = 0          # always the first batch, and nextRecordsUrl names that same batch
+        page = records[offset:offset + cur["size"]]
         nxt = offset + len(page)
-        body = {"totalSize": len(cur["records"]), "done": nxt >= len(cur["records"]), "records": page}
+        body = {"totalSize": len(records), "done": nxt >= len(records) and not repeat, "records": page}
         if not body["done"]:
-            body["nextRecordsUrl"] = f"{self.L}/query/{locator}-{nxt}"
+            body["nextRecordsUrl"] = f"{self.L}/query/{locator}-{0 if repeat else nxt}"
         else:
             self.cursors.pop(locator, None)
             self.served_last_page()
@@ -1232,7 +1344,8 @@ class Pipedrive(FakeCRM):
                     {"Retry-After": "1"})
 
     def server_error(self, status):
-        return self.err(status, {500: "Internal server error", 502: "Bad gateway", 503: "Service unavailable"}[status])
+        return self.err(status, {500: "Internal server error", 502: "Bad gateway",
+                                 503: "Service unavailable"}.get(status, status_phrase(status)))
 
     def limit_headers(self, limited):
         return {"x-ratelimit-limit": str(self.window_max),
@@ -1241,6 +1354,9 @@ class Pipedrive(FakeCRM):
 
     def not_found_route(self, req):
         return self.err(404, "Unknown method .")
+
+    def status_error(self, status):
+        return self.err(status, status_phrase(status))
 
     def bad_request(self, message):
         return self.err(400, message)
@@ -1290,7 +1406,8 @@ class Pipedrive(FakeCRM):
         except ValueError:
             raise Fail(self.bad_request("start and limit must be integers"))
         limit = self.page_cap(max(1, min(limit, 500)))
-        pool = sorted((r for r in self.records if not r["_deleted"] and not r["_perm"]), key=lambda r: r["_pid"])
+        pool = sorted((r for r in self.records if not r["_deleted"] and not r["_perm"] and not self.faults["empty_list"]),
+                      key=lambda r: r["_pid"])
         sort = req.q("sort")
         if sort:
             for part in reversed(sort.split(",")):
@@ -1305,11 +1422,11 @@ class Pipedrive(FakeCRM):
                 else:
                     raise Fail(self.bad_request(f"Invalid sort field: {field}"))
                 pool.sort(key=key, reverse=len(words) > 1 and words[1].upper() == "DESC")
-        page = pool[start:start + limit]
-        more = start + limit < len(pool)
+        page, nxt = self.offset_page(pool, start, limit)
+        more = nxt is not None
         pagination = {"start": start, "limit": limit, "more_items_in_collection": more}
         if more:
-            pagination["next_start"] = start + limit
+            pagination["next_start"] = nxt
         # Rendered before the after-list actions run: they happen after this answer was sent.
         data = [self.person(r) for r in page] or None
         if not more:
@@ -1490,6 +1607,14 @@ def parse_args(argv):
     p.add_argument("--token-expires-after", type=int, default=0)
     p.add_argument("--latency-ms", type=int, default=0)
     p.add_argument("--max-page", type=int, default=0)
+    p.add_argument("--missing-route", action="append", metavar="LABEL",
+                   help='answer this route (stats label, e.g. "POST /crm/v3/objects/contacts/batch/read") with the '
+                        "provider's unknown-route 404; repeatable")
+    p.add_argument("--empty-list", action="store_true", help="list/search/query endpoints answer zero records")
+    p.add_argument("--repeat-cursor", action="store_true", help="list paging never advances: always the first page")
+    p.add_argument("--clamp-pages", action="store_true", help="out-of-range pages answer the last page again")
+    p.add_argument("--rate-limit-storm", type=int, default=0, metavar="N",
+                   help="the next N authorised API requests are rate-limited (Retry-After: 1)")
     p.add_argument("--no-stdin-watch", action="store_true", help="do not exit when stdin reaches EOF")
     p.add_argument("--verbose", action="store_true", help="log each request to stderr")
     return p.parse_args(argv)

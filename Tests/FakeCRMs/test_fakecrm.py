@@ -20,15 +20,20 @@ SEED = [{"id": f"n{i}", "created": f"2019-03-{i % 28 + 1:02d}T09:15:00Z", "updat
 
 
 class Fake:
-    def __init__(self, provider, *flags):
+    def __init__(self, provider, *flags, wait=True):
         self.tmp = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8")
         json.dump(SEED, self.tmp, ensure_ascii=False)
         self.tmp.close()
         self.proc = subprocess.Popen([sys.executable, FAKE, "--provider", provider, "--port", "0", "--data", self.tmp.name,
                                       *flags], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if wait:
+            self.ready()
+
+    def ready(self):
         line = self.proc.stdout.readline()
         assert line.startswith("LISTENING "), line
         self.port = int(line.split()[1])
+        return self
 
     def call(self, method, path, body=None, headers=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
@@ -114,7 +119,7 @@ class HubSpotTests(unittest.TestCase):
         self.assertEqual((s, body["total"], len(body["results"]), body["paging"]["next"]["after"]), (200, 7, 2, "2"))
         self.assertEqual(self.f.call("POST", "/crm/v3/objects/contacts/search", dict(q, after="10000"), h)[0], 400)
         s, _, body = self.f.call("POST", "/crm/v3/objects/contacts/batch/read",
-                                 {"inputs": [{"id": "1002"}, {"id": "77"}], "properties": ["email"]}, h)
+                                 {"inputs": [{"id": "1002"}, {"id": "77"}], "properties": ["email"], "propertiesWithHistory": []}, h)
         self.assertEqual((s, body["errors"][0]["context"]["ids"]), (207, ["77"]))
         too_many = {"inputs": [{"id": str(i)} for i in range(101)]}
         self.assertEqual(self.f.call("POST", "/crm/v3/objects/contacts/batch/archive", too_many, h)[0], 400)
@@ -259,6 +264,162 @@ class PipedriveTests(unittest.TestCase):
         self.f.control("PUT", "records/4", {"email": "changed@example.com"})
         self.assertEqual(self.f.call("GET", "/v1/persons/4?api_token=test-token")[2]["data"]["primary_email"],
                          "changed@example.com")
+
+
+class FaultModeTests(unittest.TestCase):
+    """missing_routes, empty_list, repeat_cursor, clamp_pages, rate_limit_storm, fail_routes."""
+    HS = {"Authorization": "Bearer test-token"}
+    SF = {"Authorization": "Bearer test-token"}
+    PD = "api_token=test-token"
+
+    def fakes(self, *specs):
+        """Starts one fake per (provider, *flags) at once and stops them together: keeps the suite fast."""
+        started = [Fake(*spec, wait=False) for spec in specs]
+
+        def close_all():
+            for f in started:
+                f.proc.stdin.close()
+            for f in started:
+                f.close()
+        self.addCleanup(close_all)
+        return [f.ready() for f in started]
+
+    def test_missing_routes(self):
+        composite = "GET /services/data/v60.0/composite/sobjects/Contact"
+        f, h = self.fakes(("salesforce", "--missing-route", composite),
+                          ("hubspot", "--missing-route", "POST /crm/v3/objects/contacts/batch/read"))
+        self.assertEqual(f.control("GET", "faults")["missing_routes"], [composite])
+        pid = "003Dn0000000001IAA"
+        path = f"/services/data/v60.0/composite/sobjects/Contact?ids={pid}&fields=Id"
+        self.assertEqual(f.call("GET", path)[0], 401)                         # auth first
+        s, _, body = f.call("GET", path, headers=self.SF)
+        self.assertEqual((s, body[0]["errorCode"]), (404, "NOT_FOUND"))
+        self.assertEqual(f.call("GET", f"/services/data/v60.0/sobjects/Contact/{pid}", headers=self.SF)[0], 200)
+        delete = "DELETE /services/data/v60.0/sobjects/Contact/{id}"
+        self.assertEqual(f.call("POST", "/_fake/faults", {"missing_routes": ["DELETE /nope"]})[0], 400)
+        self.assertEqual(f.control("POST", "faults", {"missing_routes": [delete]})["missing_routes"], [delete])
+        s, _, body = f.call("DELETE", f"/services/data/v60.0/sobjects/Contact/{pid}", headers=self.SF)
+        self.assertEqual((s, body[0]["errorCode"]), (404, "NOT_FOUND"))
+        self.assertFalse(f.control("GET", "records")[0]["deleted"])           # not performed
+        self.assertEqual(f.control("GET", "stats")["by_route"][delete], 1)
+        self.assertEqual(f.call("GET", path, headers=self.SF)[0], 200)        # the list was replaced
+        s, _, body = h.call("POST", "/crm/v3/objects/contacts/batch/read", {"properties": [], "propertiesWithHistory": [], "inputs": [{"id": "1001"}]}, self.HS)
+        self.assertEqual((s, body["category"]), (404, "OBJECT_NOT_FOUND"))
+        self.assertTrue(body["message"].startswith("Unable to route POST"))
+
+    def test_empty_list(self):
+        h, p, sf = self.fakes(("hubspot", "--empty-list"), ("pipedrive",), ("salesforce", "--max-page", "10"))
+        self.assertIs(h.control("GET", "faults")["empty_list"], True)
+        self.assertEqual(h.call("GET", "/crm/v3/objects/contacts?limit=5", headers=self.HS)[2], {"results": []})
+        s, _, body = h.call("POST", "/crm/v3/objects/contacts/search", {"limit": 5}, self.HS)
+        self.assertEqual((s, body["total"], body["results"], "paging" in body), (200, 0, [], False))
+        self.assertEqual(h.call("GET", "/crm/v3/objects/contacts/1001", headers=self.HS)[0], 200)
+        s, _, body = h.call("POST", "/crm/v3/objects/contacts/batch/read", {"properties": [], "propertiesWithHistory": [], "inputs": [{"id": "1001"}]}, self.HS)
+        self.assertEqual((s, len(body["results"])), (200, 1))
+        p.control("POST", "faults", {"empty_list": True})
+        s, _, body = p.call("GET", f"/v1/persons?limit=5&{self.PD}")
+        self.assertEqual((s, body["data"], body["additional_data"]["pagination"]),
+                         (200, None, {"start": 0, "limit": 5, "more_items_in_collection": False}))
+        self.assertEqual(p.call("GET", f"/v1/persons/1?{self.PD}")[2]["data"]["id"], 1)
+        # Salesforce: a query under way answers its nextRecordsUrl page empty and done.
+        s, _, body = sf.call("GET", "/services/data/v60.0/query?q=" + quote("SELECT Id FROM Contact"), headers=self.SF)
+        self.assertEqual((s, len(body["records"]), body["done"]), (200, 10, False))
+        sf.control("POST", "faults", {"empty_list": True})
+        s, _, more = sf.call("GET", body["nextRecordsUrl"], headers=self.SF)
+        self.assertEqual((s, more), (200, {"totalSize": 0, "done": True, "records": []}))
+        s, _, body = sf.call("GET", "/services/data/v60.0/query?q=" + quote("SELECT Id FROM Contact"), headers=self.SF)
+        self.assertEqual(body, {"totalSize": 0, "done": True, "records": []})
+
+    def test_repeat_cursor(self):
+        p, h, sf = self.fakes(("pipedrive", "--repeat-cursor"), ("hubspot",),
+                              ("salesforce", "--max-page", "10", "--repeat-cursor"))
+        for start in (0, 0, 7):
+            body = p.call("GET", f"/v1/persons?start={start}&limit=7&{self.PD}")[2]
+            self.assertEqual([x["id"] for x in body["data"]], list(range(1, 8)))
+            pag = body["additional_data"]["pagination"]
+            self.assertEqual((pag["more_items_in_collection"], pag["next_start"]), (True, 0))
+        h.control("POST", "faults", {"repeat-cursor": True})
+        path = "/crm/v3/objects/contacts?limit=10"
+        for _ in range(3):
+            body = h.call("GET", path, headers=self.HS)[2]
+            self.assertEqual([r["id"] for r in body["results"]], [str(1001 + i) for i in range(10)])
+            self.assertEqual(body["paging"]["next"]["after"], "1001")
+            path = body["paging"]["next"]["link"].split(str(h.port), 1)[1]
+        for after in (None, "0", "5"):
+            body = h.call("POST", "/crm/v3/objects/contacts/search", {"limit": 4, "after": after}, self.HS)[2]
+            self.assertEqual(([r["id"] for r in body["results"]], body["paging"]["next"]["after"]),
+                             (["1001", "1002", "1003", "1004"], "0"))
+        s, _, first = sf.call("GET", "/services/data/v60.0/query?q=" + quote("SELECT Id FROM Contact"), headers=self.SF)
+        url = first["nextRecordsUrl"]
+        for _ in range(2):
+            s, _, body = sf.call("GET", url, headers=self.SF)
+            self.assertEqual((s, body["done"], body["nextRecordsUrl"], body["records"]), (200, False, url, first["records"]))
+
+    def test_clamp_pages(self):
+        p, h = self.fakes(("pipedrive", "--clamp-pages"), ("hubspot", "--clamp-pages"))
+        body = p.call("GET", f"/v1/persons?start=21&limit=7&{self.PD}")[2]          # the real last page
+        self.assertEqual(([x["id"] for x in body["data"]], body["additional_data"]["pagination"]["more_items_in_collection"]),
+                         ([22, 23, 24, 25], False))
+        for start in (25, 100):
+            body = p.call("GET", f"/v1/persons?start={start}&limit=7&{self.PD}")[2]
+            pag = body["additional_data"]["pagination"]
+            self.assertEqual(([x["id"] for x in body["data"]], pag["more_items_in_collection"], pag["next_start"]),
+                             ([22, 23, 24, 25], True, start + 7))
+        p.control("POST", "faults", {"clamp_pages": False})
+        self.assertIsNone(p.call("GET", f"/v1/persons?start=100&limit=7&{self.PD}")[2]["data"])
+        body = h.call("GET", "/crm/v3/objects/contacts?limit=10&after=5000", headers=self.HS)[2]
+        self.assertEqual(([r["id"] for r in body["results"]], body["paging"]["next"]["after"]),
+                         ([str(i) for i in range(1021, 1026)], "5010"))
+        body = h.call("POST", "/crm/v3/objects/contacts/search", {"limit": 10, "after": "30"}, self.HS)[2]
+        self.assertEqual(([r["id"] for r in body["results"]], body["paging"]["next"]["after"]),
+                         ([str(i) for i in range(1021, 1026)], "40"))
+        self.assertNotIn("paging", h.call("GET", "/crm/v3/objects/contacts?limit=10&after=1021", headers=self.HS)[2])
+
+    def test_rate_limit_storm(self):
+        h, sf, p = self.fakes(("hubspot", "--rate-limit-storm", "2"), ("salesforce",),
+                              ("pipedrive", "--rate-limit-storm", "1"))
+        self.assertEqual(h.call("GET", "/crm/v3/objects/contacts/1001")[0], 401)   # unauthorised: not counted
+        self.assertEqual(h.control("GET", "faults")["rate_limit_storm"], 2)
+        s, headers, body = h.call("PATCH", "/crm/v3/objects/contacts/1001", {"properties": {"firstname": "X"}}, self.HS)
+        self.assertEqual((s, headers["Retry-After"], headers["X-HubSpot-RateLimit-Remaining"], body["errorType"]),
+                         (429, "1", "0", "RATE_LIMIT"))
+        self.assertEqual(h.control("GET", "faults")["rate_limit_storm"], 1)
+        self.assertEqual(h.control("GET", "records")[0]["updates"], 0)              # not performed
+        self.assertEqual(h.call("GET", "/crm/v3/objects/contacts/1001", headers=self.HS)[0], 429)
+        s, headers, _ = h.call("GET", "/crm/v3/objects/contacts/1001", headers=self.HS)
+        self.assertEqual((s, "Retry-After" in headers), (200, False))               # storm over by itself
+        self.assertEqual((h.control("GET", "faults")["rate_limit_storm"], h.control("GET", "stats")["rate_limited"]), (0, 2))
+        sf.control("POST", "faults", {"rate_limit_storm": 1})
+        s, headers, body = sf.call("GET", "/services/data/v60.0/sobjects/Contact/003Dn0000000001IAA", headers=self.SF)
+        self.assertEqual((s, body[0]["errorCode"], "Retry-After" in headers), (403, "REQUEST_LIMIT_EXCEEDED", False))
+        self.assertEqual(sf.call("GET", "/services/data/v60.0/sobjects/Contact/003Dn0000000001IAA", headers=self.SF)[0], 200)
+        s, headers, body = p.call("GET", f"/v1/persons?{self.PD}")
+        self.assertEqual((s, headers["Retry-After"], body["errorCode"]), (429, "1", 429))
+        self.assertEqual(p.call("POST", "/_fake/faults", {"rate_limit_storm": -1})[0], 400)
+
+    def test_fail_routes(self):
+        h, p = self.fakes(("hubspot",), ("pipedrive",))
+        read, patch = "POST /crm/v3/objects/contacts/batch/read", "PATCH /crm/v3/objects/contacts/{id}"
+        self.assertEqual(h.call("POST", "/_fake/faults", {"fail_routes": {read: 200}})[0], 400)
+        self.assertEqual(h.call("POST", "/_fake/faults", {"fail_routes": {"POST /x": 503}})[0], 400)
+        self.assertEqual(h.control("POST", "faults", {"fail_routes": {read: 503, patch: 409}})["fail_routes"],
+                         {read: 503, patch: 409})
+        for _ in range(2):
+            s, _, body = h.call("POST", "/crm/v3/objects/contacts/batch/read", {"properties": [], "propertiesWithHistory": [], "inputs": [{"id": "1001"}]}, self.HS)
+            self.assertEqual((s, body["category"]), (503, "SERVICE_UNAVAILABLE"))
+        s, _, body = h.call("PATCH", "/crm/v3/objects/contacts/1001", {"properties": {"firstname": "X"}}, self.HS)
+        self.assertEqual((s, body["status"], body["category"]), (409, "error", "CONFLICT"))
+        self.assertEqual(h.control("GET", "records")[0]["updates"], 0)              # not performed
+        self.assertEqual(h.call("GET", "/crm/v3/objects/contacts/1001", headers=self.HS)[0], 200)
+        self.assertEqual(h.control("GET", "stats")["failed_routes"], 3)
+        h.control("POST", "faults", {"fail_routes": {}})
+        self.assertEqual(h.call("POST", "/crm/v3/objects/contacts/batch/read", {"properties": [], "propertiesWithHistory": [], "inputs": [{"id": "1001"}]}, self.HS)[0], 200)
+        p.control("POST", "faults", {"fail_routes": {"DELETE /v1/persons": 504, "GET /v1/persons/{id}": 403}})
+        s, _, body = p.call("DELETE", f"/v1/persons?ids=1,2&{self.PD}")
+        self.assertEqual((s, body["success"], body["errorCode"]), (504, False, 504))
+        self.assertFalse(any(r["deleted"] for r in p.control("GET", "records")))
+        s, _, body = p.call("GET", f"/v1/persons/1?{self.PD}")
+        self.assertEqual((s, body["error"], body["errorCode"]), (403, "Forbidden", 403))
 
 
 class LifecycleTests(unittest.TestCase):

@@ -74,7 +74,7 @@ struct SyncReport: Encodable {
     }
 
     func exitStatus(dryRun: Bool) -> ExitStatus {
-        if total.failed > 0 || !errors.isEmpty { return .operationalFailure }
+        if total.failed > 0 || total.pending > 0 || !errors.isEmpty { return .operationalFailure }
         if !dryRun, total.awaitingApproval > 0 { return .awaitingApproval }
         return .success
     }
@@ -91,6 +91,9 @@ struct SyncReport: Encodable {
             if summary.awaitingApproval > 0 {
                 let batch = summary.approvalBatch ?? "?"
                 lines.append("  \(summary.awaitingApproval) deletes wait for approval in batch \(batch): run `lethe approve \(batch)`")
+            }
+            if summary.pending > 0 {
+                lines.append("  \(summary.pending) operations failed for now and stay pending: the next run retries them")
             }
             if summary.cancelled > 0 { lines.append("  \(summary.cancelled) operations cancelled after re-check") }
             for row in summary.quarantinedRows.prefix(10) {

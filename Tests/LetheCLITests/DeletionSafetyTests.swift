@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+
+/// `lethe sync` against the fake CRMs when the CRM misbehaves: nothing is recorded as destroyed that
+/// the source did not confirm per record, nothing is tombstoned from a list that did not end, and a
+/// transient outage delays enforcement without ending it.
+@Suite(.serialized)
+struct DeletionSafetyTests {
+    static let asOf = "2026-11-29T09:00:00+09:00"
+
+    /// `due` payment records created in 2019 (due at `asOf`) and `kept` created in 2025.
+    static func seed(due: Int, kept: Int) -> [[String: Any]] {
+        func contact(_ id: String, created: String) -> [String: Any] {
+            ["id": id, "created": created, "updated": "2025-01-01T00:00:00Z", "email": "\(id)@example.com", "firstname": "민준",
+             "lastname": "김", "purpose": ["payment"], "marketing_consent": NSNull(), "interests": "", "consent_extended_at": NSNull()]
+        }
+        return (0..<due).map { contact("d\($0)", created: "2019-03-01T00:00:00Z") } + (0..<kept).map { contact("k\($0)", created: "2025-03-01T00:00:00Z") }
+    }
+
+    /// A copy of `config/examples/<provider>.yaml` whose manifest has `edit` applied (the shipped
+    /// policies and templates are linked in), so a test can tune retries without touching the repo.
+    static func config(_ provider: String, in harness: CLIHarness, edit: (String) -> String = { $0 }) throws -> String {
+        let root = harness.root.appendingPathComponent("conf")
+        let manager = FileManager.default
+        for folder in ["examples", "connectors"] {
+            try manager.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        for folder in ["policies", "templates"] {
+            try manager.createSymbolicLink(at: root.appendingPathComponent(folder), withDestinationURL: CLIHarness.repository.appendingPathComponent("config/\(folder)"))
+        }
+        let manifest = try String(contentsOf: CLIHarness.repository.appendingPathComponent("config/connectors/\(provider).yaml"), encoding: .utf8)
+        try edit(manifest).write(to: root.appendingPathComponent("connectors/\(provider).yaml"), atomically: true, encoding: .utf8)
+        let example = root.appendingPathComponent("examples/\(provider).yaml")
+        try manager.copyItem(at: CLIHarness.repository.appendingPathComponent("config/examples/\(provider).yaml"), to: example)
+        return example.path
+    }
+
+    /// Few, quick HTTP retries inside a request, so a test's outage is felt at the operation level.
+    static func quickRetries(_ manifest: String) -> String {
+        manifest.replacingOccurrences(of: "  retries: 8\n", with: "  retries: 1\n")
+            .replacingOccurrences(of: "backoff: {initial: 500ms, max: 30s}", with: "backoff: {initial: 10ms, max: 20ms}")
+    }
+
+    static func registerRows(_ harness: CLIHarness, config: String) async throws -> [String] {
+        let export = harness.root.appendingPathComponent("register-\(UUID().uuidString).csv")
+        let exported = await harness.run(["audit", "export", "--output", export.path], config: config)
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let text = try String(contentsOf: export, encoding: .utf8)
+        return Array(text.split(separator: "\r\n").dropFirst().map(String.init))
+    }
+
+    @Test func aBatchReadRouteAnswering404DestroysNothingAndRecordsNoDestruction() async throws {
+        let fake = try FakeCRMProcess(
+            provider: "salesforce", seed: Self.seed(due: 12, kept: 3),
+            arguments: ["--token", "test-token", "--missing-route", "GET /services/data/v60.0/composite/sobjects/Contact"])
+        defer { fake.stop() }
+        var harness = try CLIHarness()
+        harness.variables.merge(RESTSyncTests.environment("salesforce", fake: fake, fieldKeys: [:])) { $1 }
+        let config = try Self.config("salesforce", in: harness, edit: Self.quickRetries)
+        let sync = await harness.run(["sync", "--as-of", Self.asOf, "--json"], config: config)
+        #expect(sync.status == 1, "\(sync.stdout)\n\(sync.stderr)")
+        #expect(sync.json["deleted"] as? Int == 0, "a whole-request 404 is not 12 confirmed destructions")
+        #expect(sync.json["failed"] as? Int == 12, "each delete fails with the request's status")
+        #expect(try await fake.records().allSatisfy { $0["deleted"] as? Bool == false })
+        let routes = try await fake.stats()["by_route"] as? [String: Int] ?? [:]
+        #expect(routes.keys.allSatisfy { !$0.hasPrefix("DELETE") }, "no DELETE was sent: \(routes)")
+        #expect(try await Self.registerRows(harness, config: config).isEmpty, "the register names no destruction")
+        let status = await harness.run(["status", "--json"], config: config)
+        #expect(status.json["deadOperations"] as? Int == 12, "visible dead letters: \(status.stdout)")
+    }
+
+    @Test func aRunThatHitsItsDeadlineDuringA429StormLeavesTheDeletesPendingAndTheNextRunFinishesThem() async throws {
+        let fake = try FakeCRMProcess(provider: "hubspot", seed: Self.seed(due: 8, kept: 2), arguments: ["--token", "test-token"])
+        defer { fake.stop() }
+        var harness = try CLIHarness()
+        harness.variables.merge(RESTSyncTests.environment("hubspot", fake: fake, fieldKeys: [:])) { $1 }
+        harness.variables["LETHE_RETRY_DEADLINE_SECONDS"] = "2"
+        let config = try Self.config("hubspot", in: harness, edit: Self.quickRetries)
+        // Every re-check (batch read) is rate limited for the whole run.
+        try await fake.faults(["fail_routes": ["POST /crm/v3/objects/contacts/batch/read": 429]])
+        let stormy = await harness.run(["sync", "--as-of", Self.asOf, "--json"], config: config)
+        #expect(stormy.status == 1, "operations left pending are a failure of this run: \(stormy.stderr)")
+        #expect(stormy.json["pending"] as? Int == 8, "\(stormy.stdout)")
+        #expect(stormy.json["failed"] as? Int == 0, "nothing is dead-lettered by the deadline")
+        #expect(stormy.json["deleted"] as? Int == 0)
+        #expect(try await fake.records().allSatisfy { $0["deleted"] as? Bool == false })
+
+        try await fake.faults(["fail_routes": [String: Int]()])
+        // The next run waits out the provider's reset window (HubSpot's rate-limit headers) within its deadline.
+        harness.variables["LETHE_RETRY_DEADLINE_SECONDS"] = "30"
+        let calm = await harness.run(["sync", "--as-of", Self.asOf, "--json"], config: config)
+        #expect(calm.status == 0, "\(calm.stdout)\n\(calm.stderr)")
+        #expect(calm.json["deleted"] as? Int == 8)
+        #expect(calm.json["pending"] as? Int == 0)
+        let deleted = try await fake.records().filter { $0["deleted"] as? Bool == true }.compactMap { $0["email"] as? String }
+        #expect(Set(deleted) == Set((0..<8).map { "d\($0)@example.com" }))
+        #expect(try await Self.registerRows(harness, config: config).count == 8, "each destruction once in the register")
+    }
+
+    /// (A list that clamps out-of-range pages is a connector test: the shipped manifests stop at the
+    /// providers' own end markers before they would ask past the end.)
+    @Test(arguments: ["hubspot", "salesforce", "pipedrive"])
+    func aListThatRepeatsItsCursorFailsThePullAndTombstonesNothing(provider: String) async throws {
+        let fake = try FakeCRMProcess(provider: provider, seed: Self.seed(due: 3, kept: 12), arguments: ["--token", "test-token", "--max-page", "5"])
+        defer { fake.stop() }
+        var harness = try CLIHarness()
+        harness.variables.merge(RESTSyncTests.environment(provider, fake: fake, fieldKeys: try await fake.pipedriveFieldKeys())) { $1 }
+        let config = CLIHarness.repository.appendingPathComponent("config/examples/\(provider).yaml").path
+        let first = await harness.run(["sync", "--as-of", Self.asOf, "--json"], config: config)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.json["deleted"] as? Int == 3)
+
+        try await fake.faults(["repeat_cursor": true])
+        let looping = await harness.run(["sync", "--as-of", Self.asOf, "--json"], config: config)
+        #expect(looping.status == 1)
+        #expect((looping.json["errors"] as? [String])?.first?.contains("the pull stopped") == true, "\(looping.stdout)")
+        let status = await harness.run(["status", "--json"], config: config)
+        let records = (status.json["records"] as? [String: [String: Int]])?[provider] ?? [:]
+        #expect(records["gone"] == nil, "nothing tombstoned: \(records)")
+        #expect(records["active"] == 12, "\(records)")
+    }
+}
