@@ -33,21 +33,25 @@ extension Hub {
         var overdue: [String: Int]
         var running: [String]
         var pendingWebhookEvents: [String: Int]
+        /// Events whose processing failed every attempt: kept and counted, never processed again.
+        var deadWebhookEvents: [String: Int]
     }
 
     func status() async throws -> Response {
         let counts = try await store.statusCounts()
         var overdue: [String: Int] = [:]
         var pending: [String: Int] = [:]
+        var dead: [String: Int] = [:]
         let now = clock.now()
         for (name, connector) in connectors {
             let policy = connector.runtime.policy
             overdue[name] = try await store.overdueCount(connector: name, expiredBefore: policy.destroyWithin.subtracted(from: now, in: policy.zone))
-            pending[name] = try await store.pendingWebhookCount(connector: name)
+            (pending[name], dead[name]) = try await store.webhookEventCounts(connector: name)
         }
         let body = StatusBody(
             records: counts.records, operations: counts.operations, openBatches: counts.openBatches, holds: counts.holds,
-            auditEntries: counts.auditEntries, overdue: overdue, running: await locks.running.sorted(), pendingWebhookEvents: pending)
+            auditEntries: counts.auditEntries, overdue: overdue, running: await locks.running.sorted(), pendingWebhookEvents: pending,
+            deadWebhookEvents: dead)
         return Self.json(.ok, body)
     }
 

@@ -89,20 +89,30 @@ public final class Hub: Sendable {
     }
 
     /// Processes every connector's accepted webhook events (oldest first), a batch at a time: the
-    /// deleted records become tombstones, the changed ones are re-read and evaluated. Events are
-    /// marked processed only after their sync finished: a crash re-processes them (idempotent).
+    /// latest event of each record wins, and every named record is re-read from the source — a
+    /// record the source still has is ingested and evaluated whatever the event said (a deletion
+    /// event is confirmed, never trusted), one it no longer has is tombstoned. Events are marked
+    /// processed only after their sync finished: a crash re-processes them (idempotent). A batch
+    /// that fails is retried with backoff; after `webhookAttempts` its events are dead-lettered
+    /// (counted in `/api/status` and the metrics) and the connector goes on with the rest.
     public func processWebhookEvents(batch: Int = 500) async {
         for name in connectors.keys.sorted() {
             guard let connector = connectors[name] else { continue }
             while true {
+                let pending: [PendingWebhookEvent]
                 do {
-                    let pending = try await store.pendingWebhookEvents(connector: name, limit: batch)
-                    guard !pending.isEmpty else { break }
+                    pending = try await store.pendingWebhookEvents(connector: name, limit: batch, dueBy: wallClock.now())
+                } catch {
+                    log(.error, "webhook events could not be read", ["connector": name])
+                    break
+                }
+                guard !pending.isEmpty else { break }
+                do {
                     _ = try await locks.withLock(name) {
                         let started = ContinuousClock.now
+                        let ids = Self.latestEventPerRecord(pending)
                         let summary = try await self.coordinator.syncRecords(
-                            connector.runtime, changed: pending.filter { !$0.deleted }.map(\.recordID),
-                            deleted: pending.filter(\.deleted).map(\.recordID))
+                            connector.runtime, changed: ids.filter { !$0.deleted }.map(\.recordID), deleted: ids.filter(\.deleted).map(\.recordID))
                         self.metrics.sync(connector: name, kind: "webhook", duration: ContinuousClock.now - started, summary: summary)
                         try await self.store.finishWebhookEvents(pending.map(\.seq), at: self.clock.now())
                         return summary.deleted
@@ -111,11 +121,47 @@ public final class Hub: Sendable {
                     // Cancelled (shutting down): the events stay pending for the next start.
                     guard !(error is CancellationError), !Task.isCancelled else { return }
                     let code = (error as? any LetheError)?.code ?? "\(type(of: error))"
-                    log(.error, "webhook processing failed; the events stay pending", ["connector": name, "code": code])
-                    break
+                    await failWebhookEvents(pending, connector: name, code: code)
                 }
             }
         }
+    }
+
+    /// One failed attempt for a batch of events: retried after a backoff, or dead-lettered once an
+    /// event has had `webhookAttempts` attempts.
+    func failWebhookEvents(_ events: [PendingWebhookEvent], connector name: String, code: String) async {
+        let now = wallClock.now()
+        let attempts = configuration.webhookAttempts
+        let dead = events.filter { $0.attempts + 1 >= attempts }.map(\.seq)
+        var retried = 0
+        do {
+            for (attempt, group) in Dictionary(grouping: events.filter { $0.attempts + 1 < attempts }, by: \.attempts) {
+                // 5 s, 10 s, 20 s, … at most 5 minutes.
+                let delay = min(5 * pow(2, Double(attempt)), 300)
+                try await store.failWebhookEvents(group.map(\.seq), error: code, retryAt: now.addingTimeInterval(delay), at: now)
+                retried += group.count
+            }
+            try await store.failWebhookEvents(dead, error: code, retryAt: nil, at: now)
+        } catch {
+            log(.error, "webhook failure not recorded; the events stay pending", ["connector": name])
+            return
+        }
+        metrics.webhookEventsFailed(connector: name, retried: retried, dead: dead.count)
+        log(dead.isEmpty ? .warning : .error, dead.isEmpty ? "webhook processing failed; the events are retried" : "webhook events dead-lettered", [
+            "connector": name, "code": code, "retried": String(retried), "dead": String(dead.count),
+        ])
+    }
+
+    /// The latest event of each record, in the order records first appear: a deletion followed by a
+    /// restore (or the reverse) counts as its last event.
+    static func latestEventPerRecord(_ events: [PendingWebhookEvent]) -> [PendingWebhookEvent] {
+        var latest: [String: PendingWebhookEvent] = [:]
+        var order: [String] = []
+        for event in events.sorted(by: { $0.seq < $1.seq }) {
+            if latest[event.recordID] == nil { order.append(event.recordID) }
+            latest[event.recordID] = event
+        }
+        return order.compactMap { latest[$0] }
     }
 
     /// Asks the webhook processor to run now.

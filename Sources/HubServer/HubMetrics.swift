@@ -35,6 +35,14 @@ public final class HubMetrics: Sendable {
             .increment(by: replayed)
     }
 
+    /// Webhook events whose processing failed: retried later, or dead-lettered after their attempts.
+    public func webhookEventsFailed(connector: String, retried: Int, dead: Int) {
+        Counter(label: "lethe_webhook_events_total", dimensions: [("connector", connector), ("result", "retried")], factory: factory)
+            .increment(by: retried)
+        Counter(label: "lethe_webhook_events_total", dimensions: [("connector", connector), ("result", "dead")], factory: factory)
+            .increment(by: dead)
+    }
+
     /// A finished sync: its duration and the operations it completed or failed.
     public func sync(connector: String, kind: String, duration: Duration, summary: SyncSummary?) {
         Timer(label: "lethe_sync_duration_seconds", dimensions: [("connector", connector), ("kind", kind)], factory: factory)

@@ -76,6 +76,18 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // Webhook events whose processing fails are retried with backoff and, after their attempts,
+        // dead-lettered (kept and counted, never processed again), so one bad batch cannot block a connector.
+        migrator.registerMigration("v5-webhook-attempts") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE webhook_events ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE webhook_events ADD COLUMN next_attempt_at REAL;
+                    ALTER TABLE webhook_events ADD COLUMN dead_at REAL;
+                    ALTER TABLE webhook_events ADD COLUMN last_error TEXT;
+                    """
+            )
+        }
         return migrator
     }
 }

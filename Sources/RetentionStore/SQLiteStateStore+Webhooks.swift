@@ -28,27 +28,34 @@ extension SQLiteStateStore {
         }
     }
 
-    public func pendingWebhookEvents(connector: String, limit: Int) async throws -> [PendingWebhookEvent] {
+    public func pendingWebhookEvents(connector: String, limit: Int, dueBy: Date) async throws -> [PendingWebhookEvent] {
         try await queue.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT seq, event_id, record_id, deleted, received_at FROM webhook_events
-                    WHERE connector = ? AND processed_at IS NULL ORDER BY seq LIMIT ?
+                    SELECT seq, event_id, record_id, deleted, received_at, attempts FROM webhook_events
+                    WHERE connector = ? AND processed_at IS NULL AND dead_at IS NULL
+                    AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY seq LIMIT ?
                     """,
-                arguments: [connector, limit]
+                arguments: [connector, dueBy.timeIntervalSince1970, limit]
             ).map { row in
                 PendingWebhookEvent(
                     seq: row[0], eventID: row[1], recordID: row[2], deleted: row[3],
-                    receivedAt: Date(timeIntervalSince1970: row[4]))
+                    receivedAt: Date(timeIntervalSince1970: row[4]), attempts: row[5])
             }
         }
     }
 
-    public func pendingWebhookCount(connector: String) async throws -> Int {
+    public func webhookEventCounts(connector: String) async throws -> (pending: Int, dead: Int) {
         try await queue.read { db in
-            try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM webhook_events WHERE connector = ? AND processed_at IS NULL", arguments: [connector]) ?? 0
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FILTER (WHERE dead_at IS NULL), COUNT(*) FILTER (WHERE dead_at IS NOT NULL)
+                    FROM webhook_events WHERE connector = ? AND processed_at IS NULL
+                    """,
+                arguments: [connector])
+            return (row?[0] ?? 0, row?[1] ?? 0)
         }
     }
 
@@ -57,6 +64,25 @@ extension SQLiteStateStore {
         try await queue.write { db in
             let update = try db.cachedStatement(sql: "UPDATE webhook_events SET processed_at = ? WHERE seq = ?")
             for seq in seqs { try update.execute(arguments: [at.timeIntervalSince1970, seq]) }
+        }
+    }
+
+    public func failWebhookEvents(_ seqs: [Int64], error: String, retryAt: Date?, at: Date) async throws {
+        guard !seqs.isEmpty else { return }
+        try await queue.write { db in
+            let update = try db.cachedStatement(
+                sql: """
+                    UPDATE webhook_events SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, dead_at = ?
+                    WHERE seq = ? AND processed_at IS NULL
+                    """)
+            for seq in seqs {
+                try update.execute(arguments: [error, retryAt?.timeIntervalSince1970, retryAt == nil ? at.timeIntervalSince1970 : nil, seq])
+            }
+            guard retryAt == nil else { return }
+            let connector = try String.fetchOne(db, sql: "SELECT connector FROM webhook_events WHERE seq = ?", arguments: [seqs[0]])
+            try Self.appendAudit(db, [
+                AuditDraft(at: at, event: "webhook.dead", connector: connector, detail: ["events": String(seqs.count), "error": error])
+            ])
         }
     }
 

@@ -77,11 +77,15 @@ public protocol StateStore: Sendable {
     /// Persists a delivery's events in one transaction; events already seen (same connector and
     /// event id) are ignored. Returns how many were new and how many were replays.
     func acceptWebhookEvents(connector: String, events: [WebhookEventDraft], at: Date) async throws -> WebhookAcceptance
-    /// Accepted events not processed yet, oldest first.
-    func pendingWebhookEvents(connector: String, limit: Int) async throws -> [PendingWebhookEvent]
-    /// How many accepted events wait to be processed (`/api/status`).
-    func pendingWebhookCount(connector: String) async throws -> Int
+    /// Accepted events not processed, not dead and due by `dueBy` (a failed event waits for its
+    /// retry time), oldest first.
+    func pendingWebhookEvents(connector: String, limit: Int, dueBy: Date) async throws -> [PendingWebhookEvent]
+    /// How many accepted events wait to be processed, and how many were dead-lettered (`/api/status`).
+    func webhookEventCounts(connector: String) async throws -> (pending: Int, dead: Int)
     func finishWebhookEvents(_ seqs: [Int64], at: Date) async throws
+    /// Counts a failed attempt of these events: each waits until `retryAt`, or is dead-lettered
+    /// (kept, visible, never processed again) when `retryAt` is nil.
+    func failWebhookEvents(_ seqs: [Int64], error: String, retryAt: Date?, at: Date) async throws
     /// Tombstones these records (deleted at the source, as a webhook said): no operation follows.
     func markGone(connector: String, recordIDs: [String], at: Date) async throws -> Int
     /// Records with an id (live or quarantined) of a connector.
@@ -107,6 +111,11 @@ extension StateStore {
     public func liveRecordPage(connector: String, after cursor: String?, limit: Int) async throws -> LiveRecordPage {
         let records = try await liveRecords(connector: connector, after: cursor, limit: limit)
         return LiveRecordPage(records: records, next: records.last?.reference)
+    }
+
+    /// Every accepted event not processed and not dead, whatever its retry time.
+    public func pendingWebhookEvents(connector: String, limit: Int) async throws -> [PendingWebhookEvent] {
+        try await pendingWebhookEvents(connector: connector, limit: limit, dueBy: .distantFuture)
     }
 
     /// Records one outcome (see `complete(_:)` for many).

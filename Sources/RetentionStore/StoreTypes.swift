@@ -238,12 +238,15 @@ public struct PendingWebhookEvent: Sendable, Equatable {
     public var recordID: String
     public var deleted: Bool
     public var receivedAt: Date
+    /// Failed processing attempts so far.
+    public var attempts: Int
 
-    public init(seq: Int64, eventID: String, recordID: String, deleted: Bool, receivedAt: Date) {
+    public init(seq: Int64, eventID: String, recordID: String, deleted: Bool, receivedAt: Date, attempts: Int = 0) {
         self.seq = seq
         self.eventID = eventID
         self.recordID = recordID
         self.deleted = deleted
         self.receivedAt = receivedAt
+        self.attempts = attempts
     }
 }

@@ -75,25 +75,27 @@ public struct SyncCoordinator: Sendable {
     }
 
     /// Syncs only the given records (a webhook said they changed or were deleted): pending operations
-    /// first, then deleted ids become tombstones (no operation), changed ids are re-read from the
-    /// source (an id the source no longer has is gone too), ingested and evaluated, and the due
-    /// operations run — under the same safety limits as a full sync.
+    /// first, then every named record is re-read from the source. A record the source still has is
+    /// ingested and evaluated, whatever the event said (a deletion event is a claim to confirm: the
+    /// record may have been restored since, or the event forged); only a record a successful read
+    /// leaves out is tombstoned (no operation). The due operations run under the same safety limits
+    /// as a full sync. A failed read changes nothing.
     public func syncRecords(_ connector: ConnectorRuntime, changed: [String], deleted: [String]) async throws -> SyncSummary {
         let now = clock.now()
         var summary = SyncSummary(connector: connector.name, dryRun: false, asOf: now)
         let run = try await store.beginRun(connector: connector.name, asOf: now, dryRun: false)
         let executor = OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry, chunks: chunks)
         try await executor.drain(connector, summary: &summary)
-        let deletedIDs = Set(deleted)
-        var changedIDs: [String] = []
-        for id in changed where !deletedIDs.contains(id) && !changedIDs.contains(id) { changedIDs.append(id) }
+        var named: [String] = []
+        var seen = Set<String>()
+        for id in changed + deleted where seen.insert(id).inserted { named.append(id) }
         var fresh: [SourceRecord] = []
-        if !changedIDs.isEmpty {
-            fresh = try await connector.source.read(ids: changedIDs).filter { !$0.id.isEmpty }
+        if !named.isEmpty {
+            fresh = try await connector.source.read(ids: named).filter { !$0.id.isEmpty }
         }
         let found = Set(fresh.map(\.id))
-        let vanished = changedIDs.filter { !found.contains($0) }
-        summary.gone = try await store.markGone(connector: connector.name, recordIDs: Array(deletedIDs) + vanished, at: now)
+        let vanished = named.filter { !found.contains($0) }
+        summary.gone = try await store.markGone(connector: connector.name, recordIDs: vanished, at: now)
         summary.pulled = fresh.count
         if !fresh.isEmpty {
             try await store.ingest(connector: connector.name, run: run, records: fresh)

@@ -21,7 +21,8 @@ struct HubHarness {
     let hub: Hub
 
     init(_ records: [SourceRecord] = [], adminToken: String? = "admin-secret", bodyLimit: Int = 4096,
-         safety: ConnectorRuntime.Safety = .init(maxDeletesPerRun: 1000, maxDeleteFraction: 1.0), now: String = "2026-11-29T09:00:00+09:00", policy: Policy = .krPIPA) throws {
+         safety: ConnectorRuntime.Safety = .init(maxDeletesPerRun: 1000, maxDeleteFraction: 1.0), now: String = "2026-11-29T09:00:00+09:00", policy: Policy = .krPIPA,
+         wallClock: any LetheClock = SystemClock(), webhookAttempts: Int = 8) throws {
         crm = InMemoryCRM(records)
         let notices = RecordingNoticeSink()
         let links = ConsentLinkSigner(secret: Data(repeating: 7, count: 32), baseURL: "https://lethe.example.com")
@@ -46,10 +47,11 @@ struct HubHarness {
                 }
             })
         hub = Hub(
-            configuration: HubConfiguration(port: 8080, publicURL: "https://lethe.example.com", adminToken: adminToken, webhookBodyLimit: bodyLimit),
+            configuration: HubConfiguration(
+                port: 8080, publicURL: "https://lethe.example.com", adminToken: adminToken, webhookBodyLimit: bodyLimit, webhookAttempts: webhookAttempts),
             store: store, coordinator: coordinator,
             connectors: [HubConnector(runtime: runtime, webhook: endpoint), HubConnector(runtime: ConnectorRuntime(name: "plain", policy: .krPIPA, safety: safety, source: InMemoryCRM([]), writer: nil))],
-            clock: clock, log: logs.log, consentLinks: links)
+            clock: clock, wallClock: wallClock, log: logs.log, consentLinks: links)
     }
 
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
@@ -154,11 +156,11 @@ struct WebhookIntakeRouteTests {
             }
         }
         #expect(try await harness.store.pendingWebhookEvents(connector: "crm", limit: 10).count == 2)
-        #expect(try await harness.store.pendingWebhookCount(connector: "crm") == 2)
+        #expect(try await harness.store.webhookEventCounts(connector: "crm").pending == 2)
         let first = try #require(try await harness.store.pendingWebhookEvents(connector: "crm", limit: 1).first)
         try await harness.store.finishWebhookEvents([first.seq], at: date("2026-11-29"))
-        #expect(try await harness.store.pendingWebhookCount(connector: "crm") == 1)
-        #expect(try await harness.store.pendingWebhookCount(connector: "plain") == 0)
+        #expect(try await harness.store.webhookEventCounts(connector: "crm").pending == 1)
+        #expect(try await harness.store.webhookEventCounts(connector: "plain").pending == 0)
     }
 
     @Test func aCreationWebhookForAnExpiredContactLeadsToItsDeletion() async throws {

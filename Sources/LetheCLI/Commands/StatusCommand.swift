@@ -20,6 +20,8 @@ struct StatusCommand: AsyncParsableCommand {
         var auditEntries: Int64
         var overdueDestructions: [String: Int]
         var deadOperations: Int
+        /// Webhook events whose processing failed every attempt, by connector.
+        var deadWebhookEvents: [String: Int]
     }
 
     func run() async throws {
@@ -27,7 +29,9 @@ struct StatusCommand: AsyncParsableCommand {
         let store = try workspace.openStore()
         let counts = try await store.statusCounts()
         var overdue: [String: Int] = [:]
+        var deadEvents: [String: Int] = [:]
         for connector in workspace.configuration.connectors {
+            deadEvents[connector.name] = try await store.webhookEventCounts(connector: connector.name).dead
             let policy = try workspace.policy(for: connector)
             let cutoff = policy.destroyWithin.subtracted(from: workspace.clock.now(), in: policy.zone)
             overdue[connector.name] = try await store.overdueCount(connector: connector.name, expiredBefore: cutoff)
@@ -35,7 +39,8 @@ struct StatusCommand: AsyncParsableCommand {
         let dead = counts.operations.values.flatMap { $0 }.filter { $0.key.hasSuffix("/dead") }.map(\.value).reduce(0, +)
         let report = Report(
             records: counts.records, operations: counts.operations, openApprovalBatches: counts.openBatches,
-            holds: counts.holds, auditEntries: counts.auditEntries, overdueDestructions: overdue, deadOperations: dead
+            holds: counts.holds, auditEntries: counts.auditEntries, overdueDestructions: overdue, deadOperations: dead,
+            deadWebhookEvents: deadEvents
         )
         let output = workspace.environment.output
         if global.json {
@@ -48,6 +53,9 @@ struct StatusCommand: AsyncParsableCommand {
             let operations = (counts.operations[connector] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             if !operations.isEmpty { output.out("  operations: \(operations.joined(separator: ", "))") }
             output.out("  overdue destructions (past expiry + destroyWithin): \(overdue[connector] ?? 0)")
+            if let events = deadEvents[connector], events > 0 {
+                output.out("  dead webhook events: \(events) (their processing failed every attempt; the scheduled sync still covers those records)")
+            }
         }
         for batch in counts.openBatches {
             output.out("approval waiting: batch \(batch.id) (\(batch.operationCount) operations): `lethe approve \(batch.id)`")
