@@ -152,7 +152,15 @@ struct Workspace {
         if let seconds = environment.variables["LETHE_RETRY_DEADLINE_SECONDS"].flatMap(Double.init) {
             retry.runDeadline = .milliseconds(Int64(seconds * 1000))
         }
-        return SyncCoordinator(store: store, sinks: try sinks(), clock: clock, log: log, retry: retry)
+        var coordinator = SyncCoordinator(store: store, sinks: try sinks(), clock: clock, log: log, retry: retry)
+        coordinator.runLock = FileRunLock(folder: try stateDirectory().appendingPathComponent("locks"))
+        if let text = environment.variables["LETHE_LOCK_WAIT_SECONDS"], !text.isEmpty {
+            guard let seconds = Double(text), seconds >= 0, seconds <= 86_400 else {
+                throw ConfigError(code: "config.environment", location: nil, key: "LETHE_LOCK_WAIT_SECONDS", problem: "must be a number of seconds (0 to 86400)")
+            }
+            coordinator.lockWait = .milliseconds(Int64(seconds * 1000))
+        }
+        return coordinator
     }
 
     var operatorName: String {

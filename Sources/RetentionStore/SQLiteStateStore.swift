@@ -6,11 +6,14 @@ public import RetentionCore
 /// The embedded default store: one SQLite file (WAL), zero set-up.
 public final class SQLiteStateStore: StateStore {
     let queue: DatabaseQueue
+    /// The database file.
+    public let path: URL
     private let pseudonymKeyData: Data
     private var pseudonymKey: SymmetricKey { SymmetricKey(data: pseudonymKeyData) }
 
     /// Opens (and migrates) the database at `path`, creating its folder.
     public init(path: URL) throws {
+        self.path = path
         try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -22,6 +25,9 @@ public final class SQLiteStateStore: StateStore {
             try db.execute(sql: "PRAGMA cache_size = -65536")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
         }
+        // Processes that open a new or older state at once take turns to migrate it.
+        let opening = try FileRunLock.exclusive(path.path + ".open-lock")
+        defer { opening.release() }
         do {
             queue = try DatabaseQueue(path: path.path, configuration: configuration)
             try SQLiteMigrations.migrator.migrate(queue)
@@ -36,6 +42,24 @@ public final class SQLiteStateStore: StateStore {
             pseudonymKeyData = Data(base64Encoded: secret) ?? Data(secret.utf8)
         } catch let error as DatabaseError {
             throw StoreError(code: "store.open", message: "cannot open the state database \(path.path): \(error.message ?? "error \(error.resultCode)")")
+        }
+    }
+
+    /// An online backup (a consistent snapshot, even while another process writes) into a file beside
+    /// the database, opened as a store of its own.
+    public func scratchCopy() async throws -> ScratchState {
+        let path = self.path.deletingLastPathComponent().appendingPathComponent(".lethe-dry-run-\(UUID().uuidString).sqlite")
+        let discard: @Sendable () -> Void = {
+            for suffix in ["", "-wal", "-shm", ".open-lock"] { try? FileManager.default.removeItem(atPath: path.path + suffix) }
+        }
+        do {
+            let target = try DatabaseQueue(path: path.path)
+            try queue.backup(to: target)
+            try target.close()
+            return ScratchState(store: try SQLiteStateStore(path: path), discard: discard)
+        } catch {
+            discard()
+            throw error
         }
     }
 

@@ -14,6 +14,10 @@ public protocol StateStore: Sendable {
     /// store's secret.
     func reference(connector: String, recordID: String) -> String
 
+    /// A throw-away copy of the whole state (same records, states and secrets) for a dry run, which
+    /// must change nothing: it works on the copy, which `discard` removes.
+    func scratchCopy() async throws -> ScratchState
+
     // MARK: Runs and ingest
     func beginRun(connector: String, asOf: Date, dryRun: Bool) async throws -> Int64
     func finishRun(_ run: Int64, summary: String) async throws
@@ -104,6 +108,17 @@ public protocol StateStore: Sendable {
     /// When each schedule key (`connector/kind`) last started a run.
     func scheduleMarks() async throws -> [String: Date]
     func setScheduleMark(_ key: String, startedAt: Date) async throws
+}
+
+/// A copy of a store that is thrown away.
+public struct ScratchState: Sendable {
+    public var store: any StateStore
+    public var discard: @Sendable () -> Void
+
+    public init(store: any StateStore, discard: @escaping @Sendable () -> Void) {
+        self.store = store
+        self.discard = discard
+    }
 }
 
 extension StateStore {

@@ -34,6 +34,10 @@ extension SyncCoordinator {
     /// - keep (re-confirmation): the decision only, or with `confirmedAt` that date and consent "Y";
     /// - withdraw (re-confirmation): consent "N", then the record is re-evaluated at once.
     public func applyConsent(_ token: ConsentToken, connector: ConnectorRuntime) async throws -> ConsentOutcome {
+        try await locked(connector.name) { try await consent(token, connector: connector) }
+    }
+
+    private func consent(_ token: ConsentToken, connector: ConnectorRuntime) async throws -> ConsentOutcome {
         let now = clock.now()
         let policy = connector.policy
         if let previous = try await store.consentDecision(connector: connector.name, reference: token.reference, rule: token.rule, cycle: token.cycle),
@@ -110,7 +114,7 @@ extension SyncCoordinator {
         var summary = SyncSummary(connector: connector.name, dryRun: false, asOf: now)
         try await OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry, chunks: chunks).drain(connector, summary: &summary)
         if withdrawNow {
-            _ = try await syncRecords(connector, changed: [recordID], deleted: [])
+            _ = try await runRecords(connector, changed: [recordID], deleted: [])
         }
         log(.info, "consent recorded", ["connector": connector.name, "reference": token.reference, "action": token.action.rawValue])
         return outcome

@@ -28,6 +28,10 @@ public struct SyncCoordinator: Sendable {
     public var retry: RetryPolicy
     /// How much of a large run the executor handles per step (bounded memory).
     public var chunks = ExecutionChunks()
+    /// One run of a connector at a time across processes (nil: the caller serialises runs).
+    public var runLock: (any ConnectorRunLock)?
+    /// How long a run waits for another run of its connector before it gives up (`RunInProgress`).
+    public var lockWait: Duration = .seconds(30)
 
     public init(store: any StateStore, sinks: SinkSet, clock: any LetheClock, log: @escaping LogFunction, retry: RetryPolicy = RetryPolicy()) {
         self.store = store
@@ -48,7 +52,28 @@ public struct SyncCoordinator: Sendable {
         }
     }
 
+    /// A dry run works on a scratch copy of the state and queues nothing, so the state, the source
+    /// and the sinks are left exactly as they were; it takes no run lock. Any other run holds the
+    /// connector's run lock from start to end.
     public func sync(_ connector: ConnectorRuntime, options: Options = Options()) async throws -> SyncSummary {
+        if options.dryRun {
+            let scratch = try await store.scratchCopy()
+            defer { scratch.discard() }
+            var copy = self
+            copy.store = scratch.store
+            return try await copy.run(connector, options: options)
+        }
+        return try await locked(connector.name) { try await run(connector, options: options) }
+    }
+
+    /// Runs `body` holding the connector's run lock (when there is one).
+    func locked<T: Sendable>(_ connector: String, _ body: () async throws -> T) async throws -> T {
+        let lease = try await runLock?.acquire(connector: connector, wait: lockWait)
+        defer { lease?.release() }
+        return try await body()
+    }
+
+    private func run(_ connector: ConnectorRuntime, options: Options) async throws -> SyncSummary {
         let now = clock.now()
         var summary = SyncSummary(connector: connector.name, dryRun: options.dryRun, asOf: now)
         let run = try await store.beginRun(connector: connector.name, asOf: now, dryRun: options.dryRun)
@@ -81,6 +106,10 @@ public struct SyncCoordinator: Sendable {
     /// leaves out is tombstoned (no operation). The due operations run under the same safety limits
     /// as a full sync. A failed read changes nothing.
     public func syncRecords(_ connector: ConnectorRuntime, changed: [String], deleted: [String]) async throws -> SyncSummary {
+        try await locked(connector.name) { try await runRecords(connector, changed: changed, deleted: deleted) }
+    }
+
+    func runRecords(_ connector: ConnectorRuntime, changed: [String], deleted: [String]) async throws -> SyncSummary {
         let now = clock.now()
         var summary = SyncSummary(connector: connector.name, dryRun: false, asOf: now)
         let run = try await store.beginRun(connector: connector.name, asOf: now, dryRun: false)

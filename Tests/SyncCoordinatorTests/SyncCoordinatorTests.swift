@@ -52,7 +52,7 @@ import Testing
         #expect(await harness.crm.applyCalls == 0)
         #expect(await harness.notices.deliverCalls == 0)
         #expect(try await harness.store.operations(connector: "crm", statuses: Set(OperationStatus.allCases)).isEmpty)
-        #expect(try await harness.store.liveRecords(connector: "crm", after: nil, limit: 100).count == 6, "the mirror is updated")
+        #expect(try await harness.store.liveRecords(connector: "crm", after: nil, limit: 100).isEmpty, "the state is not changed either")
     }
 
     @Test func deletesOverTheLimitWaitForApprovalThenRunExactlyOnce() async throws {
