@@ -7,8 +7,9 @@ import Foundation
 /// - `pull` streams the file in 1 MiB chunks and yields batches of up to `batchSize` records, on
 ///   demand (a slow consumer holds back reading), so memory stays constant for any file size. The
 ///   header is line 1; `SourceRecord.line` is the physical line where a row starts; blank lines are
-///   skipped but counted; a row with the wrong field count or an unterminated quote is yielded with a
-///   `defect` and no field values. The encoding is decided on the whole file first (`CSVEncoding`).
+///   skipped but counted; a row with the wrong field count is yielded with a `defect` and no field
+///   values. A quoted field that never closes fails the pull (`csv.unterminated_quote`, with its line):
+///   it would swallow every later row. The encoding is decided on the whole file first (`CSVEncoding`).
 /// - A file has no change tracking: every pull is a full pull (the request's watermark is ignored and
 ///   batches carry none). `check()` opens the file and reads its header (with `auto`, after the
 ///   whole-file encoding pass).

@@ -43,6 +43,14 @@ public struct CSVConnectorError: ConnectorFailure, Equatable {
             code: "csv.no_header", message: "the CSV file \(path) has no header row", isTransient: false)
     }
 
+    static func unterminatedQuote(_ path: String, line: Int) -> CSVConnectorError {
+        CSVConnectorError(
+            code: "csv.unterminated_quote",
+            message: "line \(line) of \(path): a quoted field opens there and never closes, so every later row "
+                + "would be lost; the file was not used (nothing was changed): close the quote and sync again",
+            isTransient: false)
+    }
+
     static func malformedHeader(_ path: String) -> CSVConnectorError {
         CSVConnectorError(
             code: "csv.malformed_header",

@@ -67,8 +67,12 @@ final class CSVDocument {
     }
 
     /// The next data row (blank lines included: callers skip or copy them), or nil at the end.
+    /// The next data row. A quoted field that never closes swallows every later row, so such a file
+    /// is refused as a whole (naming the line where the field opens) rather than read as one defect.
     func nextRow() throws(CSVConnectorError) -> CSVRowSpan? {
-        try reader.next()
+        let row = try reader.next()
+        if let row, row.unterminatedQuote { throw .unterminatedQuote(reader.path, line: row.line) }
+        return row
     }
 
     /// The trimmed id of a row, or nil for a blank row or one whose id column cannot be read.
@@ -79,15 +83,10 @@ final class CSVDocument {
         }
     }
 
-    /// The record of a data row; nil for a blank line. A row with the wrong field count or an
-    /// unterminated quote becomes a record with a `defect` (no field values, the id if readable).
+    /// The record of a data row; nil for a blank line. A row with the wrong field count becomes a
+    /// record with a `defect` (no field values, the id if readable).
     func record(of row: CSVRowSpan) -> SourceRecord? {
         if row.isBlank { return nil }
-        if row.unterminatedQuote {
-            return SourceRecord(
-                id: id(of: row) ?? "", fields: [:], line: row.line,
-                defect: "unterminated quoted field: the row runs to the end of the file")
-        }
         if row.fields.count != layout.columnCount {
             return SourceRecord(
                 id: id(of: row) ?? "", fields: [:], line: row.line,

@@ -88,6 +88,18 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // Records missing from a full pull beyond the safety limits: held in an approval batch instead
+        // of being tombstoned (a truncated export must not make most records "gone" without a word).
+        migrator.registerMigration("v6-disappearances") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE disappearances (
+                        connector TEXT NOT NULL, ref TEXT NOT NULL, batch TEXT NOT NULL, noticed_at REAL NOT NULL,
+                        PRIMARY KEY (connector, ref));
+                    CREATE INDEX disappearances_batch ON disappearances(batch);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -232,7 +232,8 @@ extension SQLiteStateStore {
             let batch = try Self.batch(db, try Row.fetchOne(db, sql: "SELECT * FROM approval_batches WHERE id = ?", arguments: [id])!)
             try Self.appendAudit(db, [
                 AuditDraft(at: at, event: "approval.granted", connector: batch.connector,
-                           detail: ["batch": id, "operator": approver, "operations": String(batch.operationCount)])
+                           detail: ["batch": id, "operator": approver, "operations": String(batch.operationCount),
+                                    "missingRecords": String(batch.missingRecords)])
             ])
             return batch
         }
@@ -268,7 +269,8 @@ extension SQLiteStateStore {
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
             approvedAt: (row["approved_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             approvedBy: row["approved_by"],
-            operationCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE batch = ?", arguments: [id]) ?? 0
+            operationCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE batch = ?", arguments: [id]) ?? 0,
+            missingRecords: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM disappearances WHERE batch = ?", arguments: [id]) ?? 0
         )
     }
 }

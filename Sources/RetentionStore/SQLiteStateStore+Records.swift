@@ -49,18 +49,60 @@ extension SQLiteStateStore {
         }
     }
 
-    public func markUnseenGone(connector: String, run: Int64, at: Date) async throws -> Int {
-        try await queue.write { db in
-            let refs = try String.fetchAll(
-                db,
-                sql: "SELECT ref FROM records WHERE connector = ? AND seen_run <> ? AND record_id IS NOT NULL",
-                arguments: [connector, run]
-            )
-            for ref in refs {
+    public func unseenReferences(connector: String, run: Int64) async throws -> [String] {
+        try await queue.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT ref FROM records WHERE connector = ? AND seen_run <> ? AND record_id IS NOT NULL", arguments: [connector, run])
+        }
+    }
+
+    public func markGone(connector: String, references: [String], at: Date, via: String) async throws -> Int {
+        guard !references.isEmpty else { return 0 }
+        return try await queue.write { db in
+            let live = try db.cachedStatement(sql: "SELECT 1 FROM records WHERE connector = ? AND ref = ? AND record_id IS NOT NULL")
+            let forget = try db.cachedStatement(sql: "DELETE FROM disappearances WHERE connector = ? AND ref = ?")
+            var gone: [String] = []
+            for ref in references where try Row.fetchOne(live, arguments: [connector, ref]) != nil {
                 try Self.tombstone(db, connector: connector, reference: ref, phase: .gone)
+                try forget.execute(arguments: [connector, ref])
+                gone.append(ref)
             }
-            try Self.appendAudit(db, refs.map { AuditDraft(at: at, event: "record.gone", connector: connector, reference: $0) })
-            return refs.count
+            try Self.appendAudit(db, gone.map { AuditDraft(at: at, event: "record.gone", connector: connector, reference: $0, detail: ["via": via]) })
+            return gone.count
+        }
+    }
+
+    public func holdDisappearances(connector: String, references: [String], batch: String, at: Date) async throws {
+        guard !references.isEmpty else { return }
+        try await queue.write { db in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO disappearances (connector, ref, batch, noticed_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (connector, ref) DO UPDATE SET batch = excluded.batch
+                    WHERE (SELECT status FROM approval_batches WHERE id = disappearances.batch) IS NOT 'approved'
+                    """)
+            for ref in references { try insert.execute(arguments: [connector, ref, batch, at.timeIntervalSince1970]) }
+            try Self.appendAudit(db, [
+                AuditDraft(at: at, event: "records.missing-held", connector: connector, detail: ["records": String(references.count), "batch": batch])
+            ])
+        }
+    }
+
+    public func approvedDisappearances(connector: String, seenIn run: Int64) async throws -> Set<String> {
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM disappearances WHERE connector = ?
+                    AND ref IN (SELECT ref FROM records WHERE connector = ? AND seen_run = ?)
+                    """,
+                arguments: [connector, connector, run])
+            return Set(try String.fetchAll(
+                db,
+                sql: """
+                    SELECT d.ref FROM disappearances d JOIN approval_batches b ON b.id = d.batch
+                    WHERE d.connector = ? AND b.status = 'approved'
+                    """,
+                arguments: [connector]))
         }
     }
 

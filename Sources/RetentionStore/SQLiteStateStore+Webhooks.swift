@@ -86,20 +86,6 @@ extension SQLiteStateStore {
         }
     }
 
-    public func markGone(connector: String, recordIDs: [String], at: Date) async throws -> Int {
-        let references = Set(recordIDs.map { reference(connector: connector, recordID: $0) })
-        return try await queue.write { db in
-            let live = try db.cachedStatement(sql: "SELECT 1 FROM records WHERE connector = ? AND ref = ? AND record_id IS NOT NULL")
-            var gone: [String] = []
-            for ref in references.sorted() where try Row.fetchOne(live, arguments: [connector, ref]) != nil {
-                try Self.tombstone(db, connector: connector, reference: ref, phase: .gone)
-                gone.append(ref)
-            }
-            try Self.appendAudit(db, gone.map { AuditDraft(at: at, event: "record.gone", connector: connector, reference: $0, detail: ["via": "webhook"]) })
-            return gone.count
-        }
-    }
-
     public func liveCount(connector: String) async throws -> Int {
         try await queue.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE connector = ? AND record_id IS NOT NULL", arguments: [connector]) ?? 0

@@ -24,8 +24,17 @@ public protocol StateStore: Sendable {
     /// Upserts the records of one batch into the mirror and marks them seen in `run`. A second row
     /// with the same id in the same run marks the record as duplicated (its lines are kept).
     func ingest(connector: String, run: Int64, records: [SourceRecord]) async throws
-    /// Tombstones live records not seen in `run` (after a complete full pull). Returns how many.
-    func markUnseenGone(connector: String, run: Int64, at: Date) async throws -> Int
+    /// Live records (with an id) not seen in `run`, by reference: what a complete full pull says vanished.
+    func unseenReferences(connector: String, run: Int64) async throws -> [String]
+    /// Tombstones these live records as `gone` (no operation follows) and forgets any held
+    /// disappearance of them. Returns how many were live.
+    func markGone(connector: String, references: [String], at: Date, via: String) async throws -> Int
+    /// Records that vanished beyond the safety limits wait in `batch` instead of being tombstoned;
+    /// one audit entry says how many.
+    func holdDisappearances(connector: String, references: [String], batch: String, at: Date) async throws
+    /// References whose disappearance an operator approved (`approve(batch:)`): no longer counted
+    /// against the limits. Held disappearances of records seen again in `run` are forgotten.
+    func approvedDisappearances(connector: String, seenIn run: Int64) async throws -> Set<String>
     /// Live (not tombstoned) records, ordered by reference, after `cursor`.
     func liveRecords(connector: String, after cursor: String?, limit: Int) async throws -> [StoredRecord]
     /// Live records in the order the store keeps them (cheapest to walk and update), one page after
@@ -90,8 +99,6 @@ public protocol StateStore: Sendable {
     /// Counts a failed attempt of these events: each waits until `retryAt`, or is dead-lettered
     /// (kept, visible, never processed again) when `retryAt` is nil.
     func failWebhookEvents(_ seqs: [Int64], error: String, retryAt: Date?, at: Date) async throws
-    /// Tombstones these records (deleted at the source, as a webhook said): no operation follows.
-    func markGone(connector: String, recordIDs: [String], at: Date) async throws -> Int
     /// Records with an id (live or quarantined) of a connector.
     func liveCount(connector: String) async throws -> Int
 
@@ -126,6 +133,16 @@ extension StateStore {
     public func liveRecordPage(connector: String, after cursor: String?, limit: Int) async throws -> LiveRecordPage {
         let records = try await liveRecords(connector: connector, after: cursor, limit: limit)
         return LiveRecordPage(records: records, next: records.last?.reference)
+    }
+
+    /// Tombstones live records not seen in `run` (after a complete full pull), whatever their number.
+    public func markUnseenGone(connector: String, run: Int64, at: Date) async throws -> Int {
+        try await markGone(connector: connector, references: try await unseenReferences(connector: connector, run: run), at: at, via: "pull")
+    }
+
+    /// Tombstones these records (a re-read found them gone from the source): no operation follows.
+    public func markGone(connector: String, recordIDs: [String], at: Date) async throws -> Int {
+        try await markGone(connector: connector, references: recordIDs.map { reference(connector: connector, recordID: $0) }, at: at, via: "webhook")
     }
 
     /// Every accepted event not processed and not dead, whatever its retry time.

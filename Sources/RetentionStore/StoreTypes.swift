@@ -141,8 +141,13 @@ public struct ApprovalBatch: Sendable, Equatable, Codable {
     public var approvedAt: Date?
     public var approvedBy: String?
     public var operationCount: Int
+    /// Records missing from the source that wait in this batch before they are marked gone.
+    public var missingRecords: Int
 
-    public init(id: String, connector: String, status: Status, createdAt: Date, approvedAt: Date?, approvedBy: String?, operationCount: Int) {
+    public init(
+        id: String, connector: String, status: Status, createdAt: Date, approvedAt: Date?, approvedBy: String?, operationCount: Int,
+        missingRecords: Int = 0
+    ) {
         self.id = id
         self.connector = connector
         self.status = status
@@ -150,6 +155,7 @@ public struct ApprovalBatch: Sendable, Equatable, Codable {
         self.approvedAt = approvedAt
         self.approvedBy = approvedBy
         self.operationCount = operationCount
+        self.missingRecords = missingRecords
     }
 }
 

@@ -33,7 +33,12 @@ extension SyncCoordinator {
     /// With `only`, just those records are evaluated (a webhook's records); then only the absolute
     /// limit (`maxDeletesPerRun`) applies: a share of "the records seen" means nothing for a handful
     /// of records named by the CRM, and the mirror may not hold the whole CRM yet.
-    func evaluate(_ connector: ConnectorRuntime, now: Date, dryRun: Bool, only: Set<String>? = nil, summary: inout SyncSummary) async throws {
+    ///
+    /// With `onlySeenIn`, records not seen in that run are skipped: they are missing from the source
+    /// and wait for approval, so nothing is decided from their last known copy.
+    func evaluate(
+        _ connector: ConnectorRuntime, now: Date, dryRun: Bool, only: Set<String>? = nil, onlySeenIn run: Int64? = nil, summary: inout SyncSummary
+    ) async throws {
         let policy = connector.policy
         let held = try await store.heldReferences(connector: connector.name)
         var candidates: [DeleteCandidate] = []
@@ -62,6 +67,7 @@ extension SyncCoordinator {
             var audit: [AuditDraft] = []
             for stored in page {
                 guard let record = stored.record, let recordID = stored.recordID else { continue }
+                if let run, stored.seenRun != run { continue }
                 let interpretation: Interpretation =
                     stored.duplicateLines.isEmpty
                     ? policy.interpret(record, now: now) : .quarantined(.duplicateID(lines: stored.duplicateLines))

@@ -85,8 +85,8 @@ public struct SyncCoordinator: Sendable {
             // source before a crash is recorded as done, not mistaken for a vanished record.
             try await executor.drain(connector, summary: &summary)
         }
-        try await ingest(connector, run: run, now: now, full: !options.incremental, summary: &summary)
-        try await evaluate(connector, now: now, dryRun: options.dryRun, summary: &summary)
+        let missingHeld = try await ingest(connector, run: run, now: now, full: !options.incremental, summary: &summary)
+        try await evaluate(connector, now: now, dryRun: options.dryRun, onlySeenIn: missingHeld ? run : nil, summary: &summary)
         if !options.dryRun {
             try await executor.drain(connector, summary: &summary)
         }
@@ -141,7 +141,13 @@ public struct SyncCoordinator: Sendable {
     }
 
     /// Pulls every record into the mirror. Rows without an id cannot be stored: they are reported here.
-    func ingest(_ connector: ConnectorRuntime, run: Int64, now: Date, full: Bool, summary: inout SyncSummary) async throws {
+    /// After a complete full pull, records the source no longer has are tombstoned as gone — unless
+    /// there are more of them than the safety limits allow for deletes (a truncated export, a list
+    /// that came back empty): then none is tombstoned, they wait in the connector's approval batch,
+    /// and the result is true (the caller evaluates only the records seen in this run).
+    @discardableResult
+    func ingest(_ connector: ConnectorRuntime, run: Int64, now: Date, full: Bool, summary: inout SyncSummary) async throws -> Bool {
+        let liveBefore = full ? try await store.liveCount(connector: connector.name) : 0
         let request = PullRequest(watermark: try await store.watermark(connector: connector.name), full: full)
         var watermark = request.watermark
         // Batches are stored a few thousand records at a time: one transaction per small batch
@@ -167,9 +173,36 @@ public struct SyncCoordinator: Sendable {
         if !addressable.isEmpty {
             try await store.ingest(connector: connector.name, run: run, records: addressable)
         }
+        var held = false
         if request.full {
-            summary.gone = try await store.markUnseenGone(connector: connector.name, run: run, at: now)
+            held = try await retireUnseen(connector, run: run, liveBefore: liveBefore, now: now, summary: &summary)
         }
         try await store.setWatermark(connector: connector.name, value: watermark)
+        return held
+    }
+
+    /// Tombstones the records a complete full pull did not see, counted against the delete limits:
+    /// disappearances an operator approved are not counted again; beyond the limits the new ones wait
+    /// in the approval batch. Returns whether some were held.
+    private func retireUnseen(_ connector: ConnectorRuntime, run: Int64, liveBefore: Int, now: Date, summary: inout SyncSummary) async throws -> Bool {
+        let approved = try await store.approvedDisappearances(connector: connector.name, seenIn: run)
+        let unseen = try await store.unseenReferences(connector: connector.name, run: run)
+        guard !unseen.isEmpty else { return false }
+        let fresh = unseen.filter { !approved.contains($0) }
+        guard connector.safety.exceeded(deletes: fresh.count, liveRecords: liveBefore) else {
+            summary.gone = try await store.markGone(connector: connector.name, references: unseen, at: now, via: "pull")
+            return false
+        }
+        summary.gone = try await store.markGone(connector: connector.name, references: unseen.filter(approved.contains), at: now, via: "pull")
+        var batch = try await store.openApprovalBatch(connector: connector.name)
+        if batch == nil { batch = try await store.createApprovalBatch(connector: connector.name, at: now) }
+        guard let batch else { return false }
+        try await store.holdDisappearances(connector: connector.name, references: fresh, batch: batch.id, at: now)
+        summary.missingAwaitingApproval = fresh.count
+        summary.approvalBatch = batch.id
+        log(.warning, "records missing from the source exceed the safety limit: none is marked gone until approved", [
+            "connector": connector.name, "missing": String(fresh.count), "liveRecords": String(liveBefore), "batch": batch.id,
+        ])
+        return true
     }
 }

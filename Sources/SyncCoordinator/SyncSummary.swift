@@ -24,6 +24,8 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var pending = 0
     public var cancelled = 0
     public var awaitingApproval = 0
+    /// Records missing from a full pull beyond the safety limits: not marked gone until approved.
+    public var missingAwaitingApproval = 0
     public var approvalBatch: String?
     public var gone = 0
     public var held = 0
@@ -49,6 +51,7 @@ public struct SyncSummary: Sendable, Codable, Equatable {
         pending += other.pending
         cancelled += other.cancelled
         awaitingApproval += other.awaitingApproval
+        missingAwaitingApproval += other.missingAwaitingApproval
         approvalBatch = approvalBatch ?? other.approvalBatch
         gone += other.gone
         held += other.held

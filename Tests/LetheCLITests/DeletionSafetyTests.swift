@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// `lethe sync` against the fake CRMs when the CRM misbehaves: nothing is recorded as destroyed that
@@ -97,6 +98,23 @@ struct DeletionSafetyTests {
         #expect(try await Self.registerRows(harness, config: config).count == 8, "each destruction once in the register")
     }
 
+    @Test func aListThatComesBackEmptyMakesNoRecordGoneUntilApproved() async throws {
+        let fake = try FakeCRMProcess(provider: "hubspot", seed: Self.seed(due: 0, kept: 12), arguments: ["--token", "test-token"])
+        defer { fake.stop() }
+        var harness = try CLIHarness()
+        harness.variables.merge(RESTSyncTests.environment("hubspot", fake: fake, fieldKeys: [:])) { $1 }
+        harness.variables["LETHE_MAX_DELETE_FRACTION"] = "0.2"
+        let config = CLIHarness.repository.appendingPathComponent("config/examples/hubspot.yaml").path
+        #expect(await harness.run(["sync", "--as-of", Self.asOf], config: config).status == 0)
+        try await fake.faults(["empty_list": true])
+        let empty = await harness.run(["sync", "--as-of", Self.asOf, "--json"], config: config)
+        #expect(empty.status == 3, "\(empty.stdout)")
+        #expect(empty.json["missingAwaitingApproval"] as? Int == 12)
+        #expect(empty.json["gone"] as? Int == 0)
+        let records = ((await harness.run(["status", "--json"], config: config)).json["records"] as? [String: [String: Int]])?["hubspot"] ?? [:]
+        #expect(records == ["active": 12], "\(records)")
+    }
+
     /// (A list that clamps out-of-range pages is a connector test: the shipped manifests stop at the
     /// providers' own end markers before they would ask past the end.)
     @Test(arguments: ["hubspot", "salesforce", "pipedrive"])
@@ -118,5 +136,69 @@ struct DeletionSafetyTests {
         let records = (status.json["records"] as? [String: [String: Int]])?[provider] ?? [:]
         #expect(records["gone"] == nil, "nothing tombstoned: \(records)")
         #expect(records["active"] == 12, "\(records)")
+    }
+}
+
+/// A broken export must not make records "gone": disappearances count against the delete limits,
+/// and a CSV with a quote that never closes is refused whole.
+@Suite(.serialized)
+struct BrokenExportTests {
+    static func table(_ harness: CLIHarness, _ sql: String) throws -> String {
+        let queue = try DatabaseQueue(path: harness.state.appendingPathComponent("lethe.sqlite").path)
+        defer { try? queue.close() }
+        return try queue.read { db in try Row.fetchAll(db, sql: sql).map { "\($0)" }.joined(separator: "\n") }
+    }
+
+    @Test func aTruncatedCSVTombstonesNothingUntilApproved() async throws {
+        var harness = try CLIHarness(csvFixture: "Tests/Fixtures/contacts-small.csv", variables: ["LETHE_MAX_DELETE_FRACTION": "1"])
+        let first = await harness.run(["sync", "--as-of", asOf, "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let liveBefore = (await harness.run(["status", "--json"])).json["records"] as? [String: [String: Int]] ?? [:]
+
+        // The export is cut after three rows (say a disk filled up while it was written).
+        let text = try String(contentsOf: harness.csv, encoding: .utf8)
+        let rows = text.components(separatedBy: "\r\n")
+        let truncated = rows.prefix(4).joined(separator: "\r\n") + "\r\n"
+        try truncated.write(to: harness.csv, atomically: true, encoding: .utf8)
+        harness.variables["LETHE_MAX_DELETE_FRACTION"] = "0.2"
+        let cut = await harness.run(["sync", "--as-of", asOf, "--json"])
+        #expect(cut.status == 3, "held for approval: \(cut.stdout)")
+        let missing = try #require(cut.json["missingAwaitingApproval"] as? Int)
+        #expect(missing > 10)
+        #expect(cut.json["gone"] as? Int == 0)
+        let batch = try #require(cut.json["approvalBatch"] as? String)
+        let held = (await harness.run(["status", "--json"])).json["records"] as? [String: [String: Int]] ?? [:]
+        #expect(held["contacts"]?["gone"] == nil, "no new gone: \(held)")
+        #expect(NSDictionary(dictionary: held) == NSDictionary(dictionary: liveBefore), "every record keeps its phase")
+        #expect(try String(contentsOf: harness.csv, encoding: .utf8) == truncated, "the file is not rewritten")
+        let text2 = await harness.run(["sync", "--as-of", asOf])
+        #expect(text2.stdout.contains("lethe approve \(batch)"), "\(text2.stdout)")
+
+        // The operator checks: the records really went. Approving releases them.
+        #expect(await harness.run(["approve", batch, "--by", "dpo"]).status == 0)
+        let released = await harness.run(["sync", "--as-of", asOf, "--json"])
+        #expect(released.status == 0, "\(released.stdout)")
+        #expect(released.json["gone"] as? Int == missing)
+        #expect(released.json["missingAwaitingApproval"] as? Int == 0)
+    }
+
+    @Test func aStrayQuoteRefusesTheFileAndChangesNothing() async throws {
+        let harness = try CLIHarness(csvFixture: "Tests/Fixtures/contacts-small.csv", variables: ["LETHE_MAX_DELETE_FRACTION": "1"])
+        // Rows without quotes of their own, so one stray quote runs to the end of the file.
+        var lines = try String(contentsOf: harness.csv, encoding: .utf8).components(separatedBy: "\r\n").filter { !$0.contains("\"") }
+        try lines.joined(separator: "\r\n").write(to: harness.csv, atomically: true, encoding: .utf8)
+        #expect(await harness.run(["sync", "--as-of", asOf]).status == 0)
+        lines[4] = lines[4].replacingOccurrences(of: ",", with: ",\"", options: [], range: lines[4].range(of: ","))
+        let broken = lines.joined(separator: "\r\n")
+        try broken.write(to: harness.csv, atomically: true, encoding: .utf8)
+        let records = try Self.table(harness, "SELECT ref, phase, seen_run FROM records ORDER BY ref")
+        let outbox = try Self.table(harness, "SELECT id, status FROM outbox ORDER BY id")
+        let sync = await harness.run(["sync", "--as-of", "2027-06-01T09:00:00+09:00", "--json"])
+        #expect(sync.status == 1)
+        let error = (sync.json["errors"] as? [String])?.first ?? ""
+        #expect(error.contains("line 5") && error.contains("never closes"), "\(error)")
+        #expect(try Self.table(harness, "SELECT ref, phase, seen_run FROM records ORDER BY ref") == records, "nothing tombstoned")
+        #expect(try Self.table(harness, "SELECT id, status FROM outbox ORDER BY id") == outbox, "nothing queued or cancelled")
+        #expect(try String(contentsOf: harness.csv, encoding: .utf8) == broken, "the file untouched")
     }
 }

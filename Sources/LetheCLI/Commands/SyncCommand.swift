@@ -75,7 +75,7 @@ struct SyncReport: Encodable {
 
     func exitStatus(dryRun: Bool) -> ExitStatus {
         if total.failed > 0 || total.pending > 0 || !errors.isEmpty { return .operationalFailure }
-        if !dryRun, total.awaitingApproval > 0 { return .awaitingApproval }
+        if !dryRun, total.awaitingApproval > 0 || total.missingAwaitingApproval > 0 { return .awaitingApproval }
         return .success
     }
 
@@ -91,6 +91,11 @@ struct SyncReport: Encodable {
             if summary.awaitingApproval > 0 {
                 let batch = summary.approvalBatch ?? "?"
                 lines.append("  \(summary.awaitingApproval) deletes wait for approval in batch \(batch): run `lethe approve \(batch)`")
+            }
+            if summary.missingAwaitingApproval > 0 {
+                let batch = summary.approvalBatch ?? "?"
+                lines.append("  \(summary.missingAwaitingApproval) records missing from the source (more than the safety limits allow) "
+                    + "are not marked gone: check the source, or run `lethe approve \(batch)` if they really went")
             }
             if summary.pending > 0 {
                 lines.append("  \(summary.pending) operations failed for now and stay pending: the next run retries them")
