@@ -35,6 +35,8 @@ extension Hub {
         var pendingWebhookEvents: [String: Int]
         /// Events whose processing failed every attempt: kept and counted, never processed again.
         var deadWebhookEvents: [String: Int]
+        /// Records or erased fields seen again after Lethe destroyed them (each enforced again).
+        var reappeared: [String: Int]
     }
 
     func status() async throws -> Response {
@@ -51,7 +53,7 @@ extension Hub {
         let body = StatusBody(
             records: counts.records, operations: counts.operations, openBatches: counts.openBatches, holds: counts.holds,
             auditEntries: counts.auditEntries, overdue: overdue, running: await locks.running.sorted(), pendingWebhookEvents: pending,
-            deadWebhookEvents: dead)
+            deadWebhookEvents: dead, reappeared: counts.reappeared)
         return Self.json(.ok, body)
     }
 

@@ -80,6 +80,9 @@ public final class HubMetrics: Sendable {
                     .record(count)
             }
         }
+        for connector in policies.keys {
+            Gauge(label: "lethe_records_reappeared", dimensions: [("connector", connector)], factory: factory).record(status.reappeared[connector] ?? 0)
+        }
         for (connector, policy) in policies {
             let cutoff = policy.destroyWithin.subtracted(from: now, in: policy.zone)
             let overdue = try await store.overdueCount(connector: connector, expiredBefore: cutoff)

@@ -20,6 +20,9 @@ struct DestructionRegister {
         var batch: String
         var deleteMode: String
         var restorableUntil: String
+        /// When the record (or the erased fields) came back after an earlier destruction, so this
+        /// row is its destruction again; empty otherwise.
+        var reappeared: String = ""
     }
 
     var rows: [Row] = []
@@ -27,19 +30,33 @@ struct DestructionRegister {
     static let header = [
         "파기일시(destroyed at)", "커넥터(connector)", "대상 참조(reference)", "파기 항목(data)", "보유 목적(purpose)",
         "법적 근거(legal basis)", "파기 방법(method)", "처리자(operator)", "보유기간 만료(expiry)", "작업 ID(operation)", "승인 배치(batch)",
-        "삭제 방식(delete mode)", "복구 가능 기한(restorable until)",
+        "삭제 방식(delete mode)", "복구 가능 기한(restorable until)", "파기 후 재등장(reappeared after destruction)",
     ]
 
     static func load(from store: any StateStore) async throws -> DestructionRegister {
         var register = DestructionRegister()
         var after: Int64 = 0
+        // Records (connector, reference) and erased fields (… rule) seen again after a destruction,
+        // with when: their next destruction row says so.
+        var returned: [String: Date] = [:]
+        let stamp = ISO8601DateFormatter()
         while true {
             let entries = try await store.auditEntries(after: after, limit: 5000)
             guard let last = entries.last else { break }
             after = last.seq
-            for entry in entries where entry.draft.event == "operation.done" {
-                let detail = entry.draft.detail
+            for entry in entries {
+                let draft = entry.draft
+                let record = "\(draft.connector ?? "")\u{1F}\(draft.reference ?? "")"
+                if draft.event == "record.reappeared" { returned[record] = draft.at }
+                if draft.event == "fields.reappeared" { returned[record + "\u{1F}\(draft.rule ?? "")"] = draft.at }
+                guard draft.event == "operation.done" else { continue }
+                let detail = draft.detail
                 guard let kind = detail["kind"], ["delete", "erase-fields", "archive"].contains(kind) else { continue }
+                let key = kind == "erase-fields" ? record + "\u{1F}\(draft.rule ?? "")" : record
+                var reappeared = ""
+                if kind != "archive", let at = returned.removeValue(forKey: key) {
+                    reappeared = "\(stamp.string(from: at)): 파기 후 다시 나타나 재파기 (seen again after its destruction, destroyed again)"
+                }
                 register.rows.append(
                     Row(
                         destroyedAt: entry.draft.at,
@@ -54,7 +71,8 @@ struct DestructionRegister {
                         operation: entry.draft.operation ?? "",
                         batch: detail["batch"] ?? "",
                         deleteMode: modeText(detail["deleteMode"]),
-                        restorableUntil: detail["restorableUntil"] ?? ""
+                        restorableUntil: detail["restorableUntil"] ?? "",
+                        reappeared: reappeared
                     )
                 )
             }
@@ -88,7 +106,7 @@ struct DestructionRegister {
         for row in rows {
             let cells = [
                 formatter.string(from: row.destroyedAt), row.connector, row.reference, row.data, row.rules, row.legalBasis,
-                row.method, row.operatorName, row.expiry, row.operation, row.batch, row.deleteMode, row.restorableUntil,
+                row.method, row.operatorName, row.expiry, row.operation, row.batch, row.deleteMode, row.restorableUntil, row.reappeared,
             ]
             text += cells.map(Self.cell).joined(separator: ",") + "\r\n"
         }

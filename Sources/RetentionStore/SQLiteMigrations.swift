@@ -100,6 +100,10 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // How often a record (or its erased fields) came back after Lethe destroyed it: enforced again, counted.
+        migrator.registerMigration("v7-reappeared") { db in
+            try db.execute(sql: "ALTER TABLE records ADD COLUMN reappeared INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

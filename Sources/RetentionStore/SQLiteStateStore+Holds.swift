@@ -59,12 +59,17 @@ extension SQLiteStateStore {
                 operations[row["connector"], default: [:]][key] = row["n"]
             }
             let batches = try Row.fetchAll(db, sql: "SELECT * FROM approval_batches WHERE status = 'open'").map { try Self.batch(db, $0) }
+            var reappeared: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT connector, SUM(reappeared) AS n FROM records WHERE reappeared > 0 GROUP BY 1") {
+                reappeared[row["connector"]] = row["n"]
+            }
             return StoreStatus(
                 records: records,
                 operations: operations,
                 openBatches: batches,
                 holds: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM holds") ?? 0,
-                auditEntries: try Int64.fetchOne(db, sql: "SELECT seq FROM audit_head WHERE id = 1") ?? 0
+                auditEntries: try Int64.fetchOne(db, sql: "SELECT seq FROM audit_head WHERE id = 1") ?? 0,
+                reappeared: reappeared
             )
         }
     }

@@ -27,6 +27,10 @@ extension SQLiteStateStore {
             )
             var entries: [AuditDraft] = audit
             let now = Date().timeIntervalSince1970
+            let reappeared = try db.cachedStatement(sql: "UPDATE records SET reappeared = reappeared + 1 WHERE connector = ? AND ref = ?")
+            for draft in audit where draft.event == "fields.reappeared" {
+                try reappeared.execute(arguments: [draft.connector, draft.reference])
+            }
             for change in changes {
                 try update.execute(arguments: [
                     change.state.phase.rawValue, StoreCodec.encode(state: change.state),
@@ -80,13 +84,13 @@ extension SQLiteStateStore {
         }
     }
 
-    public func existingOperationIDs(_ ids: [String]) async throws -> Set<String> {
-        guard !ids.isEmpty else { return [] }
+    public func operationStatuses(_ ids: [String]) async throws -> [String: OperationStatus] {
+        guard !ids.isEmpty else { return [:] }
         return try await queue.read { db in
-            var found: Set<String> = []
-            let statement = try db.cachedStatement(sql: "SELECT 1 FROM outbox WHERE id = ? AND status <> 'cancelled'")
-            for id in ids where try Bool.fetchOne(statement, arguments: [id]) != nil {
-                found.insert(id)
+            var found: [String: OperationStatus] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT status FROM outbox WHERE id = ?")
+            for id in ids {
+                if let status = try String.fetchOne(statement, arguments: [id]).flatMap(OperationStatus.init(rawValue:)) { found[id] = status }
             }
             return found
         }

@@ -3,12 +3,13 @@ import GRDB
 public import RetentionCore
 
 extension SQLiteStateStore {
-    public func ingest(connector: String, run: Int64, records: [SourceRecord]) async throws {
+    @discardableResult
+    public func ingest(connector: String, run: Int64, records: [SourceRecord]) async throws -> Int {
         let rows = records.map { record in
             (reference(connector: connector, recordID: record.id), record, StoreCodec.encode(fields: record.fields))
         }
         let now = Date().timeIntervalSince1970
-        try await queue.write { db in
+        return try await queue.write { db in
             let lookup = try db.cachedStatement(
                 sql: "SELECT seen_run, line, dup_lines, record_id, fields, defect, phase FROM records WHERE connector = ? AND ref = ?"
             )
@@ -21,12 +22,15 @@ extension SQLiteStateStore {
                         defect = excluded.defect, dup_lines = NULL, seen_run = excluded.seen_run,
                         updated_at = excluded.updated_at,
                         phase = CASE WHEN records.phase IN ('deleted', 'gone') THEN NULL ELSE records.phase END,
-                        state = CASE WHEN records.phase IN ('deleted', 'gone') THEN NULL ELSE records.state END
+                        state = CASE WHEN records.phase IN ('deleted', 'gone') THEN NULL ELSE records.state END,
+                        reappeared = records.reappeared + (records.phase IS 'deleted')
                     """
             )
             // What the upsert would do to a live row whose content did not change.
             let markSeen = try db.cachedStatement(sql: "UPDATE records SET seen_run = ?, updated_at = ? WHERE connector = ? AND ref = ?")
             let markDuplicate = try db.cachedStatement(sql: "UPDATE records SET dup_lines = ? WHERE connector = ? AND ref = ?")
+            var reappeared: [AuditDraft] = []
+            let runAsOf = try Double.fetchOne(db, sql: "SELECT as_of FROM runs WHERE id = ?", arguments: [run]).map(Date.init(timeIntervalSince1970:)) ?? Date()
             for (ref, record, fields) in rows {
                 if let row = try Row.fetchOne(lookup, arguments: [connector, ref]) {
                     if row[0] as Int64 == run {
@@ -36,6 +40,12 @@ extension SQLiteStateStore {
                         continue
                     }
                     let phase = row[6] as String?
+                    if phase == RecordPhase.deleted.rawValue {
+                        // Destroyed by Lethe, and back (a restore, a backup, a rewrite that did not stick): a
+                        // new generation, evaluated afresh and enforced again.
+                        reappeared.append(AuditDraft(at: runAsOf, event: "record.reappeared", connector: connector, reference: ref,
+                                                     detail: ["reason": "seen again after its destruction"]))
+                    }
                     if row[2] as String? == nil, row[3] as String? == record.id, row[1] as Int? == record.line,
                         row[5] as String? == record.defect, phase != RecordPhase.deleted.rawValue, phase != RecordPhase.gone.rawValue,
                         row[4] as Data? == fields
@@ -46,6 +56,8 @@ extension SQLiteStateStore {
                 }
                 try upsert.execute(arguments: [connector, ref, record.id, fields, record.line, record.defect, run, now])
             }
+            try Self.appendAudit(db, reappeared)
+            return reappeared.count
         }
     }
 

@@ -22,8 +22,11 @@ public protocol StateStore: Sendable {
     func beginRun(connector: String, asOf: Date, dryRun: Bool) async throws -> Int64
     func finishRun(_ run: Int64, summary: String) async throws
     /// Upserts the records of one batch into the mirror and marks them seen in `run`. A second row
-    /// with the same id in the same run marks the record as duplicated (its lines are kept).
-    func ingest(connector: String, run: Int64, records: [SourceRecord]) async throws
+    /// with the same id in the same run marks the record as duplicated (its lines are kept). A record
+    /// Lethe destroyed that is seen again starts afresh, with a `record.reappeared` audit entry; returns
+    /// how many did.
+    @discardableResult
+    func ingest(connector: String, run: Int64, records: [SourceRecord]) async throws -> Int
     /// Live records (with an id) not seen in `run`, by reference: what a complete full pull says vanished.
     func unseenReferences(connector: String, run: Int64) async throws -> [String]
     /// Tombstones these live records as `gone` (no operation follows) and forgets any held
@@ -51,8 +54,8 @@ public protocol StateStore: Sendable {
     /// Oldest first; operations queued at the same time in the order they were queued.
     func operations(connector: String, statuses: Set<OperationStatus>) async throws -> [OutboxOperation]
     func operation(id: String) async throws -> OutboxOperation?
-    /// Which of these operation ids are already in the outbox and not cancelled.
-    func existingOperationIDs(_ ids: [String]) async throws -> Set<String>
+    /// The status of each of these operation ids that is in the outbox.
+    func operationStatuses(_ ids: [String]) async throws -> [String: OperationStatus]
     /// Records the outcomes of operations, their effects on the records and their audit entries, all
     /// in one transaction.
     func complete(_ completions: [OperationCompletion]) async throws
@@ -143,6 +146,11 @@ extension StateStore {
     /// Tombstones these records (a re-read found them gone from the source): no operation follows.
     public func markGone(connector: String, recordIDs: [String], at: Date) async throws -> Int {
         try await markGone(connector: connector, references: recordIDs.map { reference(connector: connector, recordID: $0) }, at: at, via: "webhook")
+    }
+
+    /// Which of these operation ids are already in the outbox and not cancelled.
+    public func existingOperationIDs(_ ids: [String]) async throws -> Set<String> {
+        Set(try await operationStatuses(ids).filter { $0.value != .cancelled }.keys)
     }
 
     /// Every accepted event not processed and not dead, whatever its retry time.

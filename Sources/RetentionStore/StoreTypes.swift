@@ -211,6 +211,8 @@ public struct StoreStatus: Sendable, Equatable {
     public var openBatches: [ApprovalBatch]
     public var holds: Int
     public var auditEntries: Int64
+    /// By connector: how often records or their erased fields came back after Lethe destroyed them.
+    public var reappeared: [String: Int] = [:]
     /// Live records whose final expiry + destroyWithin has passed are computed by the caller.
 }
 

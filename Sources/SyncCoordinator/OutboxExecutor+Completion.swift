@@ -73,11 +73,15 @@ extension OutboxExecutor {
         return confirmed
     }
 
+    /// The archive copy that protects a delete: same record, rule, cycle and round.
     private func archiveOperation(for delete: OutboxOperation) async throws -> OutboxOperation? {
         guard let recordID = delete.recordID else { return nil }
+        let round = OperationIdentifier.round(
+            of: delete.id, connector: delete.connector, recordID: recordID,
+            operation: PlannedOperation(kind: .delete, rule: delete.rule, cycle: delete.cycle)) ?? 0
         let id = OperationIdentifier.make(
             connector: delete.connector, recordID: recordID,
-            operation: PlannedOperation(kind: .archive, rule: delete.rule, cycle: delete.cycle)
+            operation: PlannedOperation(kind: .archive, rule: delete.rule, cycle: delete.cycle), round: round
         )
         return try await store.operation(id: id)
     }

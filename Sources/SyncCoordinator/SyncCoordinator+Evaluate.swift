@@ -113,7 +113,10 @@ extension SyncCoordinator {
                     changes.append(RecordChange(connector: connector.name, reference: stored.reference, state: decision.state, operations: others))
                 }
             }
-            if !dryRun { try await store.commit(changes, audit: audit) }
+            if !dryRun {
+                audit += try await reenforce(&changes, now: now, summary: &summary)
+                try await store.commit(changes, audit: audit)
+            }
         }
         summary.liveRecords = liveValid
         var limits = connector
@@ -121,10 +124,57 @@ extension SyncCoordinator {
         try await queueDeletes(candidates, connector: limits, liveValid: liveValid, now: now, dryRun: dryRun, summary: &summary)
     }
 
+    /// Decisions taken again after they were done — erased fields that hold values again (a restore, a
+    /// rewrite that did not stick) — become the next round of the operation, with an id of its own,
+    /// so they are enforced again instead of being taken for done; one `fields.reappeared` audit entry
+    /// each. (A record restored after its deletion comes back through ingest as a new generation.)
+    private func reenforce(_ changes: inout [RecordChange], now: Date, summary: inout SyncSummary) async throws -> [AuditDraft] {
+        var audit: [AuditDraft] = []
+        for index in changes.indices where changes[index].operations.contains(where: { $0.kind == .eraseFields }) {
+            let before = changes[index].operations
+            changes[index].operations = try await nextRounds(before)
+            for (old, new) in zip(before, changes[index].operations) where old.id != new.id {
+                audit.append(AuditDraft(at: now, event: "fields.reappeared", connector: new.connector, reference: new.reference, rule: new.rule,
+                                        detail: ["fields": new.fields.map(\.field).joined(separator: ";"), "reason": "values again after their erasure"]))
+                summary.reappeared += 1
+            }
+        }
+        return audit
+    }
+
+    /// Each destructive operation (delete, archive, erasure) whose id is already done is given the
+    /// id of its next round not done yet.
+    func nextRounds(_ operations: [OutboxOperation]) async throws -> [OutboxOperation] {
+        var result = operations
+        var open = result.indices.filter { [.delete, .archive, .eraseFields].contains(result[$0].kind) && result[$0].recordID != nil }
+        var round = 0
+        while !open.isEmpty, round < 64 {
+            let statuses = try await store.operationStatuses(open.map { result[$0].id })
+            open = open.filter { statuses[result[$0].id] == .done }
+            round += 1
+            for index in open {
+                let operation = result[index]
+                result[index].id = OperationIdentifier.make(
+                    connector: operation.connector, recordID: operation.recordID ?? "",
+                    operation: PlannedOperation(kind: operation.kind, rule: operation.rule, cycle: operation.cycle, fields: operation.fields), round: round)
+            }
+        }
+        return result
+    }
+
     private func queueDeletes(
         _ candidates: [DeleteCandidate], connector: ConnectorRuntime, liveValid: Int, now: Date, dryRun: Bool,
         summary: inout SyncSummary
     ) async throws {
+        // A record destroyed before and seen again is enforced again: its delete is the next round.
+        var candidates = candidates
+        let next = try await nextRounds(candidates.flatMap { $0.outboxOperations(connector: connector.name, at: now) })
+        var position = 0
+        for index in candidates.indices {
+            let count = candidates[index].operations.count
+            candidates[index].operations = zip(candidates[index].operations, next[position..<(position + count)]).map { ($1.id, $0.planned) }
+            position += count
+        }
         let known = try await store.existingOperationIDs(candidates.flatMap { $0.operations.map(\.id) })
         let fresh = candidates.filter { candidate in candidate.operations.contains { !known.contains($0.id) } }
         let exceeded = connector.safety.exceeded(deletes: fresh.count, liveRecords: liveValid)

@@ -127,7 +127,7 @@ public struct SyncCoordinator: Sendable {
         summary.gone = try await store.markGone(connector: connector.name, recordIDs: vanished, at: now)
         summary.pulled = fresh.count
         if !fresh.isEmpty {
-            try await store.ingest(connector: connector.name, run: run, records: fresh)
+            summary.reappeared += try await store.ingest(connector: connector.name, run: run, records: fresh)
             let references = Set(fresh.map { store.reference(connector: connector.name, recordID: $0.id) })
             try await evaluate(connector, now: now, dryRun: false, only: references, summary: &summary)
             try await executor.drain(connector, summary: &summary)
@@ -165,13 +165,13 @@ public struct SyncCoordinator: Sendable {
             }
             summary.pulled += batch.records.count
             if addressable.count >= Self.pageSize {
-                try await store.ingest(connector: connector.name, run: run, records: addressable)
+                summary.reappeared += try await store.ingest(connector: connector.name, run: run, records: addressable)
                 addressable.removeAll(keepingCapacity: true)
             }
             watermark = batch.watermark ?? watermark
         }
         if !addressable.isEmpty {
-            try await store.ingest(connector: connector.name, run: run, records: addressable)
+            summary.reappeared += try await store.ingest(connector: connector.name, run: run, records: addressable)
         }
         var held = false
         if request.full {

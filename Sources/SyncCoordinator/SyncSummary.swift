@@ -28,6 +28,8 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var missingAwaitingApproval = 0
     public var approvalBatch: String?
     public var gone = 0
+    /// Records (or erased fields) seen again after Lethe destroyed them, enforced again in this run.
+    public var reappeared = 0
     public var held = 0
     public var liveRecords = 0
     public var quarantinedRows: [QuarantinedRow] = []
@@ -54,6 +56,7 @@ public struct SyncSummary: Sendable, Codable, Equatable {
         missingAwaitingApproval += other.missingAwaitingApproval
         approvalBatch = approvalBatch ?? other.approvalBatch
         gone += other.gone
+        reappeared += other.reappeared
         held += other.held
         liveRecords += other.liveRecords
         quarantinedRows += other.quarantinedRows

@@ -202,3 +202,64 @@ struct BrokenExportTests {
         #expect(try String(contentsOf: harness.csv, encoding: .utf8) == broken, "the file untouched")
     }
 }
+
+/// A record that comes back after its destruction (a CRM's recycle bin, a CSV restored from a backup, a
+/// rewrite that did not stick) is a new generation: due again, destroyed again, and flagged.
+@Suite(.serialized)
+struct ReappearanceTests {
+    @Test func aCSVRestoredFromABackupIsEnforcedAgainAndTheRegisterShowsBothDestructions() async throws {
+        let harness = try CLIHarness(csvFixture: "Tests/Fixtures/contacts-small.csv", variables: ["LETHE_MAX_DELETE_FRACTION": "1"])
+        let backup = try Data(contentsOf: harness.csv)
+        let first = await harness.run(["sync", "--as-of", asOf, "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let deleted = try #require(first.json["deleted"] as? Int)
+        let erased = try #require(first.json["fieldsErased"] as? Int)
+        #expect(deleted > 0 && erased > 0)
+        let registerFirst = try await DeletionSafetyTests.registerRows(harness, config: CLIHarness.repository.appendingPathComponent("config/lethe.yaml").path)
+
+        try backup.write(to: harness.csv)
+        let again = await harness.run(["sync", "--as-of", asOf, "--json"])
+        #expect(again.status == 0, "re-enforcing is not a failure: \(again.stderr)")
+        #expect(again.json["deleted"] as? Int == deleted, "every restored record is deleted again")
+        #expect(again.json["fieldsErased"] as? Int == erased, "every restored field is erased again")
+        #expect(again.json["noticesSent"] as? Int == 0, "no second notice for a cycle already noticed")
+        #expect(again.json["reappeared"] as? Int == deleted + erased)
+        #expect(try Data(contentsOf: harness.csv) != backup)
+
+        let register = try await DeletionSafetyTests.registerRows(harness, config: CLIHarness.repository.appendingPathComponent("config/lethe.yaml").path)
+        #expect(register.count == 2 * registerFirst.count, "both destructions are in the register")
+        let marked = register.filter { $0.contains("seen again after its destruction") }
+        #expect(marked.count == deleted + erased, "the second destruction of each is marked")
+        #expect(register.prefix(registerFirst.count).allSatisfy { !$0.contains("seen again") })
+
+        let status = await harness.run(["status", "--json"])
+        #expect((status.json["reappeared"] as? [String: Int])?["contacts"] == deleted + erased, "\(status.stdout)")
+        let text = await harness.run(["status"])
+        #expect(text.stdout.contains("reappeared after destruction (enforced again): \(deleted + erased)"))
+        #expect(await harness.run(["audit", "verify"]).status == 0)
+    }
+
+    @Test func aContactRestoredFromTheRecycleBinIsDeletedAgain() async throws {
+        let fake = try FakeCRMProcess(provider: "hubspot", seed: DeletionSafetyTests.seed(due: 2, kept: 1), arguments: ["--token", "test-token"])
+        defer { fake.stop() }
+        var harness = try CLIHarness()
+        harness.variables.merge(RESTSyncTests.environment("hubspot", fake: fake, fieldKeys: [:])) { $1 }
+        let config = CLIHarness.repository.appendingPathComponent("config/examples/hubspot.yaml").path
+        let first = await harness.run(["sync", "--as-of", DeletionSafetyTests.asOf, "--json"], config: config)
+        #expect(first.json["deleted"] as? Int == 2, "\(first.stdout)")
+        let restored = try #require(try await fake.records().first { $0["email"] as? String == "d0@example.com" })
+        #expect(restored["deleted"] as? Bool == true)
+        _ = try await fake.call("PUT", "/_fake/records/\(restored["provider_id"]!)", ["deleted": false])
+
+        let second = await harness.run(["sync", "--as-of", DeletionSafetyTests.asOf, "--json"], config: config)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.json["deleted"] as? Int == 1)
+        #expect(second.json["reappeared"] as? Int == 1)
+        #expect(try await fake.records().first { $0["email"] as? String == "d0@example.com" }?["deleted"] as? Bool == true)
+        let register = try await DeletionSafetyTests.registerRows(harness, config: config)
+        #expect(register.count == 3)
+        #expect(register.filter { $0.contains("seen again after its destruction") }.count == 1)
+        let third = await harness.run(["sync", "--as-of", DeletionSafetyTests.asOf, "--json"], config: config)
+        #expect(third.json["deleted"] as? Int == 0 && third.json["reappeared"] as? Int == 0, "once is enough: \(third.stdout)")
+    }
+}

@@ -22,6 +22,8 @@ struct StatusCommand: AsyncParsableCommand {
         var deadOperations: Int
         /// Webhook events whose processing failed every attempt, by connector.
         var deadWebhookEvents: [String: Int]
+        /// By connector: records or erased fields seen again after Lethe destroyed them (each enforced again).
+        var reappeared: [String: Int]
     }
 
     func run() async throws {
@@ -40,7 +42,7 @@ struct StatusCommand: AsyncParsableCommand {
         let report = Report(
             records: counts.records, operations: counts.operations, openApprovalBatches: counts.openBatches,
             holds: counts.holds, auditEntries: counts.auditEntries, overdueDestructions: overdue, deadOperations: dead,
-            deadWebhookEvents: deadEvents
+            deadWebhookEvents: deadEvents, reappeared: counts.reappeared
         )
         let output = workspace.environment.output
         if global.json {
@@ -53,6 +55,9 @@ struct StatusCommand: AsyncParsableCommand {
             let operations = (counts.operations[connector] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             if !operations.isEmpty { output.out("  operations: \(operations.joined(separator: ", "))") }
             output.out("  overdue destructions (past expiry + destroyWithin): \(overdue[connector] ?? 0)")
+            if let count = counts.reappeared[connector], count > 0 {
+                output.out("  reappeared after destruction (enforced again): \(count)")
+            }
             if let events = deadEvents[connector], events > 0 {
                 output.out("  dead webhook events: \(events) (their processing failed every attempt; the scheduled sync still covers those records)")
             }
