@@ -120,6 +120,9 @@ public final class Hub: Sendable {
                 } catch {
                     // Cancelled (shutting down): the events stay pending for the next start.
                     guard !(error is CancellationError), !Task.isCancelled else { return }
+                    // Another process runs this connector (a `lethe sync`): not a failure of the events;
+                    // they wait for the next pass.
+                    if error is RunInProgress { break }
                     let code = (error as? any LetheError)?.code ?? "\(type(of: error))"
                     await failWebhookEvents(pending, connector: name, code: code)
                 }

@@ -80,7 +80,10 @@ public final class HubMetrics: Sendable {
                     .record(count)
             }
         }
+        var missing: [String: Int] = [:]
+        for batch in status.openBatches { missing[batch.connector, default: 0] += batch.missingRecords }
         for connector in policies.keys {
+            Gauge(label: "lethe_records_missing_awaiting_approval", dimensions: [("connector", connector)], factory: factory).record(missing[connector] ?? 0)
             Gauge(label: "lethe_records_reappeared", dimensions: [("connector", connector)], factory: factory).record(status.reappeared[connector] ?? 0)
         }
         for (connector, policy) in policies {

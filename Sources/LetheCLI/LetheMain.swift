@@ -57,8 +57,9 @@ struct Lethe: AsyncParsableCommand {
         commandName: "lethe",
         abstract: "Enforce personal-data retention across CRMs: quarantine, notify, erase, delete — provably.",
         discussion: """
-            Exit codes: 0 success; 1 an operation failed (dead-lettered) or the command failed; \
-            2 bad usage or configuration; 3 deletes wait for approval and nothing failed.
+            Exit codes: 0 success; 1 an operation failed (dead-lettered), operations stay pending for the next run, \
+            another run of the connector is in progress, or the command failed; 2 bad usage or configuration; \
+            3 deletes or records missing from the source wait for approval and nothing failed.
             Every command takes --config (default config/lethe.yaml) and --json (one JSON object, last line of stdout).
             """,
         subcommands: [

@@ -149,7 +149,10 @@ struct Workspace {
 
     func coordinator(store: any StateStore) throws -> SyncCoordinator {
         var retry = RetryPolicy()
-        if let seconds = environment.variables["LETHE_RETRY_DEADLINE_SECONDS"].flatMap(Double.init) {
+        if let text = environment.variables["LETHE_RETRY_DEADLINE_SECONDS"], !text.isEmpty {
+            guard let seconds = Double(text), seconds >= 0, seconds <= 86_400 else {
+                throw ConfigError(code: "config.environment", location: nil, key: "LETHE_RETRY_DEADLINE_SECONDS", problem: "must be a number of seconds (0 to 86400)")
+            }
             retry.runDeadline = .milliseconds(Int64(seconds * 1000))
         }
         var coordinator = SyncCoordinator(store: store, sinks: try sinks(), clock: clock, log: log, retry: retry)

@@ -104,6 +104,9 @@ import Testing
         for command in ["sync", "plan", "status", "approve", "hold", "retry", "audit", "connectors", "config"] {
             #expect(result.stdout.contains(command))
         }
-        #expect(result.stdout.contains("3 deletes wait for approval"))
+        // Help text is wrapped to the terminal's width: compare with the line breaks folded.
+        let text = result.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(text.contains("3 deletes or records missing from the source wait for approval"))
+        #expect(text.contains("operations stay pending for the next run"))
     }
 }

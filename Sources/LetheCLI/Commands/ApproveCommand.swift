@@ -7,7 +7,7 @@ import RetentionStore
 struct ApproveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "approve",
-        abstract: "Release a batch of deletes held by the safety limits; the next sync executes exactly those."
+        abstract: "Release a batch held by the safety limits; the next sync executes exactly its deletes and marks its missing records gone."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -32,7 +32,9 @@ struct ApproveCommand: AsyncParsableCommand {
         if global.json {
             output.out(JSONOutput.line(approved))
         } else {
-            output.out("approved batch \(approved.id) (\(approved.operationCount) operations) by \(approved.approvedBy ?? "?"); run `lethe sync` to execute them")
+            var parts = ["\(approved.operationCount) operations"]
+            if approved.missingRecords > 0 { parts.append("\(approved.missingRecords) records missing from the source") }
+            output.out("approved batch \(approved.id) (\(parts.joined(separator: ", "))) by \(approved.approvedBy ?? "?"); run `lethe sync` to apply it")
         }
     }
 }

@@ -63,7 +63,8 @@ struct StatusCommand: AsyncParsableCommand {
             }
         }
         for batch in counts.openBatches {
-            output.out("approval waiting: batch \(batch.id) (\(batch.operationCount) operations): `lethe approve \(batch.id)`")
+            let missing = batch.missingRecords > 0 ? ", \(batch.missingRecords) records missing from the source" : ""
+            output.out("approval waiting: batch \(batch.id) (\(batch.operationCount) operations\(missing)): `lethe approve \(batch.id)`")
         }
         if dead > 0 { output.out("dead operations: \(dead) (see `lethe status --json`)") }
         output.out("holds: \(counts.holds); audit entries: \(counts.auditEntries)")
