@@ -47,85 +47,12 @@ public enum Interpretation: Sendable, Equatable {
 
 extension Policy {
     /// Reads a record the way this policy sees it, or says why it must be quarantined.
-    /// Pure: the same record, policy and `now` always give the same answer.
+    /// Pure: the same record, policy and `now` always give the same answer. It is `facts(of:)` (what
+    /// the state keeps) interpreted at `now`, so a record judged from its stored facts and one judged
+    /// from its source row always agree.
     public func interpret(_ record: SourceRecord, now: Date) -> Interpretation {
-        if let defect = record.defect {
-            return .quarantined(QuarantineReason(code: "malformed_row", detail: defect))
-        }
-        if FastText.trimmed(record.id, newlines: true).isEmpty {
-            return .quarantined(.emptyID)
-        }
-        let parser = DateParser(zone: zone)
-        guard let createdText = FastText.value(fields.createdAt, in: record) else {
-            return .quarantined(QuarantineReason(code: "missing_created_at", detail: "\(fields.createdAt) is empty"))
-        }
-        guard let createdAt = parser.parse(createdText) else {
-            return .quarantined(QuarantineReason(code: "invalid_created_at", detail: "\(fields.createdAt) is not a valid date"))
-        }
-        if createdAt > now {
-            return .quarantined(QuarantineReason(code: "future_created_at", detail: "\(fields.createdAt) lies in the future"))
-        }
-        var basisDates: [String: Date] = [fields.createdAt: createdAt]
-        let dateFields = rules.flatMap { rule in rule.basis + (rule.reconfirm?.basisFields(ruleBasis: rule.basis) ?? []) }
-        for field in FastText.unique(dateFields) where field != fields.createdAt {
-            guard let text = FastText.value(field, in: record) else { continue }
-            guard let date = parser.parse(text) else {
-                return .quarantined(QuarantineReason(code: "invalid_date", detail: "\(field) is not a valid date"))
-            }
-            basisDates[field] = date
-        }
-        var purposes: [String] = []
-        for token in FastText.split(record.fields[fields.purposes] ?? "", separator: purposeSeparator) {
-            let purpose = FastText.trimmed(token, newlines: true)
-            guard !purpose.isEmpty else { continue }
-            guard rule(named: purpose) != nil else {
-                return .quarantined(QuarantineReason(code: "unknown_purpose", detail: "unknown purpose '\(purpose.prefix(40))'"))
-            }
-            if !purposes.contains(purpose) { purposes.append(purpose) }
-        }
-        if purposes.isEmpty {
-            return .quarantined(QuarantineReason(code: "empty_purpose", detail: "\(fields.purposes) is empty"))
-        }
-        var expiries: [String: Date] = [:]
-        var pending: [String: [ErasedField]] = [:]
-        var reconfirmations: [String: Date] = [:]
-        for purpose in purposes {
-            guard let rule = rule(named: purpose) else { continue }
-            let start = rule.basis.compactMap { basisDates[$0] }.max() ?? createdAt
-            if let field = rule.endsWithoutConsent, FastText.consent(record.fields[field]) != true {
-                expiries[purpose] = start
-            } else if let extensionField = rule.extensionField(createdAt: fields.createdAt), let extended = basisDates[extensionField],
-                let notice = rule.notice
-            {
-                // An accepted extension keeps the data `extension` from its consent date, and never less
-                // than the period from the other basis dates.
-                let others = rule.basis.filter { $0 != extensionField }.compactMap { basisDates[$0] }.max() ?? createdAt
-                expiries[purpose] = max(rule.period.added(to: others, in: zone), notice.extensionPeriod.added(to: extended, in: zone))
-            } else {
-                expiries[purpose] = rule.period.added(to: start, in: zone)
-            }
-            let changes = rule.erase.filter { !isErased($0, in: record) }
-            if !changes.isEmpty { pending[purpose] = changes }
-            if let reconfirm = rule.reconfirm, FastText.consent(record.fields[reconfirm.consentField]) == true {
-                let base = reconfirm.basisFields(ruleBasis: rule.basis).compactMap { basisDates[$0] }.max() ?? start
-                reconfirmations[purpose] = reconfirm.dueCycle(from: base, now: now, zone: zone)
-            }
-        }
-        var consents: [String: Bool] = [:]
-        for field in FastText.unique(rules.compactMap { $0.notice?.requiresConsentField } + rules.compactMap { $0.reconfirm?.consentField } + [fields.consent]) {
-            consents[field] = FastText.consent(record.fields[field]) ?? false
-        }
-        return .valid(
-            RecordFacts(
-                createdAt: createdAt,
-                purposes: purposes,
-                expiries: expiries,
-                hasEmail: FastText.value(fields.email, in: record) != nil,
-                pendingErasures: pending,
-                consents: consents,
-                reconfirmations: reconfirmations
-            )
-        )
+        let layout = PolicyLayout(self)
+        return interpret(facts(of: record, layout: layout), layout: layout, now: now)
     }
 
     /// The date a rule's re-confirmation cycles count from in this record (the latest of its basis
@@ -140,7 +67,7 @@ extension Policy {
 
     /// A field counts as erased when it already holds its erased value; consent fields compare as
     /// yes/no, so an empty consent is already "N".
-    private func isErased(_ erased: ErasedField, in record: SourceRecord) -> Bool {
+    func isErased(_ erased: ErasedField, in record: SourceRecord) -> Bool {
         let current = FastText.value(erased.field, in: record) ?? ""
         let target = FastText.trimmed(erased.value, newlines: false)
         if let targetConsent = FastText.consent(target), isConsentField(erased.field),

@@ -1,0 +1,168 @@
+public import Foundation
+
+/// Where a policy's inputs sit in `SourceFacts`: the date fields it reads (the creation date first),
+/// the consent fields, and the rules' order. Built once per policy.
+public struct PolicyLayout: Sendable, Equatable {
+    /// The creation date, then every basis and re-confirmation date field, each once.
+    public let dateFields: [String]
+    /// Every consent field a rule reads (notice, re-confirmation, withdrawal, the policy's own), each once.
+    public let consentFields: [String]
+    public let dateIndex: [String: Int]
+    public let consentIndex: [String: Int]
+
+    public init(_ policy: Policy) {
+        let dates = FastText.unique([policy.fields.createdAt] + policy.rules.flatMap { rule in
+            rule.basis + (rule.reconfirm?.basisFields(ruleBasis: rule.basis) ?? [])
+        })
+        let consents = FastText.unique(
+            policy.rules.compactMap { $0.notice?.requiresConsentField } + policy.rules.compactMap { $0.reconfirm?.consentField }
+                + policy.rules.compactMap(\.endsWithoutConsent) + [policy.fields.consent])
+        dateFields = dates
+        consentFields = consents
+        dateIndex = Dictionary(uniqueKeysWithValues: dates.enumerated().map { ($1, $0) })
+        consentIndex = Dictionary(uniqueKeysWithValues: consents.enumerated().map { ($1, $0) })
+    }
+}
+
+/// What the state keeps of a record: the policy's inputs, read once when the record is pulled, with
+/// nothing that depends on the time — no name, e-mail, phone or free text, only dates, purposes as
+/// bits, consent flags, which optional fields still hold a value, and whether there is an address.
+///
+/// `Policy.interpret(_:layout:now:)` turns them into the same `Interpretation` as reading the record
+/// itself at that time.
+public struct SourceFacts: Sendable, Equatable {
+    /// Why the record cannot be judged, whatever the time (a malformed row, no id, a missing or invalid
+    /// date, an unknown or empty purpose); nil when it can.
+    public var quarantine: QuarantineReason?
+    /// The dates of `PolicyLayout.dateFields`, in its order (nil: empty).
+    public var dates: [Date?]
+    /// The record's purposes, as bits over `Policy.rules` (bit i: rule i).
+    public var purposes: UInt64
+    /// Consent fields of `PolicyLayout.consentFields` that read yes, as bits.
+    public var consents: UInt64
+    /// Per rule, in `Policy.rules` order: bits over `rule.erase` of the fields that do not hold their
+    /// erased value yet.
+    public var unerased: [UInt64]
+    public var hasEmail: Bool
+
+    public init(quarantine: QuarantineReason? = nil, dates: [Date?] = [], purposes: UInt64 = 0, consents: UInt64 = 0, unerased: [UInt64] = [], hasEmail: Bool = false) {
+        self.quarantine = quarantine
+        self.dates = dates
+        self.purposes = purposes
+        self.consents = consents
+        self.unerased = unerased
+        self.hasEmail = hasEmail
+    }
+
+    /// The creation date, when it could be read.
+    public var createdAt: Date? { dates.first ?? nil }
+}
+
+extension Policy {
+    /// Reads what the policy needs from a record, independent of the time. Pure.
+    public func facts(of record: SourceRecord, layout: PolicyLayout) -> SourceFacts {
+        var facts = SourceFacts(dates: Array(repeating: nil, count: layout.dateFields.count), unerased: Array(repeating: 0, count: rules.count))
+        if let defect = record.defect {
+            facts.quarantine = QuarantineReason(code: "malformed_row", detail: defect)
+            return facts
+        }
+        if FastText.trimmed(record.id, newlines: true).isEmpty {
+            facts.quarantine = .emptyID
+            return facts
+        }
+        let parser = DateParser(zone: zone)
+        guard let createdText = FastText.value(fields.createdAt, in: record) else {
+            facts.quarantine = QuarantineReason(code: "missing_created_at", detail: "\(fields.createdAt) is empty")
+            return facts
+        }
+        guard let createdAt = parser.parse(createdText) else {
+            facts.quarantine = QuarantineReason(code: "invalid_created_at", detail: "\(fields.createdAt) is not a valid date")
+            return facts
+        }
+        facts.dates[0] = createdAt
+        // From here on, a creation date in the future takes precedence when the record is interpreted.
+        for (index, field) in layout.dateFields.enumerated().dropFirst() {
+            guard let text = FastText.value(field, in: record) else { continue }
+            guard let date = parser.parse(text) else {
+                facts.quarantine = QuarantineReason(code: "invalid_date", detail: "\(field) is not a valid date")
+                return facts
+            }
+            facts.dates[index] = date
+        }
+        for token in FastText.split(record.fields[fields.purposes] ?? "", separator: purposeSeparator) {
+            let purpose = FastText.trimmed(token, newlines: true)
+            guard !purpose.isEmpty else { continue }
+            guard let index = rules.firstIndex(where: { $0.name == purpose }) else {
+                facts.quarantine = QuarantineReason(code: "unknown_purpose", detail: "unknown purpose '\(purpose.prefix(40))'")
+                return facts
+            }
+            facts.purposes |= 1 << UInt64(index)
+        }
+        if facts.purposes == 0 {
+            facts.quarantine = QuarantineReason(code: "empty_purpose", detail: "\(fields.purposes) is empty")
+            return facts
+        }
+        for (index, field) in layout.consentFields.enumerated() where FastText.consent(record.fields[field]) == true {
+            facts.consents |= 1 << UInt64(index)
+        }
+        for (index, rule) in rules.enumerated() {
+            for (position, erased) in rule.erase.enumerated() where !isErased(erased, in: record) {
+                facts.unerased[index] |= 1 << UInt64(position)
+            }
+        }
+        facts.hasEmail = FastText.value(fields.email, in: record) != nil
+        return facts
+    }
+
+    /// The record's interpretation at `now` from its facts: exactly `interpret(record, now:)`.
+    public func interpret(_ facts: SourceFacts, layout: PolicyLayout, now: Date) -> Interpretation {
+        if let createdAt = facts.createdAt, createdAt > now {
+            return .quarantined(QuarantineReason(code: "future_created_at", detail: "\(fields.createdAt) lies in the future"))
+        }
+        if let reason = facts.quarantine { return .quarantined(reason) }
+        guard let createdAt = facts.createdAt else {
+            return .quarantined(QuarantineReason(code: "missing_created_at", detail: "\(fields.createdAt) is empty"))
+        }
+        func date(_ field: String) -> Date? {
+            layout.dateIndex[field].flatMap { $0 < facts.dates.count ? facts.dates[$0] : nil }
+        }
+        func consent(_ field: String) -> Bool {
+            layout.consentIndex[field].map { facts.consents & (1 << UInt64($0)) != 0 } ?? false
+        }
+        var purposes: [String] = []
+        var expiries: [String: Date] = [:]
+        var pending: [String: [ErasedField]] = [:]
+        var reconfirmations: [String: Date] = [:]
+        for (index, rule) in rules.enumerated() where facts.purposes & (1 << UInt64(index)) != 0 {
+            purposes.append(rule.name)
+            let start = rule.basis.compactMap(date).max() ?? createdAt
+            if let field = rule.endsWithoutConsent, !consent(field) {
+                expiries[rule.name] = start
+            } else if let extensionField = rule.extensionField(createdAt: fields.createdAt), let extended = date(extensionField),
+                let notice = rule.notice
+            {
+                // An accepted extension keeps the data `extension` from its consent date, and never less
+                // than the period from the other basis dates.
+                let others = rule.basis.filter { $0 != extensionField }.compactMap(date).max() ?? createdAt
+                expiries[rule.name] = max(rule.period.added(to: others, in: zone), notice.extensionPeriod.added(to: extended, in: zone))
+            } else {
+                expiries[rule.name] = rule.period.added(to: start, in: zone)
+            }
+            let bits = index < facts.unerased.count ? facts.unerased[index] : 0
+            let changes = rule.erase.enumerated().filter { bits & (1 << UInt64($0.offset)) != 0 }.map(\.element)
+            if !changes.isEmpty { pending[rule.name] = changes }
+            if let reconfirm = rule.reconfirm, consent(reconfirm.consentField) {
+                let base = reconfirm.basisFields(ruleBasis: rule.basis).compactMap(date).max() ?? start
+                reconfirmations[rule.name] = reconfirm.dueCycle(from: base, now: now, zone: zone)
+            }
+        }
+        var consents: [String: Bool] = [:]
+        for field in layout.consentFields { consents[field] = consent(field) }
+        return .valid(
+            RecordFacts(
+                createdAt: createdAt, purposes: purposes, expiries: expiries, hasEmail: facts.hasEmail, pendingErasures: pending,
+                consents: consents, reconfirmations: reconfirmations
+            )
+        )
+    }
+}
