@@ -112,3 +112,112 @@ public protocol ArchiveSink: Sendable {
     /// Returns a short receipt (the file written) for the audit log.
     func archive(_ entries: [ArchiveEntry]) async throws -> String
 }
+
+/// The rows a source returned before, by record key (ascending), with the digest each had; a source
+/// that can tell a row is unchanged from its bytes need not turn it into a record.
+public struct KnownRows: Sendable {
+    public let keys: [Int64]
+    /// Per key: the digest of the row last read; 0 when it must be read again whatever its digest.
+    public let digests: [UInt64]
+
+    public init(keys: [Int64], digests: [UInt64]) {
+        precondition(keys.count == digests.count)
+        self.keys = keys
+        self.digests = digests
+    }
+
+    public static let none = KnownRows(keys: [], digests: [])
+
+    /// The position of `key`, by binary search.
+    public func index(of key: Int64) -> Int? {
+        var low = 0
+        var high = keys.count
+        while low < high {
+            let middle = (low + high) >> 1
+            if keys[middle] < key { low = middle + 1 } else { high = middle }
+        }
+        return low < keys.count && keys[low] == key ? low : nil
+    }
+}
+
+/// A row a scan found unchanged: its position in `KnownRows` and the line it is on now.
+public struct UnchangedRow: Sendable, Equatable {
+    public var index: Int32
+    public var line: Int32
+
+    public init(index: Int32, line: Int32) {
+        self.index = index
+        self.line = line
+    }
+}
+
+/// One batch of a scan: unchanged rows by position, every other row as a record with its key and digest.
+public struct ScanBatch: Sendable {
+    public var unchanged: [UnchangedRow] = []
+    public var records: [SourceRecord] = []
+    /// Per record: its key (`RecordFingerprints.key`) and its row digest.
+    public var keys: [Int64] = []
+    public var digests: [UInt64] = []
+    public var watermark: String?
+
+    public init(unchanged: [UnchangedRow] = [], records: [SourceRecord] = [], keys: [Int64] = [], digests: [UInt64] = [], watermark: String? = nil) {
+        self.unchanged = unchanged
+        self.records = records
+        self.keys = keys
+        self.digests = digests
+        self.watermark = watermark
+    }
+}
+
+/// How a scan names and digests rows: the installation's fingerprints, the connector, the digester.
+public struct ScanKeys: Sendable {
+    public var fingerprints: RecordFingerprints
+    public var connector: String
+    public var digests: RowDigester
+
+    public init(fingerprints: RecordFingerprints, connector: String, digests: RowDigester) {
+        self.fingerprints = fingerprints
+        self.connector = connector
+        self.digests = digests
+    }
+}
+
+/// A source that can tell unchanged rows from their raw bytes (a file), so a sync never turns them
+/// into records: the common case of a scheduled re-sync.
+///
+/// Conformers guarantee: every row is reported exactly once per scan, as unchanged only when its key
+/// is in `known` with a non-zero digest equal to the row's own; a record's key and digest are those
+/// `keys` gives for its trimmed id and its row; the same contracts as `pull` otherwise.
+public protocol ScanningSource: RecordSource {
+    func scan(_ request: PullRequest, known: KnownRows, keys: ScanKeys) -> AsyncThrowingStream<ScanBatch, any Error>
+}
+
+extension RecordSource {
+    /// `scan` for any source: pulls records and digests their fields (nothing is skipped unread, but
+    /// unchanged records are still recognised).
+    public func scanRecords(_ request: PullRequest, known: KnownRows, keys: ScanKeys) -> AsyncThrowingStream<ScanBatch, any Error> {
+        if let scanning = self as? any ScanningSource { return scanning.scan(request, known: known, keys: keys) }
+        var batches = pull(request).makeAsyncIterator()
+        return AsyncThrowingStream {
+            guard let batch = try await batches.next() else { return nil }
+            var scanned = ScanBatch(watermark: batch.watermark)
+            for record in batch.records {
+                let id = record.id.trimmingCharacters(in: .whitespacesAndNewlines)
+                let digest = keys.digests.digest(record)
+                if !id.isEmpty {
+                    let key = keys.fingerprints.key(connector: keys.connector, id: id)
+                    if let index = known.index(of: key), known.digests[index] != 0, known.digests[index] == digest {
+                        scanned.unchanged.append(UnchangedRow(index: Int32(index), line: Int32(clamping: record.line ?? 0)))
+                        continue
+                    }
+                    scanned.keys.append(key)
+                } else {
+                    scanned.keys.append(0)
+                }
+                scanned.records.append(record)
+                scanned.digests.append(digest)
+            }
+            return scanned
+        }
+    }
+}

@@ -29,6 +29,6 @@ struct PlannerTests {
         refused.fields["marketing_consent"] = "N"
         #expect(planner.events(for: refused, connector: "c", reference: "r", previous: nil, held: false).isEmpty)
         #expect(Planner(policy: .krPIPA, now: date("2026-11-29T09:00:00+09:00"), horizon: Period(days: 90))
-            .events(for: contact, connector: "c", reference: "r", previous: nil, held: false).map(\.kind) == ["delete", "notify"], "kr-pipa: its expiry and extension notice, no re-confirmation")
+            .events(for: contact, connector: "c", reference: "r", previous: nil, held: false).map(\.kind) == ["notify", "delete"], "kr-pipa: its extension notice, then its expiry (in date order), no re-confirmation")
     }
 }
