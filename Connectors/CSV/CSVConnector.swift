@@ -22,7 +22,7 @@ import Foundation
 ///   rewrite is left alone (transient `csv.changed`).
 /// - Nothing logged or thrown contains ids or field values: only counts, line numbers, column
 ///   names and the file's name.
-public actor CSVConnector: RecordSource, RecordWriter {
+public actor CSVConnector: ScanningSource, RecordWriter {
     public nonisolated let configuration: CSVConnectorConfiguration
     /// Records per pulled batch.
     public nonisolated let batchSize: Int
@@ -46,6 +46,14 @@ public actor CSVConnector: RecordSource, RecordWriter {
 
     public nonisolated func pull(_ request: PullRequest) -> AsyncThrowingStream<RecordBatch, any Error> {
         let session = CSVPullSession(configuration: configuration, batchSize: batchSize, log: log)
+        return AsyncThrowingStream { try await session.nextBatch() }
+    }
+
+    /// `pull`, but rows whose id and bytes match `known` are reported by position without being
+    /// decoded. A row's digest covers its bytes as they are in the file (line ending included) under
+    /// the file's header.
+    public nonisolated func scan(_ request: PullRequest, known: KnownRows, keys: ScanKeys) -> AsyncThrowingStream<ScanBatch, any Error> {
+        let session = CSVScanSession(configuration: configuration, batchSize: max(batchSize, 5_000), known: known, keys: keys, log: log)
         return AsyncThrowingStream { try await session.nextBatch() }
     }
 

@@ -64,8 +64,8 @@ extension Hub {
         var events: [Planner.Event]
     }
 
-    /// What will happen within `horizon` (default 30d), from the mirror (no source is read): like
-    /// `lethe plan`, as of the last sync of each record.
+    /// What will happen within `horizon` (default 30d), from the state (no source is read): the same
+    /// plan as `lethe plan`, as of the last sync of each record.
     func plan(_ request: Request) async throws -> Response {
         let horizonText = request.uri.queryParameters.get("horizon") ?? "30d"
         guard let horizon = Period(parsing: horizonText) else {
@@ -77,20 +77,7 @@ extension Hub {
         var events: [Planner.Event] = []
         for name in connectors.keys.sorted() where only == nil || only == name {
             guard let connector = connectors[name] else { continue }
-            let planner = Planner(policy: connector.runtime.policy, now: now, horizon: horizon)
-            let held = try await store.heldReferences(connector: name)
-            var cursor: String?
-            while true {
-                let page = try await store.liveRecordPage(connector: name, after: cursor, limit: 5000)
-                guard let next = page.next, !page.records.isEmpty else { break }
-                cursor = next
-                for stored in page.records {
-                    guard let record = stored.record else { continue }
-                    events += planner.events(
-                        for: record, connector: name, reference: stored.reference, previous: stored.state,
-                        held: held.contains(stored.reference), duplicateLines: stored.duplicateLines)
-                }
-            }
+            events += try await Planner(policy: connector.runtime.policy, now: now, horizon: horizon).events(connector: name, store: store)
         }
         events.sort { ($0.date, $0.kind, $0.reference ?? "") < ($1.date, $1.kind, $1.reference ?? "") }
         let counts = Dictionary(grouping: events, by: \.kind).mapValues(\.count)
@@ -125,7 +112,7 @@ extension Hub {
         guard connectors[body.connector] != nil else { return Self.error(.notFound, "unknown_connector", "no such connector") }
         var added = 0
         for id in body.ids {
-            let reference = store.reference(connector: body.connector, recordID: id)
+            let reference = try await store.knownReference(connector: body.connector, recordID: id)
             if try await store.addHold(connector: body.connector, reference: reference, reason: body.reason, by: body.by ?? "api", at: clock.now()) {
                 added += 1
             }
@@ -137,7 +124,7 @@ extension Hub {
         let connector = context.parameters.get("connector") ?? ""
         let id = context.parameters.get("id") ?? ""
         guard connectors[connector] != nil else { return Self.error(.notFound, "unknown_connector", "no such connector") }
-        let reference = store.reference(connector: connector, recordID: id)
+        let reference = try await store.knownReference(connector: connector, recordID: id)
         let removed = try await store.removeHold(connector: connector, reference: reference, by: "api", at: clock.now())
         return removed ? Self.json(.ok, ["removed": 1]) : Self.error(.notFound, "no_hold", "the record is not on hold")
     }

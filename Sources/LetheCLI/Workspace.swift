@@ -94,7 +94,8 @@ struct Workspace {
             safety: .init(maxDeletesPerRun: connector.safety.maxDeletesPerRun, maxDeleteFraction: connector.safety.maxDeleteFraction),
             source: source,
             writer: instance.writer,
-            shutdown: instance.shutdown
+            shutdown: instance.shutdown,
+            settingsFingerprint: connector.type + "\u{1F}" + connector.settings.canonicalText
         )
     }
 

@@ -53,6 +53,18 @@ public struct ConfigNode: Sendable {
 
     public var value: Value
     public var location: SourceLocation?
+
+    /// The values of the tree without locations, in a stable form (keys in written order): a
+    /// fingerprint of what the settings say, not of where they were written.
+    public var canonicalText: String {
+        switch value {
+        case .scalar(let text): return "s" + String(text.utf8.count) + ":" + text
+        case .unresolved(let variable): return "u:" + variable
+        case .null: return "n"
+        case .mapping(let entries): return "{" + entries.map { "\($0.key)=\($0.node.canonicalText)" }.joined(separator: ",") + "}"
+        case .sequence(let nodes): return "[" + nodes.map(\.canonicalText).joined(separator: ",") + "]"
+        }
+    }
     /// The dotted path from the root (`connectors[0].settings.path`).
     public var keyPath: String
 

@@ -165,4 +165,30 @@ extension Policy {
             )
         )
     }
+
+    /// The facts after Lethe wrote `changes` to the record (an erasure, an extension, a consent
+    /// decision): what reading the written record would give.
+    public func facts(_ facts: SourceFacts, applying changes: [ErasedField], layout: PolicyLayout) -> SourceFacts {
+        var result = facts
+        let parser = DateParser(zone: zone)
+        for change in changes {
+            let written = SourceRecord(id: "-", fields: [change.field: change.value])
+            if let index = layout.dateIndex[change.field], index < result.dates.count {
+                result.dates[index] = FastText.value(change.field, in: written).flatMap(parser.parse)
+            }
+            if let index = layout.consentIndex[change.field] {
+                if FastText.consent(change.value) == true { result.consents |= 1 << UInt64(index) } else { result.consents &= ~(1 << UInt64(index)) }
+            }
+            for (ruleIndex, rule) in rules.enumerated() where ruleIndex < result.unerased.count {
+                for (position, erased) in rule.erase.enumerated() where erased.field == change.field {
+                    if isErased(erased, in: written) {
+                        result.unerased[ruleIndex] &= ~(1 << UInt64(position))
+                    } else {
+                        result.unerased[ruleIndex] |= 1 << UInt64(position)
+                    }
+                }
+            }
+        }
+        return result
+    }
 }

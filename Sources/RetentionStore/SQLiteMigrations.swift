@@ -1,4 +1,5 @@
 import GRDB
+import RetentionCore
 
 /// The SQLite schema, as numbered migrations. Never edit a shipped migration: add a new one.
 ///
@@ -7,7 +8,8 @@ import GRDB
 /// `outbox` are rowid tables on purpose: their keys are random (HMACs, hashes), so rows are stored in
 /// arrival order and large syncs walk and update them in that order (see `liveRecordPage`).
 enum SQLiteMigrations {
-    static var migrator: DatabaseMigrator {
+    /// The migrations; `fingerprints` computes record keys when older states are converted.
+    static func migrator(fingerprints: RecordFingerprints) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(
@@ -103,6 +105,42 @@ enum SQLiteMigrations {
         // How often a record (or its erased fields) came back after Lethe destroyed it: enforced again, counted.
         migrator.registerMigration("v7-reappeared") { db in
             try db.execute(sql: "ALTER TABLE records ADD COLUMN reappeared INTEGER NOT NULL DEFAULT 0")
+        }
+        // The lean state: one compact row per record keyed by the record's 64-bit key (no index to
+        // maintain on the hot path), holding policy facts, never field values. The copies of every
+        // contact's fields that earlier versions kept are dropped for good (secure_delete, then VACUUM
+        // when the store opens). Records of earlier versions keep their references (`legacy_refs`
+        // finds them by reference) and are read again from their source at the next full sync.
+        migrator.registerMigration("v8-lean-records") { db in
+            let keyOf = DatabaseFunction("lethe_record_key", argumentCount: 3, pure: true) { values in
+                let connector = String.fromDatabaseValue(values[0]) ?? ""
+                if let id = String.fromDatabaseValue(values[1]) { return fingerprints.key(connector: connector, id: id) }
+                return SQLiteStateStore.legacyKey(String.fromDatabaseValue(values[2]) ?? "")
+            }
+            db.add(function: keyOf)
+            defer { db.remove(function: keyOf) }
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.execute(
+                sql: """
+                    CREATE TABLE record_state (
+                        key INTEGER PRIMARY KEY, connector TEXT NOT NULL, ref TEXT NOT NULL, record_id TEXT, digest INTEGER,
+                        facts BLOB, phase TEXT, state BLOB, next_due REAL, final_expiry REAL, line INTEGER, dup_lines TEXT,
+                        reason TEXT, reappeared INTEGER NOT NULL DEFAULT 0);
+                    INSERT INTO record_state (key, connector, ref, record_id, phase, state, next_due, final_expiry, line, dup_lines, reappeared)
+                        SELECT lethe_record_key(connector, record_id, ref), connector, ref, record_id, phase, state,
+                            CASE WHEN record_id IS NULL THEN NULL ELSE 0 END, final_expiry, line, dup_lines, reappeared
+                        FROM records;
+                    CREATE TABLE legacy_refs (ref TEXT PRIMARY KEY, key INTEGER NOT NULL) WITHOUT ROWID;
+                    INSERT INTO legacy_refs (ref, key) SELECT ref, key FROM record_state;
+                    CREATE TABLE missing_records (
+                        key INTEGER PRIMARY KEY, connector TEXT NOT NULL, batch TEXT NOT NULL, noticed_at REAL NOT NULL);
+                    INSERT OR IGNORE INTO missing_records (key, connector, batch, noticed_at)
+                        SELECT l.key, d.connector, d.batch, d.noticed_at FROM disappearances d JOIN legacy_refs l ON l.ref = d.ref;
+                    DROP TABLE disappearances;
+                    DROP TABLE records;
+                    CREATE TABLE readings (connector TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
+                    """
+            )
         }
         return migrator
     }

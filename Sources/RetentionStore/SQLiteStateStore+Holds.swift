@@ -10,6 +10,7 @@ extension SQLiteStateStore {
                 arguments: [connector, reference, reason, holder, at.timeIntervalSince1970]
             )
             guard db.changesCount > 0 else { return false }
+            try Self.makeDue(db, connector: connector, reference: reference)
             try Self.appendAudit(db, [
                 AuditDraft(at: at, event: "hold.added", connector: connector, reference: reference, detail: ["operator": holder, "reason": reason])
             ])
@@ -21,11 +22,18 @@ extension SQLiteStateStore {
         try await queue.write { db in
             try db.execute(sql: "DELETE FROM holds WHERE connector = ? AND ref = ?", arguments: [connector, reference])
             guard db.changesCount > 0 else { return false }
+            try Self.makeDue(db, connector: connector, reference: reference)
             try Self.appendAudit(db, [
                 AuditDraft(at: at, event: "hold.removed", connector: connector, reference: reference, detail: ["operator": holder])
             ])
             return true
         }
+    }
+
+    /// A hold placed or lifted changes the record's decision: it is evaluated at the next sync.
+    static func makeDue(_ db: Database, connector: String, reference: String) throws {
+        guard let key = try key(db, connector: connector, reference: reference) else { return }
+        try db.execute(sql: "UPDATE record_state SET next_due = 0 WHERE key = ? AND record_id IS NOT NULL", arguments: [key])
     }
 
     public func holds(connector: String?) async throws -> [Hold] {
@@ -50,7 +58,7 @@ extension SQLiteStateStore {
     public func statusCounts() async throws -> StoreStatus {
         try await queue.read { db in
             var records: [String: [String: Int]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT connector, COALESCE(phase, 'new') AS phase, COUNT(*) AS n FROM records GROUP BY 1, 2") {
+            for row in try Row.fetchAll(db, sql: "SELECT connector, COALESCE(phase, 'new') AS phase, COUNT(*) AS n FROM record_state GROUP BY 1, 2") {
                 records[row["connector"], default: [:]][row["phase"]] = row["n"]
             }
             var operations: [String: [String: Int]] = [:]
@@ -60,7 +68,7 @@ extension SQLiteStateStore {
             }
             let batches = try Row.fetchAll(db, sql: "SELECT * FROM approval_batches WHERE status = 'open'").map { try Self.batch(db, $0) }
             var reappeared: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT connector, SUM(reappeared) AS n FROM records WHERE reappeared > 0 GROUP BY 1") {
+            for row in try Row.fetchAll(db, sql: "SELECT connector, SUM(reappeared) AS n FROM record_state WHERE reappeared > 0 GROUP BY 1") {
                 reappeared[row["connector"]] = row["n"]
             }
             return StoreStatus(
@@ -79,7 +87,7 @@ extension SQLiteStateStore {
             try Int.fetchOne(
                 db,
                 sql: """
-                    SELECT COUNT(*) FROM records WHERE connector = ? AND record_id IS NOT NULL
+                    SELECT COUNT(*) FROM record_state WHERE connector = ? AND record_id IS NOT NULL
                     AND phase IN ('active', 'expiring', 'awaiting-approval') AND final_expiry < ?
                     """,
                 arguments: [connector, cutoff.timeIntervalSince1970]

@@ -3,58 +3,96 @@ import GRDB
 public import RetentionCore
 
 extension SQLiteStateStore {
-    public func commit(_ changes: [RecordChange], audit: [AuditDraft]) async throws {
-        try await queue.write { db in try Self.commit(db, changes, audit: audit) }
+    /// Queues operations inside the caller's transaction: an id that exists changes nothing, unless it
+    /// was cancelled (a later decision revives it). Staged operations get their audit entries when
+    /// they are released; the others at once.
+    static func queue(_ db: Database, _ operations: [OutboxOperation], audit: inout [AuditDraft]) throws {
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO outbox (id, connector, ref, record_id, kind, rule, cycle, fields, status,
+                    attempts, next_attempt_at, batch, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET
+                    status = excluded.status, batch = excluded.batch, record_id = excluded.record_id,
+                    fields = excluded.fields, attempts = 0, next_attempt_at = NULL, last_error = NULL,
+                    updated_at = excluded.updated_at
+                WHERE outbox.status = 'cancelled'
+                """
+        )
+        let now = Date().timeIntervalSince1970
+        for operation in operations {
+            try insert.execute(arguments: [
+                operation.id, operation.connector, operation.reference, operation.recordID,
+                operation.kind.rawValue, operation.rule, operation.cycle.timeIntervalSince1970,
+                StoreCodec.encode(erased: operation.fields), operation.status.rawValue, operation.batch,
+                operation.createdAt.timeIntervalSince1970, now,
+            ])
+            if db.changesCount > 0, operation.status != .staged {
+                audit.append(
+                    AuditDraft(
+                        at: operation.createdAt, event: "operation.queued", connector: operation.connector,
+                        reference: operation.reference, rule: operation.rule, operation: operation.id,
+                        detail: Self.queuedDetail(operation)
+                    )
+                )
+            }
+        }
     }
 
-    /// State changes, their operations and audit entries, inside the caller's transaction.
-    static func commit(_ db: Database, _ changes: [RecordChange], audit: [AuditDraft]) throws {
-        do {
-            let update = try db.cachedStatement(
-                sql: "UPDATE records SET phase = ?, state = ?, final_expiry = ?, updated_at = ? WHERE connector = ? AND ref = ?"
-            )
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO outbox (id, connector, ref, record_id, kind, rule, cycle, fields, status,
-                        attempts, next_attempt_at, batch, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET
-                        status = excluded.status, batch = excluded.batch, record_id = excluded.record_id,
-                        fields = excluded.fields, attempts = 0, next_attempt_at = NULL, last_error = NULL,
-                        updated_at = excluded.updated_at
-                    WHERE outbox.status = 'cancelled'
-                    """
-            )
-            var entries: [AuditDraft] = audit
-            let now = Date().timeIntervalSince1970
-            let reappeared = try db.cachedStatement(sql: "UPDATE records SET reappeared = reappeared + 1 WHERE connector = ? AND ref = ?")
-            for draft in audit where draft.event == "fields.reappeared" {
-                try reappeared.execute(arguments: [draft.connector, draft.reference])
-            }
-            for change in changes {
-                try update.execute(arguments: [
-                    change.state.phase.rawValue, StoreCodec.encode(state: change.state),
-                    change.state.finalExpiry?.timeIntervalSince1970, now, change.connector, change.reference,
-                ])
-                for operation in change.operations {
-                    try insert.execute(arguments: [
-                        operation.id, operation.connector, operation.reference, operation.recordID,
-                        operation.kind.rawValue, operation.rule, operation.cycle.timeIntervalSince1970,
-                        StoreCodec.encode(erased: operation.fields), operation.status.rawValue, operation.batch,
-                        operation.createdAt.timeIntervalSince1970, now,
-                    ])
-                    if db.changesCount > 0 {
-                        entries.append(
-                            AuditDraft(
-                                at: operation.createdAt, event: "operation.queued", connector: operation.connector,
-                                reference: operation.reference, rule: operation.rule, operation: operation.id,
-                                detail: Self.queuedDetail(operation)
-                            )
-                        )
+    public func stagedDeletes(connector: String) async throws -> Int {
+        try await queue.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE connector = ? AND status = 'staged' AND kind = 'delete'", arguments: [connector]) ?? 0
+        }
+    }
+
+    public func discardStaged(connector: String) async throws {
+        try await queue.write { db in
+            try db.execute(sql: "DELETE FROM outbox WHERE connector = ? AND status = 'staged'", arguments: [connector])
+        }
+    }
+
+    public func releaseStaged(connector: String, batch: String?, at: Date) async throws -> Int {
+        let target: OperationStatus = batch == nil ? .pending : .awaitingApproval
+        let phase: RecordPhase = batch == nil ? .expiring : .awaitingApproval
+        var released = 0
+        // A few thousand at a time: bounded memory and transactions, whatever the number of deletes.
+        while true {
+            let (count, deletes) = try await queue.write { db -> (Int, Int) in
+                var released = 0
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT rowid, \(Self.operationColumns) FROM outbox WHERE connector = ? AND status = 'staged' ORDER BY rowid LIMIT 5000",
+                    arguments: [connector])
+                let release = try db.cachedStatement(sql: "UPDATE outbox SET status = ?, batch = ?, updated_at = ? WHERE rowid = ?")
+                let readState = try db.cachedStatement(sql: "SELECT key, state FROM record_state WHERE key = ? AND connector = ? AND ref = ?")
+                let writeState = try db.cachedStatement(sql: "UPDATE record_state SET phase = ?, state = ? WHERE key = ?")
+                var audit: [AuditDraft] = []
+                for row in rows {
+                    let position: Int64 = row[0]
+                    var operation = try Self.operation(row, offset: 1)
+                    operation.status = target
+                    operation.batch = batch
+                    try release.execute(arguments: [target.rawValue, batch, Date().timeIntervalSince1970, position])
+                    if operation.kind == .delete, let key = try Self.key(db, connector: connector, reference: operation.reference),
+                        let stateRow = try Row.fetchOne(readState, arguments: [key, connector, operation.reference]), let data = stateRow[1] as Data?
+                    {
+                        var state = try StoreCodec.decodeState(data)
+                        if state.phase != phase {
+                            state.phase = phase
+                            try writeState.execute(arguments: [phase.rawValue, StoreCodec.encode(state: state), key])
+                            audit.append(AuditDraft(at: at, event: "record.\(phase.rawValue)", connector: connector, reference: operation.reference))
+                        }
                     }
+                    audit.append(
+                        AuditDraft(at: operation.createdAt, event: "operation.queued", connector: connector, reference: operation.reference,
+                                   rule: operation.rule, operation: operation.id, detail: Self.queuedDetail(operation)))
+                    if operation.kind == .delete { released += 1 }
                 }
+                try Self.appendAudit(db, audit)
+                return (rows.count, released)
             }
-            try Self.appendAudit(db, entries)
+            released += deletes
+            if count == 0 { return released }
         }
     }
 
@@ -64,23 +102,30 @@ extension SQLiteStateStore {
         return detail
     }
 
-    public func operations(connector: String, statuses: Set<OperationStatus>) async throws -> [OutboxOperation] {
+    public func operations(connector: String, statuses: Set<OperationStatus>, after: Int64, limit: Int) async throws -> [OutboxOperation] {
         let list = statuses.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")
         return try await queue.read { db in
             var operations: [OutboxOperation] = []
             let rows = try Row.fetchCursor(
                 db,
-                sql: "SELECT \(Self.operationColumns) FROM outbox WHERE connector = ? AND status IN (\(list)) ORDER BY created_at, rowid",
-                arguments: [connector]
+                sql: """
+                    SELECT rowid, \(Self.operationColumns) FROM outbox WHERE connector = ? AND status IN (\(list)) AND rowid > ?
+                    ORDER BY rowid LIMIT ?
+                    """,
+                arguments: [connector, after, limit]
             )
-            while let row = try rows.next() { operations.append(try Self.operation(row)) }
+            while let row = try rows.next() {
+                var operation = try Self.operation(row, offset: 1)
+                operation.position = row[0]
+                operations.append(operation)
+            }
             return operations
         }
     }
 
     public func operation(id: String) async throws -> OutboxOperation? {
         try await queue.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.operationColumns) FROM outbox WHERE id = ?", arguments: [id]).map(Self.operation)
+            try Row.fetchOne(db, sql: "SELECT \(Self.operationColumns) FROM outbox WHERE id = ?", arguments: [id]).map { try Self.operation($0) }
         }
     }
 
@@ -131,13 +176,15 @@ extension SQLiteStateStore {
             let pending = try String.fetchAll(
                 try db.cachedStatement(
                     sql: """
-                        SELECT id FROM outbox WHERE connector = ? AND ref = ? AND status IN ('pending', 'awaiting-approval')
+                        SELECT id FROM outbox WHERE connector = ? AND ref = ? AND status IN ('pending', 'awaiting-approval', 'staged')
                         AND id <> ?
                         """
                 ),
                 arguments: [connector, reference, completion.operationID]
             )
-            try Self.tombstone(db, connector: connector, reference: reference, phase: phase)
+            if let key = try Self.key(db, connector: connector, reference: reference) {
+                try Self.tombstone(db, key: key, phase: phase)
+            }
             let at = completion.audit.first?.at ?? Date()
             for id in pending {
                 audit.append(
@@ -145,24 +192,18 @@ extension SQLiteStateStore {
                                reference: reference, operation: id, detail: ["reason": "record destroyed"])
                 )
             }
-        case .fieldsChanged(let changes):
-            let read = try db.cachedStatement(sql: "SELECT fields, state FROM records WHERE connector = ? AND ref = ?")
-            if let row = try Row.fetchOne(read, arguments: [connector, reference]), let data = row[0] as Data? {
-                var fields = try StoreCodec.decodeFields(data)
-                for change in changes { fields[change.field] = change.value }
-                try db.cachedStatement(sql: "UPDATE records SET fields = ? WHERE connector = ? AND ref = ?")
-                    .execute(arguments: [StoreCodec.encode(fields: fields), connector, reference])
-                // A consent value Lethe wrote is not a change made in the source: the state's last-seen
-                // copy follows the mirror.
-                if let stateData = row[1] as Data?, case var state = try StoreCodec.decodeState(stateData),
-                    changes.contains(where: { state.consentSeen[$0.field] != nil })
-                {
-                    for change in changes where state.consentSeen[change.field] != nil {
-                        state.consentSeen[change.field] = ConsentValue.parse(change.value) ?? false
-                    }
-                    try db.cachedStatement(sql: "UPDATE records SET state = ? WHERE connector = ? AND ref = ?")
-                        .execute(arguments: [StoreCodec.encode(state: state), connector, reference])
+        case .fieldsChanged(let changes, let facts):
+            guard let record = try Self.record(db, connector: connector, reference: reference), record.recordID != nil else { break }
+            // The row changed: its digest no longer holds (the next pull reads it again).
+            try db.cachedStatement(sql: "UPDATE record_state SET facts = ?, digest = NULL WHERE key = ?")
+                .execute(arguments: [facts.map(StoreCodec.encode(facts:)), record.key])
+            // A consent value Lethe wrote is not a change made in the source: the state's last-seen copy follows it.
+            if var state = record.state, changes.contains(where: { state.consentSeen[$0.field] != nil }) {
+                for change in changes where state.consentSeen[change.field] != nil {
+                    state.consentSeen[change.field] = ConsentValue.parse(change.value) ?? false
                 }
+                try db.cachedStatement(sql: "UPDATE record_state SET state = ? WHERE key = ?")
+                    .execute(arguments: [StoreCodec.encode(state: state), record.key])
             }
         }
     }
@@ -173,23 +214,23 @@ extension SQLiteStateStore {
         receipt, created_at
         """
 
-    static func operation(_ row: Row) throws -> OutboxOperation {
+    static func operation(_ row: Row, offset: Int = 0) throws -> OutboxOperation {
         OutboxOperation(
-            id: row[0],
-            connector: row[1],
-            reference: row[2],
-            recordID: row[3],
-            kind: OperationKind(rawValue: row[4]) ?? .delete,
-            rule: row[5],
-            cycle: Date(timeIntervalSince1970: row[6]),
-            fields: try (row[7] as Data?).map(StoreCodec.decodeErased) ?? [],
-            status: OperationStatus(rawValue: row[8]) ?? .pending,
-            attempts: row[9],
-            nextAttemptAt: (row[10] as Double?).map(Date.init(timeIntervalSince1970:)),
-            lastError: row[11],
-            batch: row[12],
-            receipt: row[13],
-            createdAt: Date(timeIntervalSince1970: row[14])
+            id: row[offset],
+            connector: row[offset + 1],
+            reference: row[offset + 2],
+            recordID: row[offset + 3],
+            kind: OperationKind(rawValue: row[offset + 4]) ?? .delete,
+            rule: row[offset + 5],
+            cycle: Date(timeIntervalSince1970: row[offset + 6]),
+            fields: try (row[offset + 7] as Data?).map(StoreCodec.decodeErased) ?? [],
+            status: OperationStatus(rawValue: row[offset + 8]) ?? .pending,
+            attempts: row[offset + 9],
+            nextAttemptAt: (row[offset + 10] as Double?).map(Date.init(timeIntervalSince1970:)),
+            lastError: row[offset + 11],
+            batch: row[offset + 12],
+            receipt: row[offset + 13],
+            createdAt: Date(timeIntervalSince1970: row[offset + 14])
         )
     }
 
@@ -274,7 +315,7 @@ extension SQLiteStateStore {
             approvedAt: (row["approved_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             approvedBy: row["approved_by"],
             operationCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE batch = ?", arguments: [id]) ?? 0,
-            missingRecords: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM disappearances WHERE batch = ?", arguments: [id]) ?? 0
+            missingRecords: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM missing_records WHERE batch = ?", arguments: [id]) ?? 0
         )
     }
 }

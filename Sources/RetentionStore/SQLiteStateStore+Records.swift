@@ -1,225 +1,364 @@
 public import Foundation
 import GRDB
+import GRDBSQLite
 public import RetentionCore
 
+/// `record_state`: one compact row per record, keyed by the record's 64-bit key (the table's rowid, so
+/// a sync's writes maintain no other index). It holds the reference, the source id while the record
+/// lives, the row digest, the policy facts (`StoreCodec`), the phase and lifecycle state, the next
+/// instant its evaluation may change, its line and quarantine reason — never a field value.
 extension SQLiteStateStore {
-    @discardableResult
-    public func ingest(connector: String, run: Int64, records: [SourceRecord]) async throws -> Int {
-        let rows = records.map { record in
-            (reference(connector: connector, recordID: record.id), record, StoreCodec.encode(fields: record.fields))
-        }
-        let now = Date().timeIntervalSince1970
-        return try await queue.write { db in
-            let lookup = try db.cachedStatement(
-                sql: "SELECT seen_run, line, dup_lines, record_id, fields, defect, phase FROM records WHERE connector = ? AND ref = ?"
-            )
-            let upsert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO records (connector, ref, record_id, fields, line, defect, phase, state, dup_lines, seen_run, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?)
-                    ON CONFLICT(connector, ref) DO UPDATE SET
-                        record_id = excluded.record_id, fields = excluded.fields, line = excluded.line,
-                        defect = excluded.defect, dup_lines = NULL, seen_run = excluded.seen_run,
-                        updated_at = excluded.updated_at,
-                        phase = CASE WHEN records.phase IN ('deleted', 'gone') THEN NULL ELSE records.phase END,
-                        state = CASE WHEN records.phase IN ('deleted', 'gone') THEN NULL ELSE records.state END,
-                        reappeared = records.reappeared + (records.phase IS 'deleted')
-                    """
-            )
-            // What the upsert would do to a live row whose content did not change.
-            let markSeen = try db.cachedStatement(sql: "UPDATE records SET seen_run = ?, updated_at = ? WHERE connector = ? AND ref = ?")
-            let markDuplicate = try db.cachedStatement(sql: "UPDATE records SET dup_lines = ? WHERE connector = ? AND ref = ?")
-            var reappeared: [AuditDraft] = []
-            let runAsOf = try Double.fetchOne(db, sql: "SELECT as_of FROM runs WHERE id = ?", arguments: [run]).map(Date.init(timeIntervalSince1970:)) ?? Date()
-            for (ref, record, fields) in rows {
-                if let row = try Row.fetchOne(lookup, arguments: [connector, ref]) {
-                    if row[0] as Int64 == run {
-                        var lines = (try StoreCoding.decode([Int].self, row[2] as String?)) ?? [(row[1] as Int?) ?? 0]
-                        lines.append(record.line ?? 0)
-                        try markDuplicate.execute(arguments: [try StoreCoding.encode(lines), connector, ref])
-                        continue
-                    }
-                    let phase = row[6] as String?
-                    if phase == RecordPhase.deleted.rawValue {
-                        // Destroyed by Lethe, and back (a restore, a backup, a rewrite that did not stick): a
-                        // new generation, evaluated afresh and enforced again.
-                        reappeared.append(AuditDraft(at: runAsOf, event: "record.reappeared", connector: connector, reference: ref,
-                                                     detail: ["reason": "seen again after its destruction"]))
-                    }
-                    if row[2] as String? == nil, row[3] as String? == record.id, row[1] as Int? == record.line,
-                        row[5] as String? == record.defect, phase != RecordPhase.deleted.rawValue, phase != RecordPhase.gone.rawValue,
-                        row[4] as Data? == fields
-                    {
-                        try markSeen.execute(arguments: [run, now, connector, ref])
-                        continue
-                    }
-                }
-                try upsert.execute(arguments: [connector, ref, record.id, fields, record.line, record.defect, run, now])
-            }
-            try Self.appendAudit(db, reappeared)
-            return reappeared.count
-        }
+    static let recordColumns = "key, connector, ref, record_id, digest, facts, state, line, dup_lines, next_due, reappeared, reason"
+
+    static func storedRecord(_ row: Row) throws -> StoredRecord {
+        StoredRecord(
+            connector: row[1], reference: row[2], key: row[0], recordID: row[3],
+            facts: try (row[5] as Data?).map(StoreCodec.decodeFacts), state: try (row[6] as Data?).map(StoreCodec.decodeState),
+            line: row[7], duplicateLines: try StoreCoding.decode([Int].self, row[8]) ?? [],
+            digest: (row[4] as Int64?).map { UInt64(bitPattern: $0) }, nextDue: (row[9] as Double?).map(Date.init(timeIntervalSince1970:)),
+            reappeared: row[10], reason: Self.reason(row[11])
+        )
     }
 
-    public func unseenReferences(connector: String, run: Int64) async throws -> [String] {
+    static func reason(_ text: String?) -> QuarantineReason? {
+        guard let text else { return nil }
+        let parts = text.split(separator: "\u{1F}", maxSplits: 1, omittingEmptySubsequences: false)
+        return QuarantineReason(code: String(parts[0]), detail: parts.count > 1 ? String(parts[1]) : "")
+    }
+
+    static func reasonText(_ reason: QuarantineReason?) -> String? {
+        reason.map { "\($0.code)\u{1F}\($0.detail)" }
+    }
+
+    // MARK: Reading
+
+    /// One pass over the table in key order, reading numbers only (a few hundred nanoseconds a row).
+    public func knownRecords(connector: String) async throws -> KnownRecords {
         try await queue.read { db in
-            try String.fetchAll(
-                db, sql: "SELECT ref FROM records WHERE connector = ? AND seen_run <> ? AND record_id IS NOT NULL", arguments: [connector, run])
-        }
-    }
-
-    public func markGone(connector: String, references: [String], at: Date, via: String) async throws -> Int {
-        guard !references.isEmpty else { return 0 }
-        return try await queue.write { db in
-            let live = try db.cachedStatement(sql: "SELECT 1 FROM records WHERE connector = ? AND ref = ? AND record_id IS NOT NULL")
-            let forget = try db.cachedStatement(sql: "DELETE FROM disappearances WHERE connector = ? AND ref = ?")
-            var gone: [String] = []
-            for ref in references where try Row.fetchOne(live, arguments: [connector, ref]) != nil {
-                try Self.tombstone(db, connector: connector, reference: ref, phase: .gone)
-                try forget.execute(arguments: [connector, ref])
-                gone.append(ref)
-            }
-            try Self.appendAudit(db, gone.map { AuditDraft(at: at, event: "record.gone", connector: connector, reference: $0, detail: ["via": via]) })
-            return gone.count
-        }
-    }
-
-    public func holdDisappearances(connector: String, references: [String], batch: String, at: Date) async throws {
-        guard !references.isEmpty else { return }
-        try await queue.write { db in
-            let insert = try db.cachedStatement(
+            var known = KnownRecords()
+            let statement = try db.makeStatement(
                 sql: """
-                    INSERT INTO disappearances (connector, ref, batch, noticed_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (connector, ref) DO UPDATE SET batch = excluded.batch
-                    WHERE (SELECT status FROM approval_batches WHERE id = disappearances.batch) IS NOT 'approved'
+                    SELECT key, digest, next_due, record_id IS NOT NULL, phase = 'quarantined', phase = 'deleted', facts IS NOT NULL,
+                        dup_lines IS NOT NULL, phase = 'held'
+                    FROM record_state WHERE connector = ? ORDER BY key
                     """)
-            for ref in references { try insert.execute(arguments: [connector, ref, batch, at.timeIntervalSince1970]) }
-            try Self.appendAudit(db, [
-                AuditDraft(at: at, event: "records.missing-held", connector: connector, detail: ["records": String(references.count), "batch": batch])
-            ])
-        }
-    }
-
-    public func approvedDisappearances(connector: String, seenIn run: Int64) async throws -> Set<String> {
-        try await queue.write { db in
-            try db.execute(
-                sql: """
-                    DELETE FROM disappearances WHERE connector = ?
-                    AND ref IN (SELECT ref FROM records WHERE connector = ? AND seen_run = ?)
-                    """,
-                arguments: [connector, connector, run])
-            return Set(try String.fetchAll(
-                db,
-                sql: """
-                    SELECT d.ref FROM disappearances d JOIN approval_batches b ON b.id = d.batch
-                    WHERE d.connector = ? AND b.status = 'approved'
-                    """,
-                arguments: [connector]))
-        }
-    }
-
-    public func liveRecords(connector: String, after cursor: String?, limit: Int) async throws -> [StoredRecord] {
-        try await queue.read { db in
-            let statement = try db.cachedStatement(
-                sql: """
-                    SELECT \(Self.storedRecordColumns) FROM records
-                    WHERE connector = ? AND record_id IS NOT NULL AND ref > ? ORDER BY ref LIMIT ?
-                    """
-            )
-            var records: [StoredRecord] = []
-            records.reserveCapacity(limit)
-            let rows = try Row.fetchCursor(statement, arguments: [connector, cursor ?? "", limit])
-            while let row = try rows.next() {
-                records.append(try Self.storedRecord(row, connector: connector))
+            try statement.setArguments([connector])
+            let handle = statement.sqliteStatement
+            while true {
+                let step = sqlite3_step(handle)
+                if step == SQLITE_DONE { break }
+                guard step == SQLITE_ROW else { throw StoreError(code: "store.read", message: "cannot read the records (\(step))") }
+                known.keys.append(sqlite3_column_int64(handle, 0))
+                known.digests.append(sqlite3_column_type(handle, 1) == SQLITE_NULL ? 0 : UInt64(bitPattern: sqlite3_column_int64(handle, 1)))
+                known.dues.append(sqlite3_column_type(handle, 2) == SQLITE_NULL ? .infinity : sqlite3_column_double(handle, 2))
+                var flags: KnownRecords.Flags = []
+                if sqlite3_column_int(handle, 3) != 0 { flags.insert(.live) }
+                if sqlite3_column_int(handle, 4) != 0 { flags.insert(.quarantined) }
+                if sqlite3_column_int(handle, 5) != 0 { flags.insert(.deleted) }
+                if sqlite3_column_int(handle, 6) != 0 { flags.insert(.facts) }
+                if sqlite3_column_int(handle, 7) != 0 { flags.insert(.duplicated) }
+                if sqlite3_column_int(handle, 8) != 0 { flags.insert(.held) }
+                known.flags.append(flags)
             }
-            return records
+            return known
         }
     }
 
-    /// In rowid (arrival) order: the rows of one page sit together on disk, so evaluating a page and
-    /// committing its changes touches few pages. The cursor is the last rowid.
-    public func liveRecordPage(connector: String, after cursor: String?, limit: Int) async throws -> LiveRecordPage {
-        try await queue.read { db in
-            let statement = try db.cachedStatement(
-                sql: """
-                    SELECT rowid, \(Self.storedRecordColumns) FROM records
-                    WHERE rowid > ? AND connector = ? AND record_id IS NOT NULL ORDER BY rowid LIMIT ?
-                    """
-            )
-            var records: [StoredRecord] = []
-            records.reserveCapacity(limit)
-            var last: Int64?
-            let rows = try Row.fetchCursor(statement, arguments: [cursor.flatMap { Int64($0) } ?? 0, connector, limit])
-            while let row = try rows.next() {
-                last = row[0]
-                records.append(try Self.storedRecord(row, connector: connector, offset: 1))
-            }
-            return LiveRecordPage(records: records, next: last.map { String($0) })
-        }
-    }
-
-    public func record(connector: String, reference: String) async throws -> StoredRecord? {
-        try await queue.read { db in
-            let statement = try db.cachedStatement(
-                sql: "SELECT \(Self.storedRecordColumns) FROM records WHERE connector = ? AND ref = ?"
-            )
-            return try Row.fetchOne(statement, arguments: [connector, reference]).map { try Self.storedRecord($0, connector: connector) }
-        }
-    }
-
-    public func states(connector: String, references: [String]) async throws -> [String: LifecycleState] {
-        try await queue.read { db in
-            var found: [String: LifecycleState] = [:]
-            let statement = try db.cachedStatement(sql: "SELECT state FROM records WHERE connector = ? AND ref = ?")
-            for reference in Set(references) {
-                if let data = try Data.fetchOne(statement, arguments: [connector, reference]) {
-                    found[reference] = try StoreCodec.decodeState(data)
-                }
+    public func records(connector: String, keys: [Int64]) async throws -> [Int64: StoredRecord] {
+        guard !keys.isEmpty else { return [:] }
+        return try await queue.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT \(Self.recordColumns) FROM record_state WHERE key = ? AND connector = ?")
+            var found: [Int64: StoredRecord] = Dictionary(minimumCapacity: keys.count)
+            for key in keys where found[key] == nil {
+                if let row = try Row.fetchOne(statement, arguments: [key, connector]) { found[key] = try Self.storedRecord(row) }
             }
             return found
         }
     }
 
-    /// The columns `storedRecord` reads, in its order.
-    static let storedRecordColumns = "ref, record_id, fields, line, defect, state, dup_lines, seen_run"
-
-    /// Reads `storedRecordColumns`, starting at column `offset`.
-    static func storedRecord(_ row: Row, connector: String, offset: Int = 0) throws -> StoredRecord {
-        let recordID: String? = row[offset + 1]
-        var record: SourceRecord?
-        if let fields = row[offset + 2] as Data? {
-            record = SourceRecord(
-                id: recordID ?? "", fields: try StoreCodec.decodeFields(fields), line: row[offset + 3], defect: row[offset + 4]
-            )
+    public func recordPage(connector: String, after: Int64?, limit: Int) async throws -> [StoredRecord] {
+        try await queue.read { db in
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT \(Self.recordColumns) FROM record_state WHERE key > ? AND connector = ? AND record_id IS NOT NULL ORDER BY key LIMIT ?"),
+                arguments: [after ?? Int64.min, connector, limit]
+            ).map(Self.storedRecord)
         }
-        return StoredRecord(
-            connector: connector,
-            reference: row[offset],
-            recordID: recordID,
-            record: record,
-            state: try (row[offset + 5] as Data?).map(StoreCodec.decodeState),
-            duplicateLines: try StoreCoding.decode([Int].self, row[offset + 6]) ?? [],
-            seenRun: row[offset + 7]
-        )
     }
 
-    /// Keeps only the pseudonymous reference and the phase; cancels what is pending for the record.
-    static func tombstone(_ db: Database, connector: String, reference: String, phase: RecordPhase) throws {
-        let now = Date().timeIntervalSince1970
-        try db.cachedStatement(
+    public func record(connector: String, reference: String) async throws -> StoredRecord? {
+        try await queue.read { db in try Self.record(db, connector: connector, reference: reference) }
+    }
+
+    /// By the key the reference carries, else (a reference of an earlier version) through `legacy_refs`.
+    static func record(_ db: Database, connector: String, reference: String) throws -> StoredRecord? {
+        let byKey = try db.cachedStatement(sql: "SELECT \(recordColumns) FROM record_state WHERE key = ? AND connector = ? AND ref = ?")
+        if let key = RecordFingerprints.key(ofReference: reference), let row = try Row.fetchOne(byKey, arguments: [key, connector, reference]) {
+            return try storedRecord(row)
+        }
+        guard let key = try Int64.fetchOne(db.cachedStatement(sql: "SELECT key FROM legacy_refs WHERE ref = ?"), arguments: [reference]) else {
+            return nil
+        }
+        return try Row.fetchOne(byKey, arguments: [key, connector, reference]).map(storedRecord)
+    }
+
+    static func key(_ db: Database, connector: String, reference: String) throws -> Int64? {
+        try record(db, connector: connector, reference: reference)?.key
+    }
+
+    public func states(connector: String, references: [String]) async throws -> [String: LifecycleState] {
+        try await queue.read { db in
+            var found: [String: LifecycleState] = [:]
+            for reference in Set(references) {
+                if let state = try Self.record(db, connector: connector, reference: reference)?.state { found[reference] = state }
+            }
+            return found
+        }
+    }
+
+    public func quarantinedRecords(connector: String) async throws -> [QuarantinedRecord] {
+        try await queue.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT ref, line, dup_lines, reason FROM record_state
+                    WHERE connector = ? AND phase = 'quarantined' AND record_id IS NOT NULL ORDER BY line
+                    """,
+                arguments: [connector]
+            ).map { row in
+                QuarantinedRecord(
+                    reference: row[0], line: row[1], duplicateLines: try StoreCoding.decode([Int].self, row[2]) ?? [],
+                    reason: Self.reason(row[3]) ?? QuarantineReason(code: "quarantined"))
+            }
+        }
+    }
+
+    public func liveCounts(connector: String) async throws -> (live: Int, valid: Int) {
+        try await queue.read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*), COUNT(*) FILTER (WHERE phase IS NOT 'quarantined') FROM record_state
+                    WHERE connector = ? AND record_id IS NOT NULL
+                    """,
+                arguments: [connector])
+            return (row?[0] ?? 0, row?[1] ?? 0)
+        }
+    }
+
+    public func readingFingerprint(connector: String) async throws -> String? {
+        try await queue.read { db in
+            try String.fetchOne(db, sql: "SELECT fingerprint FROM readings WHERE connector = ?", arguments: [connector])
+        }
+    }
+
+    public func setReadingFingerprint(connector: String, _ fingerprint: String) async throws {
+        try await queue.write { db in
+            let previous = try String.fetchOne(db, sql: "SELECT fingerprint FROM readings WHERE connector = ?", arguments: [connector])
+            guard previous != fingerprint else { return }
+            try db.execute(
+                sql: "INSERT INTO readings (connector, fingerprint) VALUES (?, ?) ON CONFLICT (connector) DO UPDATE SET fingerprint = excluded.fingerprint",
+                arguments: [connector, fingerprint])
+            // Facts and digests were read under other settings: every row is read again.
+            try db.execute(sql: "UPDATE record_state SET digest = NULL, facts = NULL WHERE connector = ? AND record_id IS NOT NULL", arguments: [connector])
+        }
+    }
+
+    // MARK: Writing
+
+    @discardableResult
+    public func write(connector: String, _ writes: RecordWrites) async throws -> Int {
+        guard !writes.isEmpty else { return 0 }
+        return try await queue.write { db in try self.write(db, connector: connector, writes) }
+    }
+
+    func write(_ db: Database, connector: String, _ writes: RecordWrites) throws -> Int {
+        var audit = writes.audit
+        var reappeared = 0
+        let insert = try db.cachedStatement(
             sql: """
-                UPDATE records SET record_id = NULL, fields = NULL, defect = NULL, dup_lines = NULL, phase = ?, state = ?,
-                    updated_at = ? WHERE connector = ? AND ref = ?
-                """
-        ).execute(arguments: [phase.rawValue, StoreCodec.encode(state: LifecycleState(phase: phase)), now, connector, reference])
+                INSERT INTO record_state (key, connector, ref, record_id, digest, facts, phase, state, next_due, final_expiry, line, dup_lines, reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        let previousPhase = try db.cachedStatement(sql: "SELECT phase, ref FROM record_state WHERE key = ?")
+        let replace = try db.cachedStatement(
+            sql: """
+                UPDATE record_state SET record_id = ?, digest = ?, facts = ?, phase = ?, state = ?, next_due = ?, final_expiry = ?,
+                    line = ?, dup_lines = ?, reason = ?, reappeared = reappeared + ?
+                WHERE key = ?
+                """)
+        for upsert in writes.upserts {
+            let facts = upsert.facts.map(StoreCodec.encode(facts:))
+            let state = StoreCodec.encode(state: upsert.state)
+            let digest = upsert.digest.map { Int64(bitPattern: $0) }
+            let duplicates = upsert.duplicateLines.isEmpty ? nil : try StoreCoding.encode(upsert.duplicateLines)
+            var existing: Row?
+            if !upsert.isNew {
+                existing = try Row.fetchOne(previousPhase, arguments: [upsert.key])
+            } else if hasLegacyReferences, let legacy = try legacyTombstone(db, connector: connector, recordID: upsert.recordID) {
+                // An earlier version's tombstone of this record: the record takes its place.
+                try db.execute(sql: "UPDATE record_state SET key = ? WHERE key = ?", arguments: [upsert.key, legacy])
+                try db.execute(sql: "UPDATE legacy_refs SET key = ? WHERE key = ?", arguments: [upsert.key, legacy])
+                existing = try Row.fetchOne(previousPhase, arguments: [upsert.key])
+            }
+            if let existing {
+                let destroyed = existing[0] as String? == RecordPhase.deleted.rawValue
+                if destroyed {
+                    reappeared += 1
+                    audit.append(AuditDraft(at: writes.at, event: "record.reappeared",
+                                            connector: connector, reference: existing[1], detail: ["reason": "seen again after its destruction"]))
+                }
+                try replace.execute(arguments: [
+                    upsert.recordID, digest, facts, upsert.state.phase.rawValue, state, upsert.nextDue?.timeIntervalSince1970,
+                    upsert.state.finalExpiry?.timeIntervalSince1970, upsert.line, duplicates, Self.reasonText(upsert.reason), destroyed ? 1 : 0,
+                    upsert.key,
+                ])
+            } else {
+                try insert.execute(arguments: [
+                    upsert.key, connector, upsert.reference, upsert.recordID, digest, facts, upsert.state.phase.rawValue, state,
+                    upsert.nextDue?.timeIntervalSince1970, upsert.state.finalExpiry?.timeIntervalSince1970, upsert.line, duplicates,
+                    Self.reasonText(upsert.reason),
+                ])
+            }
+            if !upsert.operations.isEmpty { try Self.queue(db, upsert.operations, audit: &audit) }
+        }
+        let update = try db.cachedStatement(
+            sql: "UPDATE record_state SET phase = ?, state = ?, final_expiry = ?, next_due = ? WHERE key = ?")
+        for change in writes.changes {
+            try update.execute(arguments: [
+                change.state.phase.rawValue, StoreCodec.encode(state: change.state), change.state.finalExpiry?.timeIntervalSince1970,
+                change.nextDue?.timeIntervalSince1970, change.key,
+            ])
+            if !change.operations.isEmpty { try Self.queue(db, change.operations, audit: &audit) }
+        }
+        let moved = try db.cachedStatement(sql: "UPDATE record_state SET line = ? WHERE key = ?")
+        for (key, line) in writes.lines { try moved.execute(arguments: [line, key]) }
+        if !writes.duplicates.isEmpty { try duplicate(db, connector: connector, writes.duplicates, at: writes.at, audit: &audit) }
+        let counted = try db.cachedStatement(sql: "UPDATE record_state SET reappeared = reappeared + 1 WHERE connector = ? AND ref = ?")
+        for draft in audit where draft.event == "fields.reappeared" { try counted.execute(arguments: [connector, draft.reference]) }
+        try Self.appendAudit(db, audit)
+        return reappeared
+    }
+
+    /// Quarantines records whose id was on several rows (their last copy is unreliable): phase,
+    /// lines and reason; what they had queued and not done yet is cancelled.
+    private func duplicate(_ db: Database, connector: String, _ duplicates: [(key: Int64, lines: [Int])], at: Date, audit: inout [AuditDraft]) throws {
+        let read = try db.cachedStatement(sql: "SELECT ref, phase FROM record_state WHERE key = ? AND record_id IS NOT NULL")
+        let update = try db.cachedStatement(
+            sql: "UPDATE record_state SET phase = 'quarantined', state = ?, dup_lines = ?, reason = ?, digest = NULL, next_due = NULL WHERE key = ?")
+        let pending = try db.cachedStatement(
+            sql: "SELECT id, status FROM outbox WHERE connector = ? AND ref = ? AND status IN ('pending', 'awaiting-approval', 'staged')")
+        let cancel = try db.cachedStatement(sql: "UPDATE outbox SET status = 'cancelled', updated_at = ? WHERE id = ?")
+        let unstage = try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ? AND status = 'staged'")
+        for (key, lines) in duplicates {
+            guard let row = try Row.fetchOne(read, arguments: [key]) else { continue }
+            let reference: String = row[0]
+            let reason = QuarantineReason.duplicateID(lines: lines)
+            try update.execute(arguments: [
+                StoreCodec.encode(state: LifecycleState(phase: .quarantined)), try StoreCoding.encode(lines), Self.reasonText(reason), key,
+            ])
+            if row[1] as String? != RecordPhase.quarantined.rawValue {
+                audit.append(AuditDraft(at: at, event: "record.quarantined", connector: connector, reference: reference, detail: ["reason": reason.code]))
+            }
+            for operation in try Row.fetchAll(pending, arguments: [connector, reference]) {
+                let id: String = operation[0]
+                // Staged operations were never published: they simply go.
+                if operation[1] as String == OperationStatus.staged.rawValue {
+                    try unstage.execute(arguments: [id])
+                    continue
+                }
+                try cancel.execute(arguments: [Date().timeIntervalSince1970, id])
+                audit.append(AuditDraft(at: at, event: "operation.cancelled", connector: connector, reference: reference, operation: id,
+                                        detail: ["reason": "the id occurs more than once"]))
+            }
+        }
+    }
+
+    /// The key of an earlier version's `deleted` tombstone of this record, if there is one.
+    private func legacyTombstone(_ db: Database, connector: String, recordID: String) throws -> Int64? {
+        let reference = legacyReference(connector: connector, recordID: recordID)
+        guard let key = try Int64.fetchOne(db.cachedStatement(sql: "SELECT key FROM legacy_refs WHERE ref = ?"), arguments: [reference]) else {
+            return nil
+        }
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT record_id, phase FROM record_state WHERE key = ?"), arguments: [key])
+        return row.map { $0[0] as String? == nil } == true ? key : nil
+    }
+
+    public func tombstone(connector: String, keys: [Int64], phase: RecordPhase, at: Date, via: String) async throws -> Int {
+        guard !keys.isEmpty else { return 0 }
+        return try await queue.write { db in
+            var audit: [AuditDraft] = []
+            var count = 0
+            for key in keys {
+                guard let reference = try Self.tombstone(db, key: key, phase: phase) else { continue }
+                count += 1
+                audit.append(AuditDraft(at: at, event: "record.\(phase.rawValue)", connector: connector, reference: reference, detail: ["via": via]))
+            }
+            try Self.appendAudit(db, audit)
+            return count
+        }
+    }
+
+    /// Keeps only the key, the reference and the phase of a live record; cancels what is pending for it.
+    /// Returns its reference, nil when it was not live.
+    @discardableResult
+    static func tombstone(_ db: Database, key: Int64, phase: RecordPhase) throws -> String? {
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    UPDATE record_state SET record_id = NULL, digest = NULL, facts = NULL, dup_lines = NULL, reason = NULL, line = NULL,
+                        phase = ?, state = ?, next_due = NULL
+                    WHERE key = ? AND record_id IS NOT NULL RETURNING connector, ref
+                    """),
+            arguments: [phase.rawValue, StoreCodec.encode(state: LifecycleState(phase: phase)), key])
+        guard let row else { return nil }
+        let connector: String = row[0]
+        let reference: String = row[1]
+        let now = Date().timeIntervalSince1970
         // Every operation of the record forgets its id; what was still pending is cancelled.
         try db.cachedStatement(
             sql: """
                 UPDATE outbox SET record_id = NULL,
-                    status = CASE WHEN status IN ('pending', 'awaiting-approval') THEN 'cancelled' ELSE status END,
-                    updated_at = CASE WHEN status IN ('pending', 'awaiting-approval') THEN ? ELSE updated_at END
+                    status = CASE WHEN status IN ('pending', 'awaiting-approval', 'staged') THEN 'cancelled' ELSE status END,
+                    updated_at = CASE WHEN status IN ('pending', 'awaiting-approval', 'staged') THEN ? ELSE updated_at END
                 WHERE connector = ? AND ref = ?
                 """
         ).execute(arguments: [now, connector, reference])
+        try db.cachedStatement(sql: "DELETE FROM missing_records WHERE key = ?").execute(arguments: [key])
+        return reference
+    }
+
+    // MARK: Disappearances
+
+    public func holdDisappearances(connector: String, keys: [Int64], batch: String, at: Date) async throws {
+        guard !keys.isEmpty else { return }
+        try await queue.write { db in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO missing_records (key, connector, batch, noticed_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (key) DO UPDATE SET batch = excluded.batch
+                    WHERE (SELECT status FROM approval_batches WHERE id = missing_records.batch) IS NOT 'approved'
+                    """)
+            for key in keys { try insert.execute(arguments: [key, connector, batch, at.timeIntervalSince1970]) }
+            try Self.appendAudit(db, [
+                AuditDraft(at: at, event: "records.missing-held", connector: connector, detail: ["records": String(keys.count), "batch": batch])
+            ])
+        }
+    }
+
+    public func approvedDisappearances(connector: String, stillMissing: [Int64]) async throws -> Set<Int64> {
+        try await queue.write { db in
+            let missing = Set(stillMissing)
+            let held = try Int64.fetchAll(db, sql: "SELECT key FROM missing_records WHERE connector = ?", arguments: [connector])
+            let forget = try db.cachedStatement(sql: "DELETE FROM missing_records WHERE key = ?")
+            for key in held where !missing.contains(key) { try forget.execute(arguments: [key]) }
+            return Set(try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT m.key FROM missing_records m JOIN approval_batches b ON b.id = m.batch
+                    WHERE m.connector = ? AND b.status = 'approved'
+                    """,
+                arguments: [connector]))
+        }
     }
 }

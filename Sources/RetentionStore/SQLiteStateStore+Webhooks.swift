@@ -86,12 +86,6 @@ extension SQLiteStateStore {
         }
     }
 
-    public func liveCount(connector: String) async throws -> Int {
-        try await queue.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE connector = ? AND record_id IS NOT NULL", arguments: [connector]) ?? 0
-        }
-    }
-
     public func scheduleMarks() async throws -> [String: Date] {
         try await queue.read { db in
             var marks: [String: Date] = [:]
@@ -124,7 +118,9 @@ extension SQLiteStateStore {
             let audit = AuditDraft(
                 at: at, event: "consent.\(action)", connector: connector, reference: reference, rule: rule,
                 detail: ["cycle": StoreCoding.timestamp(cycle), "via": "link"])
-            try Self.commit(db, change.map { [$0] } ?? [], audit: [audit])
+            var writes = RecordWrites(at: at, audit: [audit])
+            if let change { writes.changes = [change] }
+            _ = try self.write(db, connector: connector, writes)
             return true
         }
     }

@@ -1,66 +1,97 @@
 public import Foundation
 public import RetentionCore
 
-/// Lethe's durable state: the record mirror, lifecycle states, the outbox, approvals, holds,
-/// watermarks and the audit chain. SQLite implements it (`SQLiteStateStore`); PostgreSQL will too.
+/// Lethe's durable state, one small protocol per concern, so that each store (SQLite today,
+/// PostgreSQL next) implements the same pieces: records, runs, the outbox, approvals, holds, the audit
+/// chain, the webhook inbox, consent decisions and schedules.
 ///
-/// Conformers guarantee:
-/// - `commit` writes state changes, new operations and their audit entries in ONE transaction;
-/// - operation ids are unique: queuing an id that exists changes nothing (`INSERT OR IGNORE`);
+/// Every store guarantees:
+/// - a write of state changes, new operations and their audit entries happens in ONE transaction;
+/// - operation ids are unique: queuing an id that exists changes nothing;
 /// - the audit log is append-only and hash-chained, with its head (count and hash) kept beside it;
-/// - nothing personal is written to audit entries (callers pass references, never ids or fields).
-public protocol StateStore: Sendable {
+/// - nothing personal is written: records are kept as keys, references and policy facts (dates,
+///   purposes, consent flags), never field values; audit entries carry references only.
+public typealias StateStore = RecordStore & RunStore & OutboxStore & ApprovalStore & HoldStore & AuditStore & WebhookInbox
+    & ConsentStore & ScheduleStore
+
+/// The records of each connector: a key, a pseudonymous reference, the source id while the record
+/// lives, a digest of its source row, its policy facts and lifecycle state, and when its evaluation
+/// may next change.
+public protocol RecordStore: Sendable {
+    /// The installation's keyed functions (record keys, references, row digests).
+    var fingerprints: RecordFingerprints { get }
     /// The pseudonymous reference of a record: stable per installation, not reversible without the
-    /// store's secret.
+    /// store's secret. A record first stored by an earlier version keeps the reference it had.
     func reference(connector: String, recordID: String) -> String
 
-    /// A throw-away copy of the whole state (same records, states and secrets) for a dry run, which
-    /// must change nothing: it works on the copy, which `discard` removes.
-    func scratchCopy() async throws -> ScratchState
-
-    // MARK: Runs and ingest
-    func beginRun(connector: String, asOf: Date, dryRun: Bool) async throws -> Int64
-    func finishRun(_ run: Int64, summary: String) async throws
-    /// Upserts the records of one batch into the mirror and marks them seen in `run`. A second row
-    /// with the same id in the same run marks the record as duplicated (its lines are kept). A record
-    /// Lethe destroyed that is seen again starts afresh, with a `record.reappeared` audit entry; returns
-    /// how many did.
-    @discardableResult
-    func ingest(connector: String, run: Int64, records: [SourceRecord]) async throws -> Int
-    /// Live records (with an id) not seen in `run`, by reference: what a complete full pull says vanished.
-    func unseenReferences(connector: String, run: Int64) async throws -> [String]
-    /// Tombstones these live records as `gone` (no operation follows) and forgets any held
-    /// disappearance of them. Returns how many were live.
-    func markGone(connector: String, references: [String], at: Date, via: String) async throws -> Int
-    /// Records that vanished beyond the safety limits wait in `batch` instead of being tombstoned;
-    /// one audit entry says how many.
-    func holdDisappearances(connector: String, references: [String], batch: String, at: Date) async throws
-    /// References whose disappearance an operator approved (`approve(batch:)`): no longer counted
-    /// against the limits. Held disappearances of records seen again in `run` are forgotten.
-    func approvedDisappearances(connector: String, seenIn run: Int64) async throws -> Set<String>
-    /// Live (not tombstoned) records, ordered by reference, after `cursor`.
-    func liveRecords(connector: String, after cursor: String?, limit: Int) async throws -> [StoredRecord]
-    /// Live records in the order the store keeps them (cheapest to walk and update), one page after
-    /// `cursor` (nil: from the start). Paging with each page's `next` visits every live record once;
-    /// the order is the store's own, not by reference.
-    func liveRecordPage(connector: String, after cursor: String?, limit: Int) async throws -> LiveRecordPage
+    /// Every record of a connector (tombstones included), by key: what the next pull compares with.
+    func knownRecords(connector: String) async throws -> KnownRecords
+    /// The records with these keys (absent keys are left out).
+    func records(connector: String, keys: [Int64]) async throws -> [Int64: StoredRecord]
     func record(connector: String, reference: String) async throws -> StoredRecord?
+    /// Records with an id (live or quarantined), by key, after `after` (nil: from the start).
+    func recordPage(connector: String, after: Int64?, limit: Int) async throws -> [StoredRecord]
     /// The lifecycle states of several records at once, by reference; unknown references are absent.
     func states(connector: String, references: [String]) async throws -> [String: LifecycleState]
+    /// Writes what a sync decided, in one transaction: records read from the source (replacing what
+    /// was kept; a record Lethe destroyed that is written again gets a `record.reappeared` audit
+    /// entry), state changes with their operations, moved lines, audit entries. Returns how many
+    /// written records had been destroyed.
+    @discardableResult
+    func write(connector: String, _ writes: RecordWrites) async throws -> Int
+    /// Tombstones these live records (phase `gone`, or `deleted`): only the key, the reference and the
+    /// phase remain; pending operations are cancelled; held disappearances forgotten. Returns how many were live.
+    func tombstone(connector: String, keys: [Int64], phase: RecordPhase, at: Date, via: String) async throws -> Int
+    /// Quarantined records with an id: where they are and why.
+    func quarantinedRecords(connector: String) async throws -> [QuarantinedRecord]
+    /// Records with an id (live or quarantined), and those of them not quarantined.
+    func liveCounts(connector: String) async throws -> (live: Int, valid: Int)
+    /// The fingerprint of the policy and source settings the stored facts and digests were read
+    /// under; setting another one forgets every digest and fact of the connector (every row is read again).
+    func readingFingerprint(connector: String) async throws -> String?
+    func setReadingFingerprint(connector: String, _ fingerprint: String) async throws
+    /// Records that vanished beyond the safety limits wait in `batch` instead of being tombstoned.
+    func holdDisappearances(connector: String, keys: [Int64], batch: String, at: Date) async throws
+    /// Keys whose disappearance an operator approved; held disappearances of records no longer
+    /// missing (not in `stillMissing`) are forgotten.
+    func approvedDisappearances(connector: String, stillMissing: [Int64]) async throws -> Set<Int64>
+    /// A throw-away copy of the whole state (same records, states and secrets), which `discard` removes.
+    func scratchCopy() async throws -> ScratchState
+}
 
-    // MARK: Lifecycle and outbox
-    /// Persists state changes, new operations and audit entries in one transaction.
-    func commit(_ changes: [RecordChange], audit: [AuditDraft]) async throws
-    /// Oldest first; operations queued at the same time in the order they were queued.
-    func operations(connector: String, statuses: Set<OperationStatus>) async throws -> [OutboxOperation]
+/// Runs and the watermarks of incremental pulls.
+public protocol RunStore: Sendable {
+    func beginRun(connector: String, asOf: Date, dryRun: Bool) async throws -> Int64
+    func finishRun(_ run: Int64, summary: String) async throws
+    func watermark(connector: String) async throws -> String?
+    func setWatermark(connector: String, value: String?) async throws
+}
+
+/// Operations from the moment they are decided until they are done or dead.
+public protocol OutboxStore: Sendable {
+    /// Oldest first; operations queued at the same time in the order they were queued; at most
+    /// `limit`, after the position `after` (the `position` of the last one of the previous page).
+    func operations(connector: String, statuses: Set<OperationStatus>, after: Int64, limit: Int) async throws -> [OutboxOperation]
     func operation(id: String) async throws -> OutboxOperation?
     /// The status of each of these operation ids that is in the outbox.
     func operationStatuses(_ ids: [String]) async throws -> [String: OperationStatus]
     /// Records the outcomes of operations, their effects on the records and their audit entries, all
     /// in one transaction.
     func complete(_ completions: [OperationCompletion]) async throws
+    /// Publishes the operations a sync staged (its deletes and archive copies, decided before the
+    /// safety check): to `pending`, or to `awaiting-approval` in `batch`; the records of held deletes
+    /// take the phase `awaiting-approval`; each operation and phase change gets its audit entry.
+    /// Returns how many deletes were staged.
+    @discardableResult
+    func releaseStaged(connector: String, batch: String?, at: Date) async throws -> Int
+    /// How many deletes a sync staged that are new (not already queued, done or dead).
+    func stagedDeletes(connector: String) async throws -> Int
+    /// Drops what a sync staged (a dry run).
+    func discardStaged(connector: String) async throws
+}
 
-    // MARK: Approvals
+/// Approval batches: deletes and disappearances held by the safety limits.
+public protocol ApprovalStore: Sendable {
     func openApprovalBatch(connector: String) async throws -> ApprovalBatch?
     func createApprovalBatch(connector: String, at: Date) async throws -> ApprovalBatch
     /// Releases the batch's operations to `pending`. Throws when unknown or not open.
@@ -68,28 +99,28 @@ public protocol StateStore: Sendable {
     func approvalBatches() async throws -> [ApprovalBatch]
     /// Puts dead operations (all of them, or the given ids) back to pending with fresh attempts.
     func retryDead(ids: [String]?, by operator: String, at: Date) async throws -> [String]
+}
 
-    // MARK: Holds
+/// Legal holds. Adding or lifting one makes its record due for evaluation at once.
+public protocol HoldStore: Sendable {
     func addHold(connector: String, reference: String, reason: String, by: String, at: Date) async throws -> Bool
     func removeHold(connector: String, reference: String, by: String, at: Date) async throws -> Bool
     func holds(connector: String?) async throws -> [Hold]
     func heldReferences(connector: String) async throws -> Set<String>
+}
 
-    // MARK: Watermarks
-    func watermark(connector: String) async throws -> String?
-    func setWatermark(connector: String, value: String?) async throws
-
-    // MARK: Audit
+/// The hash-chained audit log and the counts reported from the state.
+public protocol AuditStore: Sendable {
     func appendAudit(_ drafts: [AuditDraft]) async throws
     func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry]
     func verifyAudit() async throws -> AuditVerification
-
-    // MARK: Status
     func statusCounts() async throws -> StoreStatus
     /// Live, non-held records whose final expiry is before `cutoff` (now − destroyWithin): overdue destructions.
     func overdueCount(connector: String, expiredBefore cutoff: Date) async throws -> Int
+}
 
-    // Webhook intake
+/// Webhook events, persisted before they are acknowledged.
+public protocol WebhookInbox: Sendable {
     /// Persists a delivery's events in one transaction; events already seen (same connector and
     /// event id) are ignored. Returns how many were new and how many were replays.
     func acceptWebhookEvents(connector: String, events: [WebhookEventDraft], at: Date) async throws -> WebhookAcceptance
@@ -102,10 +133,10 @@ public protocol StateStore: Sendable {
     /// Counts a failed attempt of these events: each waits until `retryAt`, or is dead-lettered
     /// (kept, visible, never processed again) when `retryAt` is nil.
     func failWebhookEvents(_ seqs: [Int64], error: String, retryAt: Date?, at: Date) async throws
-    /// Records with an id (live or quarantined) of a connector.
-    func liveCount(connector: String) async throws -> Int
+}
 
-    // Consent
+/// Decisions made through the links of notices.
+public protocol ConsentStore: Sendable {
     /// Records a consent decision and, in the same transaction, the change it causes (an extend
     /// operation). `false` when this record, rule and cycle already have a decision: nothing changes.
     func recordConsentDecision(
@@ -113,8 +144,10 @@ public protocol StateStore: Sendable {
     ) async throws -> Bool
     /// The decision for a record, rule and cycle, if one was made.
     func consentDecision(connector: String, reference: String, rule: String, cycle: Date) async throws -> String?
+}
 
-    // Scheduler
+/// The daemon's scheduler marks.
+public protocol ScheduleStore: Sendable {
     /// When each schedule key (`connector/kind`) last started a run.
     func scheduleMarks() async throws -> [String: Date]
     func setScheduleMark(_ key: String, startedAt: Date) async throws
@@ -131,35 +164,52 @@ public struct ScratchState: Sendable {
     }
 }
 
-extension StateStore {
-    /// By reference, for stores without an order of their own.
-    public func liveRecordPage(connector: String, after cursor: String?, limit: Int) async throws -> LiveRecordPage {
-        let records = try await liveRecords(connector: connector, after: cursor, limit: limit)
-        return LiveRecordPage(records: records, next: records.last?.reference)
-    }
-
-    /// Tombstones live records not seen in `run` (after a complete full pull), whatever their number.
-    public func markUnseenGone(connector: String, run: Int64, at: Date) async throws -> Int {
-        try await markGone(connector: connector, references: try await unseenReferences(connector: connector, run: run), at: at, via: "pull")
-    }
-
-    /// Tombstones these records (a re-read found them gone from the source): no operation follows.
-    public func markGone(connector: String, recordIDs: [String], at: Date) async throws -> Int {
-        try await markGone(connector: connector, references: recordIDs.map { reference(connector: connector, recordID: $0) }, at: at, via: "webhook")
+extension OutboxStore {
+    /// Every operation with these statuses, oldest first (for small sets: one page after another).
+    public func operations(connector: String, statuses: Set<OperationStatus>) async throws -> [OutboxOperation] {
+        var all: [OutboxOperation] = []
+        var after: Int64 = 0
+        while true {
+            let page = try await operations(connector: connector, statuses: statuses, after: after, limit: 10_000)
+            all += page
+            guard let last = page.last, page.count == 10_000 else { return all }
+            after = last.position
+        }
     }
 
     /// Which of these operation ids are already in the outbox and not cancelled.
     public func existingOperationIDs(_ ids: [String]) async throws -> Set<String> {
-        Set(try await operationStatuses(ids).filter { $0.value != .cancelled }.keys)
-    }
-
-    /// Every accepted event not processed and not dead, whatever its retry time.
-    public func pendingWebhookEvents(connector: String, limit: Int) async throws -> [PendingWebhookEvent] {
-        try await pendingWebhookEvents(connector: connector, limit: limit, dueBy: .distantFuture)
+        Set(try await operationStatuses(ids).filter { $0.value != .cancelled && $0.value != .staged }.keys)
     }
 
     /// Records one outcome (see `complete(_:)` for many).
     public func complete(_ completion: OperationCompletion) async throws {
         try await complete([completion])
+    }
+}
+
+extension WebhookInbox {
+    /// Every accepted event not processed and not dead, whatever its retry time.
+    public func pendingWebhookEvents(connector: String, limit: Int) async throws -> [PendingWebhookEvent] {
+        try await pendingWebhookEvents(connector: connector, limit: limit, dueBy: .distantFuture)
+    }
+}
+
+extension RecordStore {
+    /// Tombstones the live records with these source ids as `gone` (a re-read found them gone).
+    public func markGone(connector: String, recordIDs: [String], at: Date) async throws -> Int {
+        try await tombstone(connector: connector, keys: recordIDs.map { fingerprints.key(connector: connector, id: $0) }, phase: .gone, at: at, via: "webhook")
+    }
+
+    /// The reference of the record with this source id as the state knows it (a record stored by an
+    /// earlier version keeps its reference), else the one it will get.
+    public func knownReference(connector: String, recordID: String) async throws -> String {
+        let key = fingerprints.key(connector: connector, id: recordID)
+        return try await records(connector: connector, keys: [key])[key]?.reference ?? reference(connector: connector, recordID: recordID)
+    }
+
+    /// Records with an id (live or quarantined) of a connector.
+    public func liveCount(connector: String) async throws -> Int {
+        try await liveCounts(connector: connector).live
     }
 }

@@ -136,6 +136,45 @@ enum StoreCodec {
         return LifecycleState(phase: phase, rules: rules, finalExpiry: finalExpiry, consentSeen: consentSeen)
     }
 
+    // MARK: Source facts
+
+    /// Layout of `SourceFacts`: a version byte (`factsVersion`), a flags byte (1: a quarantine
+    /// follows, 2: an e-mail address), the quarantine's code and detail, the dates (a count, then
+    /// optional dates), the purpose and consent bits, the per-rule unerased bits (a count, then
+    /// unsigned LEB128 values).
+    static let factsVersion: UInt8 = 0x46
+
+    static func encode(facts: SourceFacts) -> Data {
+        var writer = Writer(version: factsVersion)
+        writer.bytes.append((facts.quarantine == nil ? 0 : 1) | (facts.hasEmail ? 2 : 0))
+        if let reason = facts.quarantine {
+            writer.string(reason.code)
+            writer.string(reason.detail)
+        }
+        writer.count(facts.dates.count)
+        for date in facts.dates { writer.optionalDate(date) }
+        writer.unsigned(facts.purposes)
+        writer.unsigned(facts.consents)
+        writer.count(facts.unerased.count)
+        for bits in facts.unerased { writer.unsigned(bits) }
+        return Data(writer.bytes)
+    }
+
+    static func decodeFacts(_ data: Data) throws -> SourceFacts {
+        try data.withUnsafeBytes { buffer in
+            var reader = try Reader(buffer, versions: [factsVersion])
+            let flags = try reader.byte()
+            var facts = SourceFacts(hasEmail: flags & 2 != 0)
+            if flags & 1 != 0 { facts.quarantine = QuarantineReason(code: try reader.string(), detail: try reader.string()) }
+            facts.dates = try (0..<reader.count()).map { _ in try reader.optionalDate() }
+            facts.purposes = try reader.unsigned()
+            facts.consents = try reader.unsigned()
+            facts.unerased = try (0..<reader.count()).map { _ in try reader.unsigned() }
+            try reader.finish()
+            return facts
+        }
+    }
+
     static func corrupt(_ what: String) -> StoreError {
         StoreError(code: "store.corrupt", message: "a stored value cannot be read (\(what))")
     }
@@ -151,6 +190,15 @@ enum StoreCodec {
 
         mutating func count(_ value: Int) {
             var rest = UInt64(value)
+            while rest >= 0x80 {
+                bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+                rest >>= 7
+            }
+            bytes.append(UInt8(rest))
+        }
+
+        mutating func unsigned(_ value: UInt64) {
+            var rest = value
             while rest >= 0x80 {
                 bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
                 rest >>= 7
@@ -214,6 +262,18 @@ enum StoreCodec {
             }
             guard value <= UInt64(bytes.count - index) else { throw StoreCodec.corrupt("length beyond the end") }
             return Int(value)
+        }
+
+        mutating func unsigned() throws -> UInt64 {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                let next = try byte()
+                guard shift < 64 else { throw StoreCodec.corrupt("number overflow") }
+                value |= UInt64(next & 0x7F) << shift
+                if next < 0x80 { return value }
+                shift += 7
+            }
         }
 
         mutating func string() throws -> String {

@@ -1,43 +1,175 @@
 public import Foundation
 public import RetentionCore
 
-/// One record as the store keeps it.
+/// One record as the store keeps it: no field value, only what the policy needs.
 public struct StoredRecord: Sendable, Equatable {
     public var connector: String
     public var reference: String
+    /// The record's place in the state (`RecordFingerprints.key` of its source id).
+    public var key: Int64
     /// The source key; nil once the record is tombstoned.
     public var recordID: String?
-    /// The last version seen (nil once tombstoned).
-    public var record: SourceRecord?
+    /// The policy's inputs as last read; nil when they must be read again from the source.
+    public var facts: SourceFacts?
     public var state: LifecycleState?
-    /// Lines of every row with this id in the last run, when there was more than one.
+    /// Where the record was when it was last read (a CSV line), for reports.
+    public var line: Int?
+    /// Lines of every row with this id in the last read, when there was more than one.
     public var duplicateLines: [Int]
-    public var seenRun: Int64
+    /// The digest of its source row when last read; nil: read it again.
+    public var digest: UInt64?
+    /// When its evaluation may change without the record changing; nil: only a change can.
+    public var nextDue: Date?
+    /// How often it (or its erased fields) came back after Lethe destroyed it.
+    public var reappeared: Int
+    /// Why it is quarantined, when it is.
+    public var reason: QuarantineReason?
 
-    public init(connector: String, reference: String, recordID: String?, record: SourceRecord?, state: LifecycleState?, duplicateLines: [Int], seenRun: Int64) {
+    public init(
+        connector: String, reference: String, key: Int64, recordID: String?, facts: SourceFacts?, state: LifecycleState?, line: Int? = nil,
+        duplicateLines: [Int] = [], digest: UInt64? = nil, nextDue: Date? = nil, reappeared: Int = 0, reason: QuarantineReason? = nil
+    ) {
+        self.reason = reason
         self.connector = connector
         self.reference = reference
+        self.key = key
         self.recordID = recordID
-        self.record = record
+        self.facts = facts
         self.state = state
+        self.line = line
         self.duplicateLines = duplicateLines
-        self.seenRun = seenRun
+        self.digest = digest
+        self.nextDue = nextDue
+        self.reappeared = reappeared
     }
 }
 
-/// A page of `StateStore.liveRecordPage`.
-public struct LiveRecordPage: Sendable, Equatable {
-    public var records: [StoredRecord]
-    /// The cursor for the next page; nil when this page is empty.
-    public var next: String?
+/// Every record of a connector in key order, as a sync compares them with what it pulls: compact
+/// columns, a few bytes per record.
+public struct KnownRecords: Sendable {
+    public struct Flags: OptionSet, Sendable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// It has a source id (not tombstoned).
+        public static let live = Flags(rawValue: 1)
+        public static let quarantined = Flags(rawValue: 2)
+        /// Tombstoned after Lethe deleted it.
+        public static let deleted = Flags(rawValue: 4)
+        /// Its facts are known (it need not be read again to be evaluated).
+        public static let facts = Flags(rawValue: 8)
+        /// Its id was on more than one row when last read (quarantined as a duplicate).
+        public static let duplicated = Flags(rawValue: 16)
+        /// On legal hold (its phase).
+        public static let held = Flags(rawValue: 32)
+    }
 
-    public init(records: [StoredRecord], next: String?) {
-        self.records = records
-        self.next = next
+    public var keys: [Int64] = []
+    /// The row digest of each record (0: none kept).
+    public var digests: [UInt64] = []
+    /// When each record is next due for evaluation (seconds since 1970; `.infinity`: not time-based).
+    public var dues: [Double] = []
+    public var flags: [Flags] = []
+
+    public init() {}
+
+    public var count: Int { keys.count }
+
+    /// The rows a source may skip: live records with known facts and a digest.
+    public var skippable: KnownRows {
+        KnownRows(keys: keys, digests: zip(digests, flags).map { digest, flags in
+            flags.contains(.live) && flags.contains(.facts) && !flags.contains(.duplicated) ? digest : 0
+        })
+    }
+
+    public func index(of key: Int64) -> Int? {
+        var low = 0
+        var high = keys.count
+        while low < high {
+            let middle = (low + high) >> 1
+            if keys[middle] < key { low = middle + 1 } else { high = middle }
+        }
+        return low < keys.count && keys[low] == key ? low : nil
+    }
+}
+
+/// A record read from its source, evaluated, to be written whole.
+public struct RecordUpsert: Sendable {
+    public var key: Int64
+    public var reference: String
+    public var recordID: String
+    public var digest: UInt64?
+    public var facts: SourceFacts?
+    public var line: Int?
+    public var duplicateLines: [Int]
+    public var state: LifecycleState
+    public var nextDue: Date?
+    /// Why it is quarantined (code and detail), for reports.
+    public var reason: QuarantineReason?
+    public var operations: [OutboxOperation]
+    /// The key was not in the state when the sync started (no row to replace, unless an earlier
+    /// version's tombstone of the same record).
+    public var isNew: Bool
+
+    public init(
+        key: Int64, reference: String, recordID: String, digest: UInt64?, facts: SourceFacts?, line: Int?, duplicateLines: [Int] = [],
+        state: LifecycleState, nextDue: Date?, reason: QuarantineReason?, operations: [OutboxOperation] = [], isNew: Bool = false
+    ) {
+        self.isNew = isNew
+        self.key = key
+        self.reference = reference
+        self.recordID = recordID
+        self.digest = digest
+        self.facts = facts
+        self.line = line
+        self.duplicateLines = duplicateLines
+        self.state = state
+        self.nextDue = nextDue
+        self.reason = reason
+        self.operations = operations
+    }
+}
+
+/// What a sync writes in one transaction.
+public struct RecordWrites: Sendable {
+    public var upserts: [RecordUpsert] = []
+    public var changes: [RecordChange] = []
+    /// Records that moved without changing (a quarantined row's new line).
+    public var lines: [(key: Int64, line: Int)] = []
+    /// Records whose id was on several rows of one read: quarantined (`duplicate_id`) with those lines,
+    /// what they had queued cancelled.
+    public var duplicates: [(key: Int64, lines: [Int])] = []
+    public var audit: [AuditDraft] = []
+    /// When (the sync's "now"), for the audit entries the store adds.
+    public var at: Date
+
+    public init(at: Date, upserts: [RecordUpsert] = [], changes: [RecordChange] = [], audit: [AuditDraft] = []) {
+        self.at = at
+        self.upserts = upserts
+        self.changes = changes
+        self.audit = audit
+    }
+
+    public var isEmpty: Bool { upserts.isEmpty && changes.isEmpty && lines.isEmpty && duplicates.isEmpty && audit.isEmpty }
+}
+
+/// A quarantined record, for reports: where and why.
+public struct QuarantinedRecord: Sendable, Equatable {
+    public var reference: String
+    public var line: Int?
+    public var duplicateLines: [Int]
+    public var reason: QuarantineReason
+
+    public init(reference: String, line: Int?, duplicateLines: [Int], reason: QuarantineReason) {
+        self.reference = reference
+        self.line = line
+        self.duplicateLines = duplicateLines
+        self.reason = reason
     }
 }
 
 public enum OperationStatus: String, Sendable, Codable, CaseIterable {
+    /// Decided by a sync that has not yet counted it against the safety limits.
+    case staged
     case pending
     case awaitingApproval = "awaiting-approval"
     case done
@@ -62,12 +194,15 @@ public struct OutboxOperation: Sendable, Equatable {
     public var batch: String?
     public var receipt: String?
     public var createdAt: Date
+    /// Its place in the outbox, for paging (0 until stored).
+    public var position: Int64 = 0
 
     public init(
         id: String, connector: String, reference: String, recordID: String?, kind: OperationKind, rule: String, cycle: Date,
         fields: [ErasedField] = [], status: OperationStatus = .pending, attempts: Int = 0, nextAttemptAt: Date? = nil,
-        lastError: String? = nil, batch: String? = nil, receipt: String? = nil, createdAt: Date
+        lastError: String? = nil, batch: String? = nil, receipt: String? = nil, createdAt: Date, position: Int64 = 0
     ) {
+        self.position = position
         self.id = id
         self.connector = connector
         self.reference = reference
@@ -90,13 +225,18 @@ public struct OutboxOperation: Sendable, Equatable {
 public struct RecordChange: Sendable {
     public var connector: String
     public var reference: String
+    public var key: Int64
     public var state: LifecycleState
+    /// When its evaluation may next change; nil: only a change of the record can change it.
+    public var nextDue: Date?
     public var operations: [OutboxOperation]
 
-    public init(connector: String, reference: String, state: LifecycleState, operations: [OutboxOperation]) {
+    public init(connector: String, reference: String, key: Int64, state: LifecycleState, nextDue: Date?, operations: [OutboxOperation]) {
         self.connector = connector
         self.reference = reference
+        self.key = key
         self.state = state
+        self.nextDue = nextDue
         self.operations = operations
     }
 }
@@ -107,8 +247,9 @@ public struct OperationCompletion: Sendable {
         case none
         /// The record is destroyed: keep only a pseudonymous tombstone, cancel what is pending for it.
         case tombstone(phase: RecordPhase)
-        /// Fields were rewritten: update the mirror's copy.
-        case fieldsChanged([ErasedField])
+        /// Fields were rewritten: the record's facts are now `facts` (nil: read it again at the next
+        /// pull), and the consent values it tracks follow what Lethe wrote.
+        case fieldsChanged([ErasedField], facts: SourceFacts?)
     }
 
     public var operationID: String

@@ -10,6 +10,9 @@ public struct ConnectorRuntime: Sendable {
     public var writer: (any RecordWriter)?
     /// Releases the connector's resources; the command calls it once when done.
     public var shutdown: (@Sendable () async -> Void)?
+    /// What the connector's settings say about how rows are read (its type and settings): when it
+    /// changes, every stored digest and fact is read again.
+    public var settingsFingerprint: String = ""
 
     public struct Safety: Sendable, Equatable {
         public var maxDeletesPerRun: Int
@@ -28,8 +31,9 @@ public struct ConnectorRuntime: Sendable {
 
     public init(
         name: String, policy: Policy, safety: Safety, source: any RecordSource, writer: (any RecordWriter)?,
-        shutdown: (@Sendable () async -> Void)? = nil
+        shutdown: (@Sendable () async -> Void)? = nil, settingsFingerprint: String = ""
     ) {
+        self.settingsFingerprint = settingsFingerprint
         self.shutdown = shutdown
         self.name = name
         self.policy = policy

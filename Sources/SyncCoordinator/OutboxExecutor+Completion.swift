@@ -43,16 +43,20 @@ extension OutboxExecutor {
             return []
         }
         let rows = Dictionary(grouping: fresh, by: \.id)
-        let states = try await store.states(connector: connector.name, references: ready.map(\.reference))
+        var records: [String: StoredRecord] = [:]
+        for operation in ready where records[operation.reference] == nil {
+            if let record = try await store.record(connector: connector.name, reference: operation.reference) { records[operation.reference] = record }
+        }
         let now = clock.now()
         var confirmed: [OutboxOperation] = []
         var vanished: [OperationCompletion] = []
         for operation in ready {
             let current = rows[operation.recordID ?? ""] ?? []
-            let previous = states[operation.reference]
+            let stored = records[operation.reference]
+            let previous = stored?.state
             guard let record = current.first else {
                 vanished.append(
-                    finish(operation, policy: connector.policy, state: previous, receipt: "already gone at re-check", operators: operators, summary: &summary)
+                    finish(operation, policy: connector.policy, record: stored, receipt: "already gone at re-check", operators: operators, summary: &summary)
                 )
                 continue
             }
@@ -97,9 +101,12 @@ extension OutboxExecutor {
 
     /// The completion of a write operation, with its destruction-register details.
     func finish(
-        _ operation: OutboxOperation, policy: Policy, state: LifecycleState?, receipt: String, deletion: DeletionReceipt? = nil,
+        _ operation: OutboxOperation, policy: Policy, record: StoredRecord?, receipt: String, deletion: DeletionReceipt? = nil,
         operators: [String: String], summary: inout SyncSummary
     ) -> OperationCompletion {
+        let state = record?.state
+        // What was written changes the record's facts as a re-read would (nil: read it again).
+        let written = record?.facts.map { policy.facts($0, applying: operation.fields, layout: PolicyLayout(policy)) }
         let rules = operation.kind == .delete ? (state?.rules.keys.sorted() ?? []) : [operation.rule]
         let basis = rules.compactMap { policy.rule(named: $0)?.legalBasis }.filter { !$0.isEmpty }
         var detail = [
@@ -126,12 +133,12 @@ extension OutboxExecutor {
         case .eraseFields:
             detail["fields"] = operation.fields.map(\.field).joined(separator: ";")
             detail["method"] = "erase-fields"
-            effect = .fieldsChanged(operation.fields)
+            effect = .fieldsChanged(operation.fields, facts: written)
             summary.fieldsErased += 1
         case .extend:
             detail["fields"] = operation.fields.map(\.field).joined(separator: ";")
             detail["method"] = "extend"
-            effect = .fieldsChanged(operation.fields)
+            effect = .fieldsChanged(operation.fields, facts: written)
             summary.extended += 1
         case .notify, .archive:
             effect = .none

@@ -23,42 +23,50 @@ struct OutboxExecutor {
         var attemptsBefore: [String: Int]?
         var leftForLaterRuns = 0
         while true {
-            // One pass over the pending operations, so a run with very many of them holds one copy.
-            var due: [OutboxOperation] = []
-            var waiting: [OutboxOperation] = []
+            // One pass over the pending operations, a page at a time (bounded memory, whatever their number).
+            var executed = false
+            var waiting: [Date] = []
             var tiredOut = 0
-            do {
-                let all = try await store.operations(connector: connector.name, statuses: [.pending])
+            var after: Int64 = 0
+            var firstPass: [String: Int] = [:]
+            while true {
+                let page = try await store.operations(connector: connector.name, statuses: [.pending], after: after, limit: chunks.write)
+                guard let last = page.last else { break }
+                after = last.position
                 if attemptsBefore == nil {
-                    attemptsBefore = Dictionary(all.lazy.filter { $0.attempts > 0 }.map { ($0.id, $0.attempts) }) { first, _ in first }
+                    for operation in page where operation.attempts > 0 { firstPass[operation.id] = operation.attempts }
                 }
                 let wallNow = Date()
                 let syncNow = clock.now()
-                for operation in all {
+                var due: [OutboxOperation] = []
+                for operation in page {
                     let next = operation.nextAttemptAt ?? .distantPast
                     // Notices deferred past quiet hours wait for a later run (by the sync's clock); they are not failures.
                     if Self.isDeferred(operation) {
                         if next <= syncNow { due.append(operation) }
-                    } else if operation.attempts - (attemptsBefore?[operation.id] ?? 0) >= retry.attemptsPerRun {
+                    } else if operation.attempts - ((attemptsBefore ?? firstPass)[operation.id] ?? 0) >= retry.attemptsPerRun {
                         tiredOut += 1
                     } else if next <= wallNow {
                         due.append(operation)
                     } else {
-                        waiting.append(operation)
+                        waiting.append(next)
                     }
                 }
+                if !due.isEmpty {
+                    executed = true
+                    try await execute(&due, connector: connector, operators: operators, summary: &summary)
+                }
+                if page.count < chunks.write { break }
             }
-            if due.isEmpty {
-                leftForLaterRuns = tiredOut + waiting.count
-                guard let earliest = waiting.compactMap(\.nextAttemptAt).min() else { break }
-                let wait = Duration.milliseconds(Int64(max(earliest.timeIntervalSince(Date()), 0) * 1000) + 1)
-                // Past the run's deadline the failing operations stay pending, with their attempts
-                // counted, for the next run: a CRM outage delays enforcement, it does not end it.
-                if ContinuousClock.now + wait > deadline { break }
-                try await Task.sleep(for: wait)
-                continue
-            }
-            try await execute(&due, connector: connector, operators: operators, summary: &summary)
+            if attemptsBefore == nil { attemptsBefore = firstPass }
+            if executed { continue }
+            leftForLaterRuns = tiredOut + waiting.count
+            guard let earliest = waiting.min() else { break }
+            let wait = Duration.milliseconds(Int64(max(earliest.timeIntervalSince(Date()), 0) * 1000) + 1)
+            // Past the run's deadline the failing operations stay pending, with their attempts
+            // counted, for the next run: a CRM outage delays enforcement, it does not end it.
+            if ContinuousClock.now + wait > deadline { break }
+            try await Task.sleep(for: wait)
         }
         // The last drain of a run has the final word.
         summary.pending = leftForLaterRuns
@@ -67,10 +75,29 @@ struct OutboxExecutor {
                 "connector": connector.name, "pending": String(leftForLaterRuns),
             ])
         }
-        let waiting = try await store.operations(connector: connector.name, statuses: [.awaitingApproval])
-        summary.awaitingApproval = waiting.filter { $0.kind == .delete }.count
-        if summary.awaitingApproval > 0 {
-            summary.approvalBatch = summary.approvalBatch ?? waiting.compactMap(\.batch).first
+        let held = try await store.operations(connector: connector.name, statuses: [.awaitingApproval], after: 0, limit: 1)
+        if !held.isEmpty {
+            let waitingDeletes = try await awaitingDeletes(connector)
+            summary.awaitingApproval = waitingDeletes.count
+            if summary.awaitingApproval > 0 { summary.approvalBatch = summary.approvalBatch ?? waitingDeletes.batch }
+        } else {
+            summary.awaitingApproval = 0
+        }
+    }
+
+    /// How many deletes wait for approval, and in which batch.
+    private func awaitingDeletes(_ connector: ConnectorRuntime) async throws -> (count: Int, batch: String?) {
+        var count = 0
+        var batch: String?
+        var after: Int64 = 0
+        while true {
+            let page = try await store.operations(connector: connector.name, statuses: [.awaitingApproval], after: after, limit: 50_000)
+            for operation in page where operation.kind == .delete {
+                count += 1
+                batch = batch ?? operation.batch
+            }
+            guard let last = page.last, page.count == 50_000 else { return (count, batch) }
+            after = last.position
         }
     }
 
@@ -106,8 +133,13 @@ struct OutboxExecutor {
             }
         }
         due = []
-        for operation in notices {
-            try await notify(operation, connector: connector, summary: &summary)
+        // What a notice needs (address, name, locale, zone) is read from the source now: the state keeps none of it.
+        for start in stride(from: 0, to: notices.count, by: 5_000) {
+            let chunk = Array(notices[start..<min(start + 5_000, notices.count)])
+            let records = try await reread(chunk, connector: connector, summary: &summary)
+            for operation in chunk {
+                try await notify(operation, record: records.map { $0[operation.recordID ?? ""] }, connector: connector, summary: &summary)
+            }
         }
         if !archives.isEmpty {
             try await archive(archives, connector: connector, summary: &summary)
@@ -158,9 +190,14 @@ struct OutboxExecutor {
         operators: [String: String], summary: inout SyncSummary
     ) async throws {
         guard !done.isEmpty else { return }
-        let states = try await store.states(connector: connector.name, references: done.map(\.operation.reference))
+        var records: [String: StoredRecord] = [:]
+        for item in done where records[item.operation.reference] == nil {
+            if let record = try await store.record(connector: connector.name, reference: item.operation.reference) {
+                records[item.operation.reference] = record
+            }
+        }
         let completions = done.map { item in
-            finish(item.operation, policy: connector.policy, state: states[item.operation.reference], receipt: item.receipt,
+            finish(item.operation, policy: connector.policy, record: records[item.operation.reference], receipt: item.receipt,
                    deletion: item.deletion, operators: operators, summary: &summary)
         }
         try await store.complete(completions)
@@ -168,15 +205,34 @@ struct OutboxExecutor {
 
     // MARK: Notices and archive
 
-    private func notify(_ operation: OutboxOperation, connector: ConnectorRuntime, summary: inout SyncSummary) async throws {
+    /// The current source rows of these operations' records, by id; nil when the source could not be
+    /// read (every operation then fails with that error, and is retried).
+    private func reread(_ operations: [OutboxOperation], connector: ConnectorRuntime, summary: inout SyncSummary) async throws -> [String: SourceRecord]? {
+        let ids = Array(Set(operations.compactMap(\.recordID)))
+        guard !ids.isEmpty else { return [:] }
+        do {
+            var rows: [String: SourceRecord] = [:]
+            for record in try await connector.source.read(ids: ids) where rows[record.id] == nil { rows[record.id] = record }
+            return rows
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            for operation in operations { try await fail(operation, error: error, summary: &summary) }
+            return nil
+        }
+    }
+
+    private func notify(_ operation: OutboxOperation, record fresh: SourceRecord??, connector: ConnectorRuntime, summary: inout SyncSummary) async throws {
         guard let sink = sinks.notices else {
             return try await deadLetter(operation, error: "no mail transport is configured", summary: &summary)
         }
+        // The source could not be read: the failure is recorded already; the notice waits for a retry.
+        guard case .some(let row) = fresh else { return }
         let policy = connector.policy
         let kind = Policy.noticeKind(fields: operation.fields)
         let rule = policy.rule(named: operation.rule)
-        guard let stored = try await store.record(connector: connector.name, reference: operation.reference),
-            let record = stored.record, let email = record.value(policy.fields.email)
+        guard let stored = try await store.record(connector: connector.name, reference: operation.reference), stored.recordID != nil,
+            let record = row, let email = record.value(policy.fields.email)
         else {
             return try await cancel(operation, reason: "the record or its email address is gone", summary: &summary)
         }
@@ -251,9 +307,11 @@ struct OutboxExecutor {
             }
             return
         }
+        // The copy is made from the source as it is now (the state keeps no field value).
+        guard let rows = try await reread(operations, connector: connector, summary: &summary) else { return }
         for operation in operations {
             guard let stored = try await store.record(connector: connector.name, reference: operation.reference),
-                let record = stored.record, let recordID = stored.recordID
+                let recordID = stored.recordID, let record = rows[recordID]
             else {
                 try await cancel(operation, reason: "the record is gone", summary: &summary)
                 continue

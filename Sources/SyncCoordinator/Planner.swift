@@ -1,5 +1,6 @@
 public import Foundation
 public import RetentionCore
+public import RetentionStore
 
 /// What will happen to records within a horizon, computed without changing anything: the lifecycle's
 /// own timeline (`Policy.timeline`), so a plan and a sync never disagree.
@@ -48,5 +49,25 @@ public struct Planner: Sendable {
     ) -> [Event] {
         events(facts: policy.facts(of: record, layout: layout), connector: connector, reference: reference, line: record.line,
                previous: previous, held: held, duplicateLines: duplicateLines)
+    }
+
+    /// The events of every record of a connector as the state keeps it (no source is read): what
+    /// `lethe plan` and `GET /api/plan` list. Records not read yet since an upgrade (no facts kept)
+    /// are not planned until the next sync reads them.
+    public func events(connector: String, store: any StateStore) async throws -> [Event] {
+        let held = try await store.heldReferences(connector: connector)
+        var events: [Event] = []
+        var after: Int64?
+        while true {
+            let page = try await store.recordPage(connector: connector, after: after, limit: 5_000)
+            guard let last = page.last else { return events }
+            after = last.key
+            for stored in page {
+                guard let facts = stored.facts else { continue }
+                events += self.events(
+                    facts: facts, connector: connector, reference: stored.reference, line: stored.line, previous: stored.state,
+                    held: held.contains(stored.reference), duplicateLines: stored.duplicateLines)
+            }
+        }
     }
 }

@@ -106,7 +106,8 @@ extension SyncCoordinator {
                 connector: connector.name, reference: token.reference, recordID: recordID, kind: .notify, rule: token.rule,
                 cycle: now, fields: fields, createdAt: now))
         }
-        let change = operations.isEmpty ? nil : RecordChange(connector: connector.name, reference: token.reference, state: state, operations: operations)
+        let change = operations.isEmpty
+            ? nil : RecordChange(connector: connector.name, reference: token.reference, key: stored.key, state: state, nextDue: stored.nextDue, operations: operations)
         let recorded = try await store.recordConsentDecision(
             connector: connector.name, reference: token.reference, rule: token.rule, cycle: token.cycle, action: token.action.rawValue,
             at: now, change: change)

@@ -191,13 +191,13 @@ struct BrokenExportTests {
         lines[4] = lines[4].replacingOccurrences(of: ",", with: ",\"", options: [], range: lines[4].range(of: ","))
         let broken = lines.joined(separator: "\r\n")
         try broken.write(to: harness.csv, atomically: true, encoding: .utf8)
-        let records = try Self.table(harness, "SELECT ref, phase, seen_run FROM records ORDER BY ref")
+        let records = try Self.table(harness, "SELECT ref, phase, state, next_due FROM record_state ORDER BY key")
         let outbox = try Self.table(harness, "SELECT id, status FROM outbox ORDER BY id")
         let sync = await harness.run(["sync", "--as-of", "2027-06-01T09:00:00+09:00", "--json"])
         #expect(sync.status == 1)
         let error = (sync.json["errors"] as? [String])?.first ?? ""
         #expect(error.contains("line 5") && error.contains("never closes"), "\(error)")
-        #expect(try Self.table(harness, "SELECT ref, phase, seen_run FROM records ORDER BY ref") == records, "nothing tombstoned")
+        #expect(try Self.table(harness, "SELECT ref, phase, state, next_due FROM record_state ORDER BY key") == records, "nothing tombstoned")
         #expect(try Self.table(harness, "SELECT id, status FROM outbox ORDER BY id") == outbox, "nothing queued or cancelled")
         #expect(try String(contentsOf: harness.csv, encoding: .utf8) == broken, "the file untouched")
     }

@@ -78,7 +78,12 @@ func expected(_ name: String) throws -> [String: Int] {
     }
 
     @Test func heldRecordsAreNotDeleted() async throws {
-        let harness = try CLIHarness(csvFixture: "Tests/Fixtures/contacts-small.csv", variables: ["LETHE_MAX_DELETE_FRACTION": "1"])
+        var harness = try CLIHarness(csvFixture: "Tests/Fixtures/contacts-small.csv", variables: ["LETHE_MAX_DELETE_FRACTION": "1"])
+        // A first sync holds every delete for approval (no more than 0 per run), so the plan lists them.
+        harness.variables["LETHE_MAX_DELETES_PER_RUN"] = "0"
+        let first = await harness.run(["sync", "--as-of", asOf, "--json"])
+        #expect(first.status == 3)
+        let batch = try #require(first.json["approvalBatch"] as? String)
         let plan = await harness.run(["plan", "--as-of", asOf, "--horizon", "0d", "--json"])
         #expect(plan.status == 0)
         let events = try #require(plan.json["events"] as? [[String: Any]])
@@ -90,6 +95,7 @@ func expected(_ name: String) throws -> [String: Int] {
         let id = String(rows[line - 1].split(separator: ",").first ?? "").replacingOccurrences(of: "\u{FEFF}", with: "")
         let hold = await harness.run(["hold", "add", "--connector", "contacts", "--reason", "litigation", id])
         #expect(hold.status == 0)
+        #expect(await harness.run(["approve", batch, "--by", "kim"]).status == 0)
         let sync = await harness.run(["sync", "--as-of", asOf, "--json"])
         #expect(sync.json["deleted"] as? Int == deletes.count - 1)
         #expect(sync.json["held"] as? Int == 1)

@@ -64,7 +64,7 @@ struct HoldCommand: AsyncParsableCommand {
         let who = by ?? workspace.operatorName
         var changed: [String] = []
         for id in ids {
-            let reference = store.reference(connector: connector, recordID: id.trimmingCharacters(in: .whitespaces))
+            let reference = try await store.knownReference(connector: connector, recordID: id.trimmingCharacters(in: .whitespaces))
             let didChange = add
                 ? try await store.addHold(connector: connector, reference: reference, reason: reason, by: who, at: workspace.clock.now())
                 : try await store.removeHold(connector: connector, reference: reference, by: who, at: workspace.clock.now())

@@ -10,7 +10,8 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "What will happen within a horizon (notices, erasures, deletes, quarantine). Changes nothing.",
         discussion: """
-            Reads the sources and the state store; writes neither. Event kinds: delete (or \
+            Reads the state as the last sync left it (no source is read) and writes nothing; a record changed \
+            in its source since then is planned as it was. Event kinds: delete (or \
             archive-then-delete), erase-fields, notify (extension notice), reconfirm (the 2-year consent \
             re-confirmation of policies with reconfirm:), quarantined, held.
             """
@@ -43,30 +44,13 @@ struct PlanCommand: AsyncParsableCommand {
         let now = workspace.clock.now()
         var events: [Planner.Event] = []
         for configured in try workspace.connectors(named: connector) {
-            let runtime = try workspace.runtime(configured)
-            let planner = Planner(policy: runtime.policy, now: now, horizon: period)
-            let held = try await store.heldReferences(connector: runtime.name)
-            var records: [SourceRecord] = []
-            do {
-                for try await batch in runtime.source.pull(PullRequest(watermark: nil, full: true)) {
-                    records += batch.records
-                }
-            } catch {
-                await runtime.shutdown?()
-                throw error
+            let policy = try workspace.policy(for: configured)
+            let planned = try await Planner(policy: policy, now: now, horizon: period).events(connector: configured.name, store: store)
+            if planned.isEmpty, try await store.liveCount(connector: configured.name) == 0 {
+                workspace.environment.output.err(
+                    "\(configured.name): nothing is known of this connector yet: run `lethe sync` (or `lethe sync --dry-run` to see what it would do)")
             }
-            await runtime.shutdown?()
-            var linesByID: [String: [Int]] = [:]
-            for record in records where !record.id.isEmpty { linesByID[record.id, default: []].append(record.line ?? 0) }
-            for record in records {
-                let reference = record.id.isEmpty ? nil : store.reference(connector: runtime.name, recordID: record.id)
-                let previous = try await reference.asyncMap { try await store.record(connector: runtime.name, reference: $0)?.state }
-                let lines = linesByID[record.id] ?? []
-                events += planner.events(
-                    for: record, connector: runtime.name, reference: reference, previous: previous ?? nil,
-                    held: reference.map(held.contains) ?? false, duplicateLines: lines.count > 1 ? lines : []
-                )
-            }
+            events += planned
         }
         events.sort { ($0.date, $0.kind, $0.line ?? 0) < ($1.date, $1.kind, $1.line ?? 0) }
         let counts = Dictionary(grouping: events, by: \.kind).mapValues(\.count)
@@ -104,9 +88,4 @@ struct PlanCommand: AsyncParsableCommand {
     }
 }
 
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
-    }
-}
+

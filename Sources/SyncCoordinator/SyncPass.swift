@@ -1,0 +1,327 @@
+import Foundation
+import RetentionCore
+import RetentionStore
+
+/// One pass of a sync over a connector: what was read, what was evaluated, what is left to settle.
+///
+/// The state is compared with the source by record key and row digest: a row that did not change is
+/// never turned into a record (a scanning source reports it by position), and a record is evaluated
+/// only when it was read changed or new, or when its next change (`Policy.nextChange`) has come.
+/// Memory holds a few bytes per known record and one batch of read records, never the whole source.
+final class SyncPass {
+    static let batchSize = 5_000
+
+    let coordinator: SyncCoordinator
+    let connector: ConnectorRuntime
+    let policy: Policy
+    let layout: PolicyLayout
+    let now: Date
+    let dryRun: Bool
+    /// A complete full pull: a known record it did not see has vanished.
+    let full: Bool
+    /// Records whose next change has come are evaluated too (not in a webhook's sync of named records).
+    let timeDue: Bool
+    let known: KnownRecords
+    let held: Set<String>
+    /// The digests kept are not comparable with this reading (another policy or other settings).
+    let readingChanged: Bool
+
+    var store: any StateStore { coordinator.store }
+
+    /// Per known record: seen in this read, evaluated in this pass, its line in this read, and (dry
+    /// run) the operation kinds counted for it.
+    var seen: [Bool]
+    var evaluated: [Bool]
+    var lines: [Int32]
+    var counted: [UInt8]
+    /// Keys the state did not know, read in this pass: the line of the first row and (dry run) what
+    /// was counted for it.
+    var newRecords: [Int64: (line: Int32, counted: UInt8)] = [:]
+    /// Keys found on several rows of this read: every line, in read order.
+    var duplicates: [Int64: [Int]] = [:]
+    /// Dry run: the references of duplicated keys the state does not know.
+    var duplicateReferences: [Int64: String] = [:]
+    var quarantinedUnchanged: [(index: Int, line: Int32)] = []
+    var pending: [(record: SourceRecord, key: Int64, digest: UInt64, index: Int?)] = []
+    /// Dry run: destructive operations that would be queued anew.
+    var freshDeletes = 0
+    var freshArchives = 0
+    var missingHeld = false
+    /// Records evaluated in this pass that are not quarantined, and those of them on hold.
+    var validEvaluated = 0
+    var heldEvaluated = 0
+
+    init(coordinator: SyncCoordinator, connector: ConnectorRuntime, now: Date, dryRun: Bool, full: Bool, timeDue: Bool = true) async throws {
+        self.coordinator = coordinator
+        self.connector = connector
+        self.policy = connector.policy
+        self.layout = PolicyLayout(connector.policy)
+        self.now = now
+        self.dryRun = dryRun
+        self.full = full
+        self.timeDue = timeDue
+        let store = coordinator.store
+        let reading = Self.readingFingerprint(connector, fingerprints: store.fingerprints)
+        let previous = try await store.readingFingerprint(connector: connector.name)
+        readingChanged = previous != reading
+        if readingChanged, !dryRun {
+            // Another policy or other settings: the stored facts and digests are forgotten (read again).
+            try await store.setReadingFingerprint(connector: connector.name, reading)
+        }
+        known = try await store.knownRecords(connector: connector.name)
+        held = try await store.heldReferences(connector: connector.name)
+        seen = Array(repeating: false, count: known.count)
+        evaluated = Array(repeating: false, count: known.count)
+        lines = Array(repeating: 0, count: known.count)
+        counted = dryRun ? Array(repeating: 0, count: known.count) : []
+    }
+
+    /// Policy and source settings the facts and digests are read under.
+    static func readingFingerprint(_ connector: ConnectorRuntime, fingerprints: RecordFingerprints) -> String {
+        let policy = fingerprints.fingerprint(String(reflecting: connector.policy))
+        let settings = fingerprints.fingerprint(connector.settingsFingerprint)
+        return String(policy, radix: 16) + "-" + String(settings, radix: 16)
+    }
+
+    var scanKeys: ScanKeys {
+        let policyPrint = store.fingerprints.fingerprint(String(reflecting: policy))
+        let settingsPrint = store.fingerprints.fingerprint(connector.settingsFingerprint)
+        return ScanKeys(
+            fingerprints: store.fingerprints, connector: connector.name,
+            digests: store.fingerprints.rowDigests(sourceFingerprint: settingsPrint, policyFingerprint: policyPrint))
+    }
+
+    // MARK: Reading
+
+    /// Reads the source (all of it, or what changed since the watermark).
+    func read(summary: inout SyncSummary) async throws {
+        let watermark = try await store.watermark(connector: connector.name)
+        let request = PullRequest(watermark: watermark, full: full)
+        let skippable = readingChanged ? KnownRows(keys: known.keys, digests: Array(repeating: 0, count: known.count)) : known.skippable
+        var latest = watermark
+        for try await batch in connector.source.scanRecords(request, known: skippable, keys: scanKeys) {
+            try await take(batch, summary: &summary)
+            latest = batch.watermark ?? latest
+        }
+        try await flush(summary: &summary)
+        if !dryRun { try await store.setWatermark(connector: connector.name, value: latest) }
+    }
+
+    /// Takes records read by id (a webhook's records).
+    func read(records: [SourceRecord], summary: inout SyncSummary) async throws {
+        let keys = scanKeys
+        var batch = ScanBatch()
+        for record in records {
+            batch.records.append(record)
+            batch.keys.append(keys.fingerprints.key(connector: connector.name, id: record.id.trimmingCharacters(in: .whitespacesAndNewlines)))
+            batch.digests.append(keys.digests.digest(record))
+        }
+        try await take(batch, summary: &summary)
+        try await flush(summary: &summary)
+    }
+
+    private func take(_ batch: ScanBatch, summary: inout SyncSummary) async throws {
+        summary.pulled += batch.unchanged.count + batch.records.count
+        for row in batch.unchanged {
+            let index = Int(row.index)
+            if seen[index] {
+                duplicates[known.keys[index], default: [Int(lines[index])]].append(Int(row.line))
+                continue
+            }
+            seen[index] = true
+            lines[index] = row.line
+            if known.flags[index].contains(.quarantined) { quarantinedUnchanged.append((index, row.line)) }
+        }
+        for (position, record) in batch.records.enumerated() {
+            var record = record
+            record.id = record.id.trimmingCharacters(in: .whitespacesAndNewlines)
+            if record.id.isEmpty {
+                let reason = record.defect.map { QuarantineReason(code: "malformed_row", detail: $0) } ?? .emptyID
+                summary.quarantinedRows.append(.init(line: record.line, reference: nil, code: reason.code, reason: reason.detail))
+                continue
+            }
+            let key = batch.keys[position]
+            let line = Int32(clamping: record.line ?? 0)
+            if let index = known.index(of: key) {
+                if seen[index] {
+                    duplicates[key, default: [Int(lines[index])]].append(Int(line))
+                    continue
+                }
+                seen[index] = true
+                lines[index] = line
+                evaluated[index] = true
+                pending.append((record, key, batch.digests[position], index))
+            } else if let first = newRecords[key] {
+                duplicates[key, default: [Int(first.line)]].append(Int(line))
+                if dryRun { duplicateReferences[key] = store.fingerprints.reference(connector: connector.name, id: record.id) }
+                continue
+            } else {
+                newRecords[key] = (line, 0)
+                pending.append((record, key, batch.digests[position], nil))
+            }
+            if pending.count >= Self.batchSize { try await flush(summary: &summary) }
+        }
+    }
+
+    // MARK: Evaluating
+
+    /// Evaluates the records read (a batch at a time) and writes them with what they cause.
+    func flush(summary: inout SyncSummary) async throws {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending.removeAll(keepingCapacity: true)
+        let existing = batch.compactMap { $0.index == nil ? nil : $0.key }
+        let previous = existing.isEmpty ? [:] : try await store.records(connector: connector.name, keys: existing)
+        var upserts: [RecordUpsert] = []
+        upserts.reserveCapacity(batch.count)
+        var audit: [AuditDraft] = []
+        for item in batch {
+            let stored = previous[item.key]
+            // A tombstone (deleted or gone) that is read again starts a new generation.
+            let alive = stored?.recordID != nil
+            if stored?.state?.phase == .deleted { summary.reappeared += 1 }
+            let reference = stored?.reference ?? store.fingerprints.reference(connector: connector.name, id: item.record.id)
+            let facts = policy.facts(of: item.record, layout: layout)
+            let outcome = evaluate(
+                key: item.key, reference: reference, recordID: item.record.id, facts: facts, previous: alive ? stored?.state : nil,
+                line: item.record.line, summary: &summary)
+            audit += outcome.audit
+            upserts.append(RecordUpsert(
+                key: item.key, reference: reference, recordID: item.record.id, digest: item.digest, facts: facts, line: item.record.line,
+                state: outcome.state, nextDue: outcome.nextDue, reason: outcome.reason, operations: outcome.operations, isNew: item.index == nil))
+        }
+        // Destroyed before and decided again: the next round of each operation.
+        try await reenforce(&upserts, audit: &audit, summary: &summary)
+        let fresh = try await freshDestructive(upserts.flatMap(\.operations))
+        for (item, upsert) in zip(batch, upserts) {
+            let kind = dryRun ? count(upsert.operations, fresh: fresh, summary: &summary) : 0
+            if let index = item.index {
+                if dryRun { counted[index] = kind }
+            } else if dryRun {
+                newRecords[item.key]?.counted = kind
+            }
+        }
+        if !dryRun {
+            try await store.write(connector: connector.name, RecordWrites(at: now, upserts: upserts, audit: audit))
+        }
+    }
+
+    struct Outcome {
+        var state: LifecycleState
+        var nextDue: Date?
+        var reason: QuarantineReason?
+        var operations: [OutboxOperation]
+        var audit: [AuditDraft]
+    }
+
+    /// The lifecycle decision for one record, as the outbox and the state take it: non-destructive
+    /// operations pending at once, deletes and archive copies staged until the safety check (the
+    /// record keeps its phase until then).
+    func evaluate(
+        key: Int64, reference: String, recordID: String, facts: SourceFacts, previous: LifecycleState?, line: Int?,
+        duplicateLines: [Int] = [], summary: inout SyncSummary
+    ) -> Outcome {
+        let isHeld = held.contains(reference)
+        let interpretation: Interpretation =
+            duplicateLines.isEmpty ? policy.interpret(facts, layout: layout, now: now) : .quarantined(.duplicateID(lines: duplicateLines))
+        let decision = policy.evaluate(interpretation, previous: previous, held: isHeld, now: now)
+        if decision.quarantine == nil {
+            validEvaluated += 1
+            if isHeld { heldEvaluated += 1 }
+        }
+        if let reason = decision.quarantine {
+            let rows = duplicateLines.isEmpty ? [line] : duplicateLines.map { Optional($0) }
+            for line in rows { summary.quarantinedRows.append(.init(line: line, reference: reference, code: reason.code, reason: reason.detail)) }
+        }
+        let destructive = decision.operations.contains { $0.kind == .delete || $0.kind == .archive }
+        var state = decision.state
+        if destructive { state.phase = previous?.phase ?? .active }
+        let operations = decision.operations.map { planned -> OutboxOperation in
+            let isDestructive = planned.kind == .delete || planned.kind == .archive
+            return OutboxOperation(
+                id: OperationIdentifier.make(connector: connector.name, recordID: recordID, operation: planned),
+                connector: connector.name, reference: reference, recordID: recordID, kind: planned.kind, rule: planned.rule,
+                cycle: planned.cycle, fields: planned.fields, status: isDestructive ? .staged : .pending, createdAt: now)
+        }
+        var audit: [AuditDraft] = []
+        if !destructive, decision.state.phase != previous?.phase, let event = Self.auditEvent(for: decision.state.phase) {
+            audit.append(AuditDraft(at: now, event: event, connector: connector.name, reference: reference,
+                                    detail: decision.quarantine.map { ["reason": $0.code] } ?? [:]))
+        }
+        let next = duplicateLines.isEmpty ? policy.nextChange(facts, layout: layout, held: isHeld, now: now) : nil
+        return Outcome(state: state, nextDue: next, reason: decision.quarantine, operations: operations, audit: audit)
+    }
+
+    static func auditEvent(for phase: RecordPhase) -> String? {
+        switch phase {
+        case .quarantined: "record.quarantined"
+        case .held: "record.held"
+        case .expiring: "record.expiring"
+        case .awaitingApproval: "record.awaiting-approval"
+        case .active, .deleted, .gone: nil
+        }
+    }
+
+    /// A decision taken again after its operation was done — a record restored after its deletion,
+    /// erased fields that hold values again — is the operation's next round, with an id of its own,
+    /// so it is enforced again instead of being taken for done (`fields.reappeared` for erasures; a
+    /// returning record has its `record.reappeared`).
+    private func reenforce(_ upserts: inout [RecordUpsert], audit: inout [AuditDraft], summary: inout SyncSummary) async throws {
+        let candidates = upserts.indices.filter { index in
+            !upserts[index].isNew && upserts[index].operations.contains { [.delete, .archive, .eraseFields].contains($0.kind) }
+        }
+        guard !candidates.isEmpty else { return }
+        let before = candidates.flatMap { upserts[$0].operations }
+        let after = try await coordinator.nextRounds(before)
+        var position = 0
+        for index in candidates {
+            let count = upserts[index].operations.count
+            let next = Array(after[position..<(position + count)])
+            for (old, new) in zip(upserts[index].operations, next) where old.id != new.id && new.kind == .eraseFields {
+                audit.append(AuditDraft(at: now, event: "fields.reappeared", connector: new.connector, reference: new.reference, rule: new.rule,
+                                        detail: ["fields": new.fields.map(\.field).joined(separator: ";"), "reason": "values again after their erasure"]))
+                summary.reappeared += 1
+            }
+            upserts[index].operations = next
+            position += count
+        }
+    }
+
+    /// Dry run: the destructive operations that would be queued anew (not already queued, done or dead).
+    func freshDestructive(_ operations: [OutboxOperation]) async throws -> Set<String> {
+        guard dryRun else { return [] }
+        let destructive = operations.filter { $0.kind == .delete || $0.kind == .archive }.map(\.id)
+        guard !destructive.isEmpty else { return [] }
+        return Set(destructive).subtracting(try await store.existingOperationIDs(destructive))
+    }
+
+    /// Dry run: counts a record's operations into the summary; returns them packed (notices, erasures,
+    /// extensions two bits each, then a new delete and a new archive copy) so a duplicate found later
+    /// can be taken back out.
+    func count(_ operations: [OutboxOperation], fresh: Set<String>, summary: inout SyncSummary) -> UInt8 {
+        let notices = operations.filter { $0.kind == .notify }.count
+        let erasures = operations.filter { $0.kind == .eraseFields }.count
+        let extensions = operations.filter { $0.kind == .extend }.count
+        summary.noticesSent += notices
+        summary.fieldsErased += erasures
+        summary.extended += extensions
+        var packed = UInt8(min(notices, 3)) | UInt8(min(erasures, 3)) << 2 | UInt8(min(extensions, 3)) << 4
+        if operations.contains(where: { $0.kind == .delete && fresh.contains($0.id) }) {
+            packed |= 64
+            freshDeletes += 1
+        }
+        if operations.contains(where: { $0.kind == .archive && fresh.contains($0.id) }) {
+            packed |= 128
+            freshArchives += 1
+        }
+        return packed
+    }
+
+    func uncount(_ packed: UInt8, summary: inout SyncSummary) {
+        summary.noticesSent -= Int(packed & 3)
+        summary.fieldsErased -= Int(packed >> 2 & 3)
+        summary.extended -= Int(packed >> 4 & 3)
+        if packed & 64 != 0 { freshDeletes -= 1 }
+        if packed & 128 != 0 { freshArchives -= 1 }
+    }
+}
