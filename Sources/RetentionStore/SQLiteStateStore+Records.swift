@@ -242,7 +242,9 @@ extension SQLiteStateStore {
 
     /// Quarantines records whose id was on several rows (their last copy is unreliable): phase,
     /// lines and reason; what they had queued and not done yet is cancelled.
-    private func duplicate(_ db: Database, connector: String, _ duplicates: [(key: Int64, lines: [Int])], at: Date, audit: inout [AuditDraft]) throws {
+    private func duplicate(
+        _ db: Database, connector: String, _ duplicates: [(key: Int64, lines: [Int], wasQuarantined: Bool)], at: Date, audit: inout [AuditDraft]
+    ) throws {
         let read = try db.cachedStatement(sql: "SELECT ref, phase FROM record_state WHERE key = ? AND record_id IS NOT NULL")
         let update = try db.cachedStatement(
             sql: "UPDATE record_state SET phase = 'quarantined', state = ?, dup_lines = ?, reason = ?, digest = NULL, next_due = NULL WHERE key = ?")
@@ -250,14 +252,14 @@ extension SQLiteStateStore {
             sql: "SELECT id, status FROM outbox WHERE connector = ? AND ref = ? AND status IN ('pending', 'awaiting-approval', 'staged')")
         let cancel = try db.cachedStatement(sql: "UPDATE outbox SET status = 'cancelled', updated_at = ? WHERE id = ?")
         let unstage = try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ? AND status = 'staged'")
-        for (key, lines) in duplicates {
+        for (key, lines, wasQuarantined) in duplicates {
             guard let row = try Row.fetchOne(read, arguments: [key]) else { continue }
             let reference: String = row[0]
             let reason = QuarantineReason.duplicateID(lines: lines)
             try update.execute(arguments: [
                 StoreCodec.encode(state: LifecycleState(phase: .quarantined)), try StoreCoding.encode(lines), Self.reasonText(reason), key,
             ])
-            if row[1] as String? != RecordPhase.quarantined.rawValue {
+            if !wasQuarantined, row[1] as String? != RecordPhase.quarantined.rawValue {
                 audit.append(AuditDraft(at: at, event: "record.quarantined", connector: connector, reference: reference, detail: ["reason": reason.code]))
             }
             for operation in try Row.fetchAll(pending, arguments: [connector, reference]) {

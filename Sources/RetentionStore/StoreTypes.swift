@@ -136,8 +136,9 @@ public struct RecordWrites: Sendable {
     /// Records that moved without changing (a quarantined row's new line).
     public var lines: [(key: Int64, line: Int)] = []
     /// Records whose id was on several rows of one read: quarantined (`duplicate_id`) with those lines,
-    /// what they had queued cancelled.
-    public var duplicates: [(key: Int64, lines: [Int])] = []
+    /// what they had queued cancelled; `wasQuarantined`: already quarantined before this read (no
+    /// new audit entry).
+    public var duplicates: [(key: Int64, lines: [Int], wasQuarantined: Bool)] = []
     public var audit: [AuditDraft] = []
     /// When (the sync's "now"), for the audit entries the store adds.
     public var at: Date

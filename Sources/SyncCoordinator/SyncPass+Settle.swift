@@ -34,7 +34,8 @@ extension SyncPass {
                 uncount(first.counted, summary: &summary)
             }
             newRecords[key]?.counted = 0
-            writes.duplicates.append((key, rows))
+            let wasQuarantined = known.index(of: key).map { known.flags[$0].contains(.quarantined) } ?? false
+            writes.duplicates.append((key, rows, wasQuarantined))
         }
         if !dryRun { try await store.write(connector: connector.name, writes) }
     }
