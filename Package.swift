@@ -15,6 +15,9 @@ let package = Package(
         .executable(name: "lethe", targets: ["lethe"]),
         .library(name: "RetentionCore", targets: ["RetentionCore"]),
         .library(name: "RetentionTesting", targets: ["RetentionTesting"]),
+        // For the micro-benchmarks package (Benchmarks/) and outside packages.
+        .library(name: "RetentionStore", targets: ["RetentionStore"]),
+        .library(name: "CSVConnector", targets: ["CSVConnector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

@@ -20,8 +20,52 @@ import RetentionCore
 /// - A retry of a delivered notice writes nothing and returns the same receipt, the file name.
 /// - A bad recipient, sender or extra header is a permanent `MailComposerError`; an operation id
 ///   that is not a safe file name is a permanent `FileMailError`; I/O errors are transient.
-struct FileMailSink: NoticeSink {
+struct FileMailSink: BatchingNoticeSink {
     let directory: URL
+
+    /// Many notices with one durability step: every temporary file is written, the filesystem is
+    /// synced once, then each is published (`link`) and the folder is synced once. The same files and
+    /// guarantees as one `deliver(_:)` per notice.
+    func deliver(_ notices: [Notice]) async -> [Result<String, any Error>] {
+        var results = [Result<String, any Error>?](repeating: nil, count: notices.count)
+        var written: [(index: Int, temporary: String, name: String)] = []
+        defer { for item in written { unlink(item.temporary) } }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            return notices.map { _ in .failure(FileMailError(code: "filemail.io", message: "cannot create the mail folder", isTransient: true)) }
+        }
+        for (index, notice) in notices.enumerated() {
+            do {
+                let message = try MIMEMessage(notice: notice)
+                guard Self.isSafeFileName(notice.operationID) else { throw FileMailError.badOperationID }
+                let name = "\(notice.operationID).eml"
+                if FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
+                    results[index] = .success(name)
+                    continue
+                }
+                let temporary = directory.appendingPathComponent(".\(name).\(UUID().uuidString).tmp").path
+                try Self.writeFile(message.render(), to: temporary, sync: false)
+                written.append((index, temporary, name))
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        if !written.isEmpty {
+            do {
+                try Self.syncFileSystem(of: directory.path)
+                for item in written {
+                    results[item.index] = Result { try self.publish(item.temporary, as: item.name) }
+                }
+                try Self.syncDirectory(directory.path)
+            } catch {
+                for item in written where results[item.index].map({ if case .success = $0 { true } else { false } }) ?? true {
+                    results[item.index] = .failure(error)
+                }
+            }
+        }
+        return results.map { $0 ?? .failure(FileMailError(code: "filemail.io", message: "not delivered", isTransient: true)) }
+    }
 
     func deliver(_ notice: Notice) async throws -> String {
         let message = try MIMEMessage(notice: notice)
@@ -37,7 +81,15 @@ struct FileMailSink: NoticeSink {
         }
         let temporary = directory.appendingPathComponent(".\(name).\(UUID().uuidString).tmp").path
         defer { unlink(temporary) }
-        try Self.writeDurably(message.render(), to: temporary)
+        try Self.writeFile(message.render(), to: temporary, sync: true)
+        _ = try publish(temporary, as: name)
+        try Self.syncDirectory(directory.path)
+        return name
+    }
+
+    /// Gives a durable temporary file its final name, never replacing an existing one.
+    private func publish(_ temporary: String, as name: String) throws(FileMailError) -> String {
+        let target = directory.appendingPathComponent(name).path
         if link(temporary, target) != 0 {
             let number = errno
             switch number {
@@ -51,8 +103,19 @@ struct FileMailSink: NoticeSink {
                 throw FileMailError.io("cannot publish \(name)", errno: number)
             }
         }
-        try Self.syncDirectory(directory.path)
         return name
+    }
+
+    /// Flushes every file of the filesystem that holds `path` to disk (one call for many files).
+    static func syncFileSystem(of path: String) throws(FileMailError) {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw .io("cannot open the mail folder", errno: errno) }
+        defer { close(descriptor) }
+        #if os(Linux)
+        guard linuxSyncFileSystem(descriptor) == 0 else { throw .io("cannot sync the mail folder's filesystem", errno: errno) }
+        #else
+        sync()
+        #endif
     }
 
     /// Letters, digits, `.`, `_` and `-`, not starting with a dot, at most 200 characters.
@@ -66,8 +129,8 @@ struct FileMailSink: NoticeSink {
         }
     }
 
-    /// Creates `path` (which must not exist), writes all of `bytes` and fsyncs it.
-    static func writeDurably(_ bytes: [UInt8], to path: String) throws(FileMailError) {
+    /// Creates `path` (which must not exist) and writes all of `bytes`, fsynced when `sync`.
+    static func writeFile(_ bytes: [UInt8], to path: String, sync: Bool) throws(FileMailError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o640)
         guard descriptor >= 0 else { throw .io("cannot create a temporary file", errno: errno) }
         defer { close(descriptor) }
@@ -80,7 +143,7 @@ struct FileMailSink: NoticeSink {
             }
             offset += written
         }
-        guard fsync(descriptor) == 0 else { throw .io("cannot fsync a temporary file", errno: errno) }
+        guard !sync || fsync(descriptor) == 0 else { throw .io("cannot fsync a temporary file", errno: errno) }
     }
 
     /// Makes the new directory entry durable.
@@ -91,3 +154,9 @@ struct FileMailSink: NoticeSink {
         guard fsync(descriptor) == 0 else { throw .io("cannot fsync the mail folder", errno: errno) }
     }
 }
+
+#if os(Linux)
+/// glibc's `syncfs(2)` (not exported by Swift's Glibc module): flushes one filesystem.
+@_silgen_name("syncfs")
+private func linuxSyncFileSystem(_ descriptor: Int32) -> Int32
+#endif

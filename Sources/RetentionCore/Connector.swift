@@ -82,6 +82,15 @@ public protocol NoticeSink: Sendable {
     func deliver(_ notice: Notice) async throws -> String
 }
 
+/// A transport that delivers many notices with one durability step (a file outbox syncs the
+/// filesystem once for all of them, not once per file).
+///
+/// Conformers guarantee, for each notice, what `deliver(_:)` guarantees: at most one message per
+/// `operationID` in effect, one result per notice in order, a failure of one notice fails only it.
+public protocol BatchingNoticeSink: NoticeSink {
+    func deliver(_ notices: [Notice]) async -> [Result<String, any Error>]
+}
+
 /// One record copied to separated storage before it is deleted (PIPA Art. 21(3)).
 public struct ArchiveEntry: Sendable, Equatable, Codable {
     public var operationID: String
@@ -128,15 +137,40 @@ public struct KnownRows: Sendable {
 
     public static let none = KnownRows(keys: [], digests: [])
 
-    /// The position of `key`, by binary search.
+    /// The position of `key`. Keys are keyed hashes, spread evenly over the 64-bit range, so an
+    /// interpolation search finds one in a few probes; it narrows like a binary search otherwise.
     public func index(of key: Int64) -> Int? {
+        keys.withUnsafeBufferPointer { Self.index(of: key, in: $0) }
+    }
+
+    /// The position of `key` in ascending `keys` (the same search).
+    public static func index(of key: Int64, in keys: [Int64]) -> Int? {
+        keys.withUnsafeBufferPointer { index(of: key, in: $0) }
+    }
+
+    static func index(of key: Int64, in keys: UnsafeBufferPointer<Int64>) -> Int? {
         var low = 0
-        var high = keys.count
-        while low < high {
-            let middle = (low + high) >> 1
-            if keys[middle] < key { low = middle + 1 } else { high = middle }
+        var high = keys.count - 1
+        var probes = 0
+        while low <= high {
+            let lowKey = keys[low]
+            let highKey = keys[high]
+            if key < lowKey || key > highKey { return nil }
+            var middle: Int
+            if probes < 4, highKey > lowKey {
+                // Where the key would sit if keys were evenly spread between the bounds.
+                let span = Double(highKey) - Double(lowKey)
+                middle = low + Int(Double(high - low) * ((Double(key) - Double(lowKey)) / span))
+                middle = min(max(middle, low), high)
+            } else {
+                middle = (low + high) >> 1
+            }
+            probes += 1
+            let found = keys[middle]
+            if found == key { return middle }
+            if found < key { low = middle + 1 } else { high = middle - 1 }
         }
-        return low < keys.count && keys[low] == key ? low : nil
+        return nil
     }
 }
 
@@ -202,7 +236,7 @@ extension RecordSource {
             guard let batch = try await batches.next() else { return nil }
             var scanned = ScanBatch(watermark: batch.watermark)
             for record in batch.records {
-                let id = record.id.trimmingCharacters(in: .whitespacesAndNewlines)
+                let id = FastText.trimmed(record.id, newlines: true)
                 let digest = keys.digests.digest(record)
                 if !id.isEmpty {
                     let key = keys.fingerprints.key(connector: keys.connector, id: id)

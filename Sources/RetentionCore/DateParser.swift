@@ -19,7 +19,19 @@ public struct DateParser: Sendable {
     }
 
     public func parse(_ text: String) -> Date? {
-        let bytes = Array(text.trimmingCharacters(in: .whitespaces).utf8)
+        var text = text
+        // Nothing to trim (the common case): the bytes as they are, without a copy of the string.
+        if let first = text.utf8.first, let last = text.utf8.last, Self.isVisibleASCII(first), Self.isVisibleASCII(last) {
+            return text.withUTF8 { parse(bytes: $0) }
+        }
+        text = text.trimmingCharacters(in: .whitespaces)
+        return text.withUTF8 { parse(bytes: $0) }
+    }
+
+    @inline(__always)
+    static func isVisibleASCII(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
+
+    private func parse(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         var cursor = Cursor(bytes: bytes)
         guard let year = cursor.digits(4) else { return nil }
         guard let separator = cursor.next(), separator == UInt8(ascii: "-") || separator == UInt8(ascii: ".")
@@ -114,7 +126,7 @@ public struct DateParser: Sendable {
 }
 
 private struct Cursor {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
 
     var atEnd: Bool { index == bytes.count }
@@ -161,7 +173,13 @@ private struct Cursor {
 public enum ConsentValue {
     /// `nil` when the text is none of the accepted forms.
     public static func parse(_ text: String?) -> Bool? {
-        let value = (text ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        guard var value = text else { return false }
+        // Every accepted form is short plain ASCII: anything longer is none of them, after trimming.
+        if value.utf8.count > 5 || value.utf8.contains(where: { $0 >= 0x80 || $0 <= 0x20 }) {
+            value = value.trimmingCharacters(in: .whitespaces)
+        }
+        guard value.utf8.count <= 5 else { return nil }
+        value = value.lowercased()
         switch value {
         case "", "n", "no", "false", "0": return false
         case "y", "yes", "true", "1": return true

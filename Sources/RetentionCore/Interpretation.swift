@@ -86,9 +86,9 @@ extension Policy {
 /// Shortcuts for the text handling `interpret` does for every field of every record. Each gives
 /// exactly the answer of the Foundation call it stands for (and falls back to it whenever the
 /// shortcut cannot be sure): `trimmingCharacters`, `components(separatedBy:)`, `ConsentValue.parse`.
-enum FastText {
+public enum FastText {
     /// `text.trimmingCharacters(in: newlines ? .whitespacesAndNewlines : .whitespaces)`.
-    static func trimmed(_ text: String, newlines: Bool) -> String {
+    public static func trimmed(_ text: String, newlines: Bool) -> String {
         let scalars = text.unicodeScalars
         guard let first = scalars.first, let last = scalars.last else { return text }
         if isNeverTrimmed(first), isNeverTrimmed(last) { return text }

@@ -25,8 +25,13 @@ extension Policy {
     /// future, an expiry, a notice window or a re-confirmation window opening. Nil when only such a
     /// change can. Never later than the true next change (an earlier one only costs an evaluation).
     public func nextChange(_ facts: SourceFacts, layout: PolicyLayout, held: Bool, now: Date) -> Date? {
+        nextChange(facts, interpretation: interpret(facts, layout: layout, now: now), layout: layout, held: held, now: now)
+    }
+
+    /// The same, with the record's interpretation at `now` already made.
+    public func nextChange(_ facts: SourceFacts, interpretation: Interpretation, layout: PolicyLayout, held: Bool, now: Date) -> Date? {
         if let createdAt = facts.createdAt, createdAt > now { return createdAt }
-        guard facts.quarantine == nil, !held, case .valid(let record) = interpret(facts, layout: layout, now: now) else { return nil }
+        guard facts.quarantine == nil, !held, case .valid(let record) = interpretation else { return nil }
         var next: Date?
         func consider(_ date: Date) {
             if date > now, next.map({ date < $0 }) ?? true { next = date }

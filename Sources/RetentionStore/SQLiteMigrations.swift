@@ -142,6 +142,10 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // Staged operations name their record's key, so the safety check publishes them set-based.
+        migrator.registerMigration("v9-outbox-record-key") { db in
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN rkey INTEGER")
+        }
         return migrator
     }
 }

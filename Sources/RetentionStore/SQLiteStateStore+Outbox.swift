@@ -10,12 +10,12 @@ extension SQLiteStateStore {
         let insert = try db.cachedStatement(
             sql: """
                 INSERT INTO outbox (id, connector, ref, record_id, kind, rule, cycle, fields, status,
-                    attempts, next_attempt_at, batch, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?, ?)
+                    attempts, next_attempt_at, batch, created_at, updated_at, rkey)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET
                     status = excluded.status, batch = excluded.batch, record_id = excluded.record_id,
                     fields = excluded.fields, attempts = 0, next_attempt_at = NULL, last_error = NULL,
-                    updated_at = excluded.updated_at
+                    updated_at = excluded.updated_at, rkey = excluded.rkey
                 WHERE outbox.status = 'cancelled'
                 """
         )
@@ -25,7 +25,7 @@ extension SQLiteStateStore {
                 operation.id, operation.connector, operation.reference, operation.recordID,
                 operation.kind.rawValue, operation.rule, operation.cycle.timeIntervalSince1970,
                 StoreCodec.encode(erased: operation.fields), operation.status.rawValue, operation.batch,
-                operation.createdAt.timeIntervalSince1970, now,
+                operation.createdAt.timeIntervalSince1970, now, operation.recordKey,
             ])
             if db.changesCount > 0, operation.status != .staged {
                 audit.append(
@@ -36,6 +36,15 @@ extension SQLiteStateStore {
                     )
                 )
             }
+        }
+    }
+
+    public func awaitingDeletes(connector: String) async throws -> (count: Int, batch: String?) {
+        try await queue.read { db in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT COUNT(*), MIN(batch) FROM outbox WHERE connector = ? AND status = 'awaiting-approval' AND kind = 'delete'",
+                arguments: [connector])
+            return (row?[0] ?? 0, row?[1])
         }
     }
 
@@ -51,45 +60,53 @@ extension SQLiteStateStore {
         }
     }
 
+    /// Set-based: the records of the staged deletes take their phase (the `phase` column is the
+    /// record's phase), then every staged operation gets its `operation.queued` entry (a few
+    /// thousand per transaction) and its status.
     public func releaseStaged(connector: String, batch: String?, at: Date) async throws -> Int {
         let target: OperationStatus = batch == nil ? .pending : .awaitingApproval
         let phase: RecordPhase = batch == nil ? .expiring : .awaitingApproval
+        let changed = try await bulk { db -> [String] in
+            try String.fetchAll(
+                db,
+                sql: """
+                    UPDATE record_state SET phase = ?
+                    WHERE key IN (SELECT rkey FROM outbox WHERE connector = ? AND status = 'staged' AND kind = 'delete')
+                        AND phase IS NOT ? RETURNING ref
+                    """,
+                arguments: [phase.rawValue, connector, phase.rawValue])
+        }
+        for start in stride(from: 0, to: changed.count, by: 10_000) {
+            let references = changed[start..<min(start + 10_000, changed.count)]
+            try await bulk { db in
+                try Self.appendAudit(db, references.map { AuditDraft(at: at, event: "record.\(phase.rawValue)", connector: connector, reference: $0) })
+            }
+        }
         var released = 0
         // A few thousand at a time: bounded memory and transactions, whatever the number of deletes.
         while true {
-            let (count, deletes) = try await queue.write { db -> (Int, Int) in
-                var released = 0
+            let (count, deletes) = try await bulk { db -> (Int, Int) in
                 let rows = try Row.fetchAll(
                     db,
-                    sql: "SELECT rowid, \(Self.operationColumns) FROM outbox WHERE connector = ? AND status = 'staged' ORDER BY rowid LIMIT 5000",
+                    sql: "SELECT rowid, \(Self.operationColumns) FROM outbox WHERE connector = ? AND status = 'staged' ORDER BY rowid LIMIT 10000",
                     arguments: [connector])
                 let release = try db.cachedStatement(sql: "UPDATE outbox SET status = ?, batch = ?, updated_at = ? WHERE rowid = ?")
-                let readState = try db.cachedStatement(sql: "SELECT key, state FROM record_state WHERE key = ? AND connector = ? AND ref = ?")
-                let writeState = try db.cachedStatement(sql: "UPDATE record_state SET phase = ?, state = ? WHERE key = ?")
                 var audit: [AuditDraft] = []
+                audit.reserveCapacity(rows.count)
+                var deletes = 0
+                let now = Date().timeIntervalSince1970
                 for row in rows {
-                    let position: Int64 = row[0]
                     var operation = try Self.operation(row, offset: 1)
                     operation.status = target
                     operation.batch = batch
-                    try release.execute(arguments: [target.rawValue, batch, Date().timeIntervalSince1970, position])
-                    if operation.kind == .delete, let key = try Self.key(db, connector: connector, reference: operation.reference),
-                        let stateRow = try Row.fetchOne(readState, arguments: [key, connector, operation.reference]), let data = stateRow[1] as Data?
-                    {
-                        var state = try StoreCodec.decodeState(data)
-                        if state.phase != phase {
-                            state.phase = phase
-                            try writeState.execute(arguments: [phase.rawValue, StoreCodec.encode(state: state), key])
-                            audit.append(AuditDraft(at: at, event: "record.\(phase.rawValue)", connector: connector, reference: operation.reference))
-                        }
-                    }
+                    try release.execute(arguments: [target.rawValue, batch, now, row[0] as Int64])
                     audit.append(
                         AuditDraft(at: operation.createdAt, event: "operation.queued", connector: connector, reference: operation.reference,
                                    rule: operation.rule, operation: operation.id, detail: Self.queuedDetail(operation)))
-                    if operation.kind == .delete { released += 1 }
+                    if operation.kind == .delete { deletes += 1 }
                 }
                 try Self.appendAudit(db, audit)
-                return (rows.count, released)
+                return (rows.count, deletes)
             }
             released += deletes
             if count == 0 { return released }
@@ -141,9 +158,10 @@ extension SQLiteStateStore {
         }
     }
 
+    /// Completions need not wait for the disk: redoing an operation after a power loss is idempotent.
     public func complete(_ completions: [OperationCompletion]) async throws {
         guard !completions.isEmpty else { return }
-        try await queue.write { db in
+        try await bulk { db in
             var audit: [AuditDraft] = []
             for completion in completions { try Self.complete(db, completion, audit: &audit) }
             try Self.appendAudit(db, audit)

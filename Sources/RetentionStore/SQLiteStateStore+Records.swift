@@ -8,12 +8,16 @@ public import RetentionCore
 /// lives, the row digest, the policy facts (`StoreCodec`), the phase and lifecycle state, the next
 /// instant its evaluation may change, its line and quarantine reason — never a field value.
 extension SQLiteStateStore {
-    static let recordColumns = "key, connector, ref, record_id, digest, facts, state, line, dup_lines, next_due, reappeared, reason"
+    static let recordColumns = "key, connector, ref, record_id, digest, facts, state, line, dup_lines, next_due, reappeared, reason, phase"
 
+    /// The `phase` column is the record's phase (the safety check sets it set-based); the state's
+    /// copy of it is read through it.
     static func storedRecord(_ row: Row) throws -> StoredRecord {
-        StoredRecord(
+        var state = try (row[6] as Data?).map(StoreCodec.decodeState)
+        if let text = row[12] as String?, let phase = RecordPhase(rawValue: text) { state?.phase = phase }
+        return StoredRecord(
             connector: row[1], reference: row[2], key: row[0], recordID: row[3],
-            facts: try (row[5] as Data?).map(StoreCodec.decodeFacts), state: try (row[6] as Data?).map(StoreCodec.decodeState),
+            facts: try (row[5] as Data?).map(StoreCodec.decodeFacts), state: state,
             line: row[7], duplicateLines: try StoreCoding.decode([Int].self, row[8]) ?? [],
             digest: (row[4] as Int64?).map { UInt64(bitPattern: $0) }, nextDue: (row[9] as Double?).map(Date.init(timeIntervalSince1970:)),
             reappeared: row[10], reason: Self.reason(row[11])
@@ -86,6 +90,17 @@ extension SQLiteStateStore {
         }
     }
 
+    public func records(connector: String, references: [String]) async throws -> [String: StoredRecord] {
+        guard !references.isEmpty else { return [:] }
+        return try await queue.read { db in
+            var found: [String: StoredRecord] = Dictionary(minimumCapacity: references.count)
+            for reference in references where found[reference] == nil {
+                if let record = try Self.record(db, connector: connector, reference: reference) { found[reference] = record }
+            }
+            return found
+        }
+    }
+
     public func record(connector: String, reference: String) async throws -> StoredRecord? {
         try await queue.read { db in try Self.record(db, connector: connector, reference: reference) }
     }
@@ -102,8 +117,16 @@ extension SQLiteStateStore {
         return try Row.fetchOne(byKey, arguments: [key, connector, reference]).map(storedRecord)
     }
 
+    /// The key of the record with this reference (by the key the reference carries, else `legacy_refs`).
     static func key(_ db: Database, connector: String, reference: String) throws -> Int64? {
-        try record(db, connector: connector, reference: reference)?.key
+        let check = try db.cachedStatement(sql: "SELECT 1 FROM record_state WHERE key = ? AND connector = ? AND ref = ?")
+        if let key = RecordFingerprints.key(ofReference: reference), try Bool.fetchOne(check, arguments: [key, connector, reference]) != nil {
+            return key
+        }
+        guard let key = try Int64.fetchOne(db.cachedStatement(sql: "SELECT key FROM legacy_refs WHERE ref = ?"), arguments: [reference]) else {
+            return nil
+        }
+        return try Bool.fetchOne(check, arguments: [key, connector, reference]) != nil ? key : nil
     }
 
     public func states(connector: String, references: [String]) async throws -> [String: LifecycleState] {
@@ -169,7 +192,31 @@ extension SQLiteStateStore {
     @discardableResult
     public func write(connector: String, _ writes: RecordWrites) async throws -> Int {
         guard !writes.isEmpty else { return 0 }
-        return try await queue.write { db in try self.write(db, connector: connector, writes) }
+        return try await bulk { db in try self.write(db, connector: connector, writes) }
+    }
+
+    /// A transaction of a sync's bulk writes, committed without waiting for the disk
+    /// (`synchronous = NORMAL`: safe from a crash of the process, not yet from a power loss). Nothing
+    /// is acted on before `makeDurable()` has put it on disk.
+    func bulk<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+            var result: T?
+            try db.inTransaction {
+                result = try body(db)
+                return .commit
+            }
+            guard let result else { throw StoreError(code: "store.write", message: "the transaction returned nothing") }
+            return result
+        }
+    }
+
+    public func makeDurable() async throws {
+        // A commit under `synchronous = FULL` syncs the write-ahead log, and with it every commit before.
+        try await queue.write { db in
+            try db.execute(sql: "UPDATE meta SET value = value WHERE key = 'pseudonym_secret'")
+        }
     }
 
     func write(_ db: Database, connector: String, _ writes: RecordWrites) throws -> Int {

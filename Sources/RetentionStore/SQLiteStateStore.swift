@@ -23,10 +23,9 @@ public final class SQLiteStateStore: StateStore {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // A sync walks and writes the records and the outbox in large batches: a 128 MiB page cache,
-            // memory-mapped reads and a 64 MiB WAL between checkpoints keep pages from being read twice.
-            try db.execute(sql: "PRAGMA cache_size = -131072")
-            try db.execute(sql: "PRAGMA mmap_size = 268435456")
+            // A sync walks and writes the records and the outbox in large batches: a 48 MiB page cache
+            // (bounded: it counts in the process's memory) and a 64 MiB WAL between checkpoints.
+            try db.execute(sql: "PRAGMA cache_size = -49152")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
             // What is deleted (a tombstoned record's id, an outbox row) is overwritten where that costs no extra I/O.
             try db.execute(sql: "PRAGMA secure_delete = FAST")

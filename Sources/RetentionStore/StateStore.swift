@@ -29,6 +29,8 @@ public protocol RecordStore: Sendable {
     /// The records with these keys (absent keys are left out).
     func records(connector: String, keys: [Int64]) async throws -> [Int64: StoredRecord]
     func record(connector: String, reference: String) async throws -> StoredRecord?
+    /// The records with these references, in one read (unknown references are left out).
+    func records(connector: String, references: [String]) async throws -> [String: StoredRecord]
     /// Records with an id (live or quarantined), by key, after `after` (nil: from the start).
     func recordPage(connector: String, after: Int64?, limit: Int) async throws -> [StoredRecord]
     /// The lifecycle states of several records at once, by reference; unknown references are absent.
@@ -84,10 +86,16 @@ public protocol OutboxStore: Sendable {
     /// Returns how many deletes were staged.
     @discardableResult
     func releaseStaged(connector: String, batch: String?, at: Date) async throws -> Int
+    /// How many deletes wait for approval, and in which batch (the first, when several).
+    func awaitingDeletes(connector: String) async throws -> (count: Int, batch: String?)
     /// How many deletes a sync staged that are new (not already queued, done or dead).
     func stagedDeletes(connector: String) async throws -> Int
     /// Drops what a sync staged (a dry run).
     func discardStaged(connector: String) async throws
+    /// Returns once everything written so far is on disk. A sync's bulk writes (records, staged and
+    /// queued operations, completions) may be committed without waiting for the disk; nothing is
+    /// acted on before this barrier.
+    func makeDurable() async throws
 }
 
 /// Approval batches: deletes and disappearances held by the safety limits.

@@ -82,13 +82,7 @@ public struct KnownRecords: Sendable {
     }
 
     public func index(of key: Int64) -> Int? {
-        var low = 0
-        var high = keys.count
-        while low < high {
-            let middle = (low + high) >> 1
-            if keys[middle] < key { low = middle + 1 } else { high = middle }
-        }
-        return low < keys.count && keys[low] == key ? low : nil
+        KnownRows.index(of: key, in: keys)
     }
 }
 
@@ -197,6 +191,8 @@ public struct OutboxOperation: Sendable, Equatable {
     public var createdAt: Date
     /// Its place in the outbox, for paging (0 until stored).
     public var position: Int64 = 0
+    /// The key of its record in the state, when the operation is queued by a sync.
+    public var recordKey: Int64?
 
     public init(
         id: String, connector: String, reference: String, recordID: String?, kind: OperationKind, rule: String, cycle: Date,

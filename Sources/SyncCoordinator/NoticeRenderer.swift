@@ -11,10 +11,32 @@ public import RetentionCore
 public struct NoticeRenderer: Sendable {
     public var templatesDirectory: URL?
     public var defaultLocale: String
+    /// Template files read and parsed once per renderer (a run renders thousands of notices from a few).
+    private let cache = Cache()
 
     public init(templatesDirectory: URL?, defaultLocale: String = "ko") {
         self.templatesDirectory = templatesDirectory
         self.defaultLocale = defaultLocale
+    }
+
+    final class Cache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var files: [String: String?] = [:]
+        private var templates: [String: MustacheTemplate] = [:]
+
+        func file(_ path: String, _ read: () throws -> String?) rethrows -> String? {
+            if let known = lock.withLock({ files[path] }) { return known }
+            let text = try read()
+            lock.withLock { files[path] = .some(text) }
+            return text
+        }
+
+        func template(_ text: String) throws -> MustacheTemplate {
+            if let known = lock.withLock({ templates[text] }) { return known }
+            let parsed = try MustacheTemplate(string: text)
+            lock.withLock { templates[text] = parsed }
+            return parsed
+        }
     }
 
     public struct Rendered: Sendable, Equatable {
@@ -39,22 +61,24 @@ public struct NoticeRenderer: Sendable {
         let htmlTemplate = try load(template: template, locale: wanted, extension: "html")
             ?? load(template: template, locale: defaultLocale, extension: "html")
         return Rendered(
-            subject: try Self.mustache(subject, values, html: false), body: try Self.mustache(lines.joined(separator: "\n"), values, html: false),
-            html: try htmlTemplate.map { try Self.mustache($0, values, html: true) })
+            subject: try mustache(subject, values, html: false), body: try mustache(lines.joined(separator: "\n"), values, html: false),
+            html: try htmlTemplate.map { try mustache($0, values, html: true) })
     }
 
     /// Renders with swift-mustache: text templates unescaped, HTML templates HTML-escaped. Empty values
     /// are left out, so `{{#key}}…{{/key}}` shows only when the value is set and `{{^key}}` when not.
-    static func mustache(_ text: String, _ values: [String: String], html: Bool) throws -> String {
-        let template = try MustacheTemplate(string: (html ? "" : "{{% CONTENT_TYPE: TEXT}}") + text)
+    func mustache(_ text: String, _ values: [String: String], html: Bool) throws -> String {
+        let template = try cache.template((html ? "" : "{{% CONTENT_TYPE: TEXT}}") + text)
         return template.render(values.filter { !$0.value.isEmpty })
     }
 
     private func load(template: String, locale: String, extension fileExtension: String = "txt") throws -> String? {
         guard let directory = templatesDirectory else { return nil }
         let file = directory.appendingPathComponent("\(template).\(locale).\(fileExtension)")
-        guard FileManager.default.fileExists(atPath: file.path) else { return nil }
-        return try String(contentsOf: file, encoding: .utf8)
+        return try cache.file(file.path) {
+            guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+            return try String(contentsOf: file, encoding: .utf8)
+        }
     }
 
     static func builtin(locale: String, kind: NoticeKind = .extension) -> String {

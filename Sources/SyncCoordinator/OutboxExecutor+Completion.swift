@@ -43,10 +43,8 @@ extension OutboxExecutor {
             return []
         }
         let rows = Dictionary(grouping: fresh, by: \.id)
-        var records: [String: StoredRecord] = [:]
-        for operation in ready where records[operation.reference] == nil {
-            if let record = try await store.record(connector: connector.name, reference: operation.reference) { records[operation.reference] = record }
-        }
+        let records = try await store.records(connector: connector.name, references: ready.map(\.reference))
+        let layout = PolicyLayout(connector.policy)
         let now = clock.now()
         var confirmed: [OutboxOperation] = []
         var vanished: [OperationCompletion] = []
@@ -65,7 +63,8 @@ extension OutboxExecutor {
                 continue
             }
             let decision = connector.policy.evaluate(
-                connector.policy.interpret(record, now: now), previous: previous, held: held.contains(operation.reference), now: now
+                connector.policy.interpret(connector.policy.facts(of: record, layout: layout), layout: layout, now: now), previous: previous,
+                held: held.contains(operation.reference), now: now
             )
             if decision.operations.contains(where: { $0.kind == .delete && $0.cycle == operation.cycle }) {
                 confirmed.append(operation)
@@ -106,7 +105,8 @@ extension OutboxExecutor {
     ) -> OperationCompletion {
         let state = record?.state
         // What was written changes the record's facts as a re-read would (nil: read it again).
-        let written = record?.facts.map { policy.facts($0, applying: operation.fields, layout: PolicyLayout(policy)) }
+        let writes = operation.kind == .eraseFields || operation.kind == .extend
+        let written = writes ? record?.facts.map { policy.facts($0, applying: operation.fields, layout: PolicyLayout(policy)) } : nil
         let rules = operation.kind == .delete ? (state?.rules.keys.sorted() ?? []) : [operation.rule]
         let basis = rules.compactMap { policy.rule(named: $0)?.legalBasis }.filter { !$0.isEmpty }
         var detail = [

@@ -54,6 +54,8 @@ struct OutboxExecutor {
                 }
                 if !due.isEmpty {
                     executed = true
+                    // Every operation is on disk before anything is done about it.
+                    try await store.makeDurable()
                     try await execute(&due, connector: connector, operators: operators, summary: &summary)
                 }
                 if page.count < chunks.write { break }
@@ -75,30 +77,9 @@ struct OutboxExecutor {
                 "connector": connector.name, "pending": String(leftForLaterRuns),
             ])
         }
-        let held = try await store.operations(connector: connector.name, statuses: [.awaitingApproval], after: 0, limit: 1)
-        if !held.isEmpty {
-            let waitingDeletes = try await awaitingDeletes(connector)
-            summary.awaitingApproval = waitingDeletes.count
-            if summary.awaitingApproval > 0 { summary.approvalBatch = summary.approvalBatch ?? waitingDeletes.batch }
-        } else {
-            summary.awaitingApproval = 0
-        }
-    }
-
-    /// How many deletes wait for approval, and in which batch.
-    private func awaitingDeletes(_ connector: ConnectorRuntime) async throws -> (count: Int, batch: String?) {
-        var count = 0
-        var batch: String?
-        var after: Int64 = 0
-        while true {
-            let page = try await store.operations(connector: connector.name, statuses: [.awaitingApproval], after: after, limit: 50_000)
-            for operation in page where operation.kind == .delete {
-                count += 1
-                batch = batch ?? operation.batch
-            }
-            guard let last = page.last, page.count == 50_000 else { return (count, batch) }
-            after = last.position
-        }
+        let waiting = try await store.awaitingDeletes(connector: connector.name)
+        summary.awaitingApproval = waiting.count
+        if waiting.count > 0 { summary.approvalBatch = summary.approvalBatch ?? waiting.batch }
     }
 
     private func approvers() async throws -> [String: String] {
@@ -137,9 +118,16 @@ struct OutboxExecutor {
         for start in stride(from: 0, to: notices.count, by: 5_000) {
             let chunk = Array(notices[start..<min(start + 5_000, notices.count)])
             let records = try await reread(chunk, connector: connector, summary: &summary)
+            let stored = try await store.records(connector: connector.name, references: chunk.map(\.reference))
+            var ready: [(operation: OutboxOperation, notice: Notice)] = []
             for operation in chunk {
-                try await notify(operation, record: records.map { $0[operation.recordID ?? ""] }, connector: connector, summary: &summary)
+                if let notice = try await prepareNotice(
+                    operation, record: records.map { $0[operation.recordID ?? ""] }, stored: stored[operation.reference], connector: connector, summary: &summary)
+                {
+                    ready.append((operation, notice))
+                }
             }
+            try await deliver(ready, summary: &summary)
         }
         if !archives.isEmpty {
             try await archive(archives, connector: connector, summary: &summary)
@@ -190,12 +178,7 @@ struct OutboxExecutor {
         operators: [String: String], summary: inout SyncSummary
     ) async throws {
         guard !done.isEmpty else { return }
-        var records: [String: StoredRecord] = [:]
-        for item in done where records[item.operation.reference] == nil {
-            if let record = try await store.record(connector: connector.name, reference: item.operation.reference) {
-                records[item.operation.reference] = record
-            }
-        }
+        let records = try await store.records(connector: connector.name, references: done.map(\.operation.reference))
         let completions = done.map { item in
             finish(item.operation, policy: connector.policy, record: records[item.operation.reference], receipt: item.receipt,
                    deletion: item.deletion, operators: operators, summary: &summary)
@@ -222,30 +205,66 @@ struct OutboxExecutor {
         }
     }
 
-    private func notify(_ operation: OutboxOperation, record fresh: SourceRecord??, connector: ConnectorRuntime, summary: inout SyncSummary) async throws {
-        guard let sink = sinks.notices else {
-            return try await deadLetter(operation, error: "no mail transport is configured", summary: &summary)
+    /// Delivers rendered notices (many with one durability step when the transport can) and records
+    /// their completions a chunk at a time; a transport's failure fails only its notice.
+    private func deliver(_ ready: [(operation: OutboxOperation, notice: Notice)], summary: inout SyncSummary) async throws {
+        guard let sink = sinks.notices, !ready.isEmpty else { return }
+        let results: [Result<String, any Error>]
+        if let batching = sink as? any BatchingNoticeSink {
+            results = await batching.deliver(ready.map(\.notice))
+        } else {
+            var one: [Result<String, any Error>] = []
+            for item in ready {
+                do { one.append(.success(try await sink.deliver(item.notice))) } catch { one.append(.failure(error)) }
+            }
+            results = one
+        }
+        var completions: [OperationCompletion] = []
+        for (item, result) in zip(ready, results) {
+            switch result {
+            case .success(let receipt):
+                completions.append(doneCompletion(item.operation, receipt: receipt, effect: .none, detail: ["kind": "notify", "receipt": receipt]))
+                summary.noticesSent += 1
+            case .failure(let error):
+                if error is CancellationError { throw error }
+                try await fail(item.operation, error: error, summary: &summary)
+            }
+            if completions.count >= chunks.completion {
+                try await store.complete(completions)
+                completions.removeAll(keepingCapacity: true)
+            }
+        }
+        try await store.complete(completions)
+    }
+
+    /// The notice of an operation, rendered from the record as the source has it now; nil when it is
+    /// not to be sent now (cancelled, deferred to the end of quiet hours, or failed: recorded here).
+    private func prepareNotice(
+        _ operation: OutboxOperation, record fresh: SourceRecord??, stored: StoredRecord?, connector: ConnectorRuntime, summary: inout SyncSummary
+    ) async throws -> Notice? {
+        guard sinks.notices != nil else {
+            try await deadLetter(operation, error: "no mail transport is configured", summary: &summary)
+            return nil
         }
         // The source could not be read: the failure is recorded already; the notice waits for a retry.
-        guard case .some(let row) = fresh else { return }
+        guard case .some(let row) = fresh else { return nil }
         let policy = connector.policy
         let kind = Policy.noticeKind(fields: operation.fields)
         let rule = policy.rule(named: operation.rule)
-        guard let stored = try await store.record(connector: connector.name, reference: operation.reference), stored.recordID != nil,
-            let record = row, let email = record.value(policy.fields.email)
+        guard let stored, stored.recordID != nil, let record = row, let email = record.value(policy.fields.email)
         else {
-            return try await cancel(operation, reason: "the record or its email address is gone", summary: &summary)
+            try await cancel(operation, reason: "the record or its email address is gone", summary: &summary)
+            return nil
         }
         // Quiet hours are the recipient's: their own zone when the record names a known one.
         let quietHours = kind == .reconfirm ? rule?.reconfirm?.quietHours : rule?.notice?.quietHours
         let recipientZone = record.value(policy.fields.timeZone).flatMap(TimeZone.init(identifier:)) ?? policy.zone
         if let quiet = quietHours, let until = quiet.end(ifInside: clock.now(), zone: recipientZone) {
-            return try await deferNotice(operation, until: until)
+            try await deferNotice(operation, until: until)
+            return nil
         }
         do {
-            let formatter = DateFormatter()
-            formatter.timeZone = policy.zone
-            formatter.dateFormat = "yyyy-MM-dd"
+            let formatter = dayFormatter(policy.zone)
             var values = [
                 "name": record.value(policy.fields.name) ?? "",
                 "expiry": formatter.string(from: operation.cycle),
@@ -286,17 +305,14 @@ struct OutboxExecutor {
             let rendered = try sinks.renderer.render(
                 template: template, locale: record.value(policy.fields.locale), values: values, kind: kind
             )
-            let receipt = try await sink.deliver(
-                Notice(
-                    operationID: operation.id, recipient: email, recipientName: record.value(policy.fields.name),
-                    sender: sinks.sender, subject: rendered.subject, textBody: rendered.body, htmlBody: rendered.html, date: clock.now(),
-                    headers: Self.unsubscribeHeaders(declineLink: values["decline_link"] ?? values["withdraw_link"], sender: sinks.sender)
-                )
+            return Notice(
+                operationID: operation.id, recipient: email, recipientName: record.value(policy.fields.name),
+                sender: sinks.sender, subject: rendered.subject, textBody: rendered.body, htmlBody: rendered.html, date: clock.now(),
+                headers: Self.unsubscribeHeaders(declineLink: values["decline_link"] ?? values["withdraw_link"], sender: sinks.sender)
             )
-            try await complete(operation, receipt: receipt, effect: .none, detail: ["kind": "notify", "receipt": receipt])
-            summary.noticesSent += 1
         } catch {
             try await fail(operation, error: error, summary: &summary)
+            return nil
         }
     }
 
@@ -327,6 +343,32 @@ struct OutboxExecutor {
             } catch {
                 try await fail(operation, error: error, summary: &summary)
             }
+        }
+    }
+}
+
+extension OutboxExecutor {
+    /// `yyyy-MM-dd` in `zone`; formatters are costly to make and this runs for every notice.
+    func dayFormatter(_ zone: TimeZone) -> DateFormatter {
+        DayFormatters.shared.formatter(zone)
+    }
+}
+
+/// One `yyyy-MM-dd` formatter per zone, shared (`DateFormatter` is thread-safe for formatting).
+final class DayFormatters: @unchecked Sendable {
+    static let shared = DayFormatters()
+    private let lock = NSLock()
+    private var formatters: [String: DateFormatter] = [:]
+
+    func formatter(_ zone: TimeZone) -> DateFormatter {
+        lock.withLock {
+            if let known = formatters[zone.identifier] { return known }
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = zone
+            formatter.dateFormat = "yyyy-MM-dd"
+            formatters[zone.identifier] = formatter
+            return formatter
         }
     }
 }

@@ -113,7 +113,7 @@ final class SyncPass {
         var batch = ScanBatch()
         for record in records {
             batch.records.append(record)
-            batch.keys.append(keys.fingerprints.key(connector: connector.name, id: record.id.trimmingCharacters(in: .whitespacesAndNewlines)))
+            batch.keys.append(keys.fingerprints.key(connector: connector.name, id: FastText.trimmed(record.id, newlines: true)))
             batch.digests.append(keys.digests.digest(record))
         }
         try await take(batch, summary: &summary)
@@ -134,7 +134,7 @@ final class SyncPass {
         }
         for (position, record) in batch.records.enumerated() {
             var record = record
-            record.id = record.id.trimmingCharacters(in: .whitespacesAndNewlines)
+            record.id = FastText.trimmed(record.id, newlines: true)
             if record.id.isEmpty {
                 let reason = record.defect.map { QuarantineReason(code: "malformed_row", detail: $0) } ?? .emptyID
                 summary.quarantinedRows.append(.init(line: record.line, reference: nil, code: reason.code, reason: reason.detail))
@@ -238,17 +238,19 @@ final class SyncPass {
         if destructive { state.phase = previous?.phase ?? .active }
         let operations = decision.operations.map { planned -> OutboxOperation in
             let isDestructive = planned.kind == .delete || planned.kind == .archive
-            return OutboxOperation(
+            var operation = OutboxOperation(
                 id: OperationIdentifier.make(connector: connector.name, recordID: recordID, operation: planned),
                 connector: connector.name, reference: reference, recordID: recordID, kind: planned.kind, rule: planned.rule,
                 cycle: planned.cycle, fields: planned.fields, status: isDestructive ? .staged : .pending, createdAt: now)
+            operation.recordKey = key
+            return operation
         }
         var audit: [AuditDraft] = []
         if !destructive, decision.state.phase != previous?.phase, let event = Self.auditEvent(for: decision.state.phase) {
             audit.append(AuditDraft(at: now, event: event, connector: connector.name, reference: reference,
                                     detail: decision.quarantine.map { ["reason": $0.code] } ?? [:]))
         }
-        let next = duplicateLines.isEmpty ? policy.nextChange(facts, layout: layout, held: isHeld, now: now) : nil
+        let next = duplicateLines.isEmpty ? policy.nextChange(facts, interpretation: interpretation, layout: layout, held: isHeld, now: now) : nil
         return Outcome(state: state, nextDue: next, reason: decision.quarantine, operations: operations, audit: audit)
     }
 

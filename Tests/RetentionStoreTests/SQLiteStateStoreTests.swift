@@ -91,6 +91,7 @@ import Testing
         let ref = store.reference(connector: "c", recordID: "a")
         var delete = OutboxOperation(id: "op-d", connector: "c", reference: ref, recordID: "a", kind: .delete, rule: "*", cycle: at, createdAt: at)
         delete.status = .staged
+        delete.recordKey = store.fingerprints.key(connector: "c", id: "a")
         try await store.write(connector: "c", RecordWrites(at: at, upserts: [upsert("a", line: 2, operations: [delete])]))
         #expect(try await store.stagedDeletes(connector: "c") == 1)
         #expect(try await store.operations(connector: "c", statuses: [.pending]).isEmpty, "not executable before the safety check")

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Lethe side by side with the script a user would write (Python) and with DuckDB, on generated CSVs.
+
+    python3 scripts/bench/run.py LETHE [--rows 100000,1000000] [--runs 3] [--work DIR] [--markdown FILE]
+
+For each size: generates the file (scripts/bench/generate.py, cached in --work), checks that both peers
+and `lethe sync --dry-run` count the same due work, then times, as medians of --runs runs, with the
+peak RSS of each:
+  - the Python peer and the DuckDB peer (parse, apply kr-pipa, persist / count what is due);
+  - lethe sync --dry-run on a fresh state (read, evaluate, report; nothing persisted);
+  - lethe sync on a fresh state with the default safety limits (state persisted, notices and erasures
+    executed with one CSV rewrite, the deletes held in one approval batch: exit 3);
+  - lethe sync on a fresh state with the limits lifted (every delete executed, exit 0);
+  - lethe sync again with nothing changed, and with 1% of the rows changed (after the first sync).
+Then the size of the state after the full sync, and a search of it for the file's e-mails, names and
+phones (there must be none). Prints a table (and writes it as Markdown with --markdown).
+"""
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+AS_OF = "2026-11-29T09:00:00+09:00"
+
+
+def timeit(label, command, runs, before=None, env=None, ok=(0,)):
+    arguments = [sys.executable, str(HERE / "timeit.py"), "-n", str(runs), "--label", label,
+                 "--ok", ",".join(map(str, ok))]
+    if before:
+        arguments += ["--before", before]
+    result = subprocess.run(arguments + ["--"] + command, capture_output=True, text=True, env=env, cwd=ROOT)
+    if result.returncode != 0:
+        sys.exit(f"{label} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def lethe_env(state, csv_path, limits):
+    env = dict(os.environ, LETHE_STATE_DIR=str(state), LETHE_CSV_PATH=str(csv_path))
+    if not limits:
+        env.update(LETHE_MAX_DELETES_PER_RUN="1000000000", LETHE_MAX_DELETE_FRACTION="1")
+    return env
+
+
+def database_size(state):
+    return sum((state / name).stat().st_size for name in ("lethe.sqlite", "lethe.sqlite-wal", "lethe.sqlite-shm")
+               if (state / name).exists())
+
+
+def personal_data_found(state, csv_path, samples=2000):
+    """Searches every file of the state for e-mails, names and phones of the CSV's rows."""
+    needles = set()
+    with open(csv_path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for index, row in enumerate(reader):
+            if index % max(1, 1000) == 0 or len(needles) < samples:
+                for field in ("email", "name", "phone"):
+                    value = (row.get(field) or "").strip()
+                    if len(value) >= 6:
+                        needles.add(value.encode("utf-8"))
+            if len(needles) >= samples * 3:
+                break
+    found = []
+    for path in state.rglob("*"):
+        if path.is_file() and path.suffix not in (".eml",) and "outbox" not in path.parts and "archive" not in path.parts:
+            data = path.read_bytes()
+            found += [(path.name, needle.decode()) for needle in needles if needle in data]
+    return found
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("lethe")
+    parser.add_argument("--rows", default="100000,1000000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", default=str(ROOT / ".lethe/bench"))
+    parser.add_argument("--markdown")
+    args = parser.parse_args()
+    lethe = str(Path(args.lethe).resolve())
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    config = str(ROOT / "config/lethe.yaml")
+    table = []
+    for rows in [int(text) for text in args.rows.split(",")]:
+        source = work / f"contacts-{rows}.csv"
+        if not source.exists():
+            subprocess.run([sys.executable, str(HERE / "generate.py"), str(rows), str(source)], check=True)
+        check = subprocess.run([sys.executable, str(HERE / "check_counts.py"), lethe, "--csv", str(source)], capture_output=True, text=True)
+        print(check.stdout.strip())
+        if check.returncode != 0:
+            sys.exit("the counts differ: nothing is timed")
+        state, csv_copy = work / f"state-{rows}", work / f"work-{rows}.csv"
+        fresh = f"rm -rf {state} && mkdir -p {state} && cp {source} {csv_copy}"
+        sync = [lethe, "sync", "--as-of", AS_OF, "--json", "--config", config]
+        results = {}
+        peer_state = work / f"peer-{rows}.sqlite"
+        results["python"] = timeit(f"python peer {rows}", [sys.executable, str(HERE / "peer_python.py"), str(source), str(peer_state), AS_OF],
+                                   args.runs, before=f"rm -f {peer_state}")
+        results["duckdb"] = timeit(f"duckdb peer {rows}", [sys.executable, str(HERE / "peer_duckdb.py"), str(source), AS_OF], args.runs)
+        results["dry"] = timeit(f"lethe sync --dry-run {rows}", sync + ["--dry-run"], args.runs, before=fresh,
+                                env=lethe_env(state, csv_copy, limits=False))
+        results["first"] = timeit(f"lethe sync (default limits) {rows}", sync, args.runs, before=fresh,
+                                  env=lethe_env(state, csv_copy, limits=True), ok=(0, 3))
+        # The state and file the first sync leaves, for the re-syncs.
+        snapshot_state, snapshot_csv = work / f"after-first-{rows}", work / f"after-first-{rows}.csv"
+        shutil.rmtree(snapshot_state, ignore_errors=True)
+        shutil.copytree(state, snapshot_state)
+        shutil.copy(csv_copy, snapshot_csv)
+        changed = work / f"after-first-{rows}-changed.csv"
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(rows), str(changed), "--changed", "0.01", "--from", str(snapshot_csv)], check=True)
+        restore = f"rm -rf {state} && cp -r {snapshot_state} {state} && cp {snapshot_csv} {csv_copy}"
+        results["again"] = timeit(f"lethe sync again, nothing changed {rows}", sync, args.runs, before=restore,
+                                  env=lethe_env(state, csv_copy, limits=True), ok=(0, 3))
+        results["changed"] = timeit(f"lethe sync again, 1% changed {rows}", sync, args.runs,
+                                    before=f"rm -rf {state} && cp -r {snapshot_state} {state} && cp {changed} {csv_copy}",
+                                    env=lethe_env(state, csv_copy, limits=True), ok=(0, 3))
+        results["full"] = timeit(f"lethe sync (limits lifted) {rows}", sync, args.runs, before=fresh,
+                                 env=lethe_env(state, csv_copy, limits=False))
+        size = database_size(state)
+        leaks = personal_data_found(state, source)
+        for key in ("dry", "first", "full"):
+            print(f"  {results[key]['label']}: {results[key]['output'][:240]}")
+        table.append((rows, results, size, leaks))
+    python_first = {rows: results["python"]["median_s"] for rows, results, _, _ in table}
+    lines = ["| rows | work | Lethe median | Lethe peak RSS | vs Python peer | vs DuckDB peer |", "|---|---|---|---|---|---|"]
+    for rows, results, size, leaks in table:
+        py, duck = results["python"], results["duckdb"]
+        lines.append(f"| {rows:,} | Python peer (parse, kr-pipa, persist state) | {py['median_s']} s | {py['peak_rss_mib']} MiB | 1× | |")
+        lines.append(f"| {rows:,} | DuckDB peer (the same counts) | {duck['median_s']} s | {duck['peak_rss_mib']} MiB | | 1× |")
+        for key, work_text in (("dry", "sync --dry-run, fresh state"), ("first", "sync, fresh state, default limits (deletes held, exit 3)"),
+                               ("full", "sync, limits lifted (deletes executed, one rewrite)"), ("again", "sync again, nothing changed"),
+                               ("changed", "sync again, 1% of rows changed")):
+            result = results[key]
+            lines.append(f"| {rows:,} | {work_text} | {result['median_s']} s | {result['peak_rss_mib']} MiB | "
+                         f"{py['median_s'] / result['median_s']:.1f}× faster | {duck['median_s'] / result['median_s']:.1f}× faster |")
+        lines.append(f"| {rows:,} | state after the full sync (lethe.sqlite, -wal, -shm) | {size / 1e6:.0f} MB | | | |")
+        lines.append(f"| {rows:,} | e-mails, names, phones of the file found in the state | {len(leaks)} | | | |")
+    text = "\n".join(lines)
+    print(text)
+    if args.markdown:
+        Path(args.markdown).write_text(text + "\n", encoding="utf-8")
+    if any(leaks for _, _, _, leaks in table):
+        sys.exit("personal data found in the state")
+
+
+if __name__ == "__main__":
+    main()
