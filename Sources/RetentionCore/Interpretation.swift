@@ -68,9 +68,14 @@ extension Policy {
     /// A field counts as erased when it already holds its erased value; consent fields compare as
     /// yes/no, so an empty consent is already "N".
     func isErased(_ erased: ErasedField, in record: SourceRecord) -> Bool {
+        Self.isErased(erased, consent: isConsentField(erased.field), in: record)
+    }
+
+    /// `isErased`, with whether the field is a consent field already known.
+    static func isErased(_ erased: ErasedField, consent isConsent: Bool, in record: SourceRecord) -> Bool {
         let current = FastText.value(erased.field, in: record) ?? ""
         let target = FastText.trimmed(erased.value, newlines: false)
-        if let targetConsent = FastText.consent(target), isConsentField(erased.field),
+        if let targetConsent = FastText.consent(target), isConsent,
             let currentConsent = FastText.consent(current)
         {
             return currentConsent == targetConsent

@@ -9,6 +9,26 @@ public struct PolicyLayout: Sendable, Equatable {
     public let consentFields: [String]
     public let dateIndex: [String: Int]
     public let consentIndex: [String: Int]
+    /// Each rule with its fields resolved to positions (read for every record: no string lookups).
+    let compiled: [CompiledRule]
+    let ruleIndex: [String: Int]
+
+    struct CompiledRule: Sendable, Equatable {
+        var name: String
+        var basis: [Int]
+        /// With an extension notice: the extension field's date position, and the other basis dates'.
+        var extensionDate: Int?
+        var otherBasis: [Int]
+        var period: Period
+        var extensionPeriod: Period?
+        var endsWithoutConsent: Int?
+        var erase: [ErasedField]
+        /// Per erased field: whether it is a consent field (compared as yes/no).
+        var eraseIsConsent: [Bool]
+        var hasReconfirm: Bool
+        var reconfirmConsent: Int?
+        var reconfirmBasis: [Int]
+    }
 
     public init(_ policy: Policy) {
         let dates = FastText.unique([policy.fields.createdAt] + policy.rules.flatMap { rule in
@@ -19,8 +39,24 @@ public struct PolicyLayout: Sendable, Equatable {
                 + policy.rules.compactMap(\.endsWithoutConsent) + [policy.fields.consent])
         dateFields = dates
         consentFields = consents
-        dateIndex = Dictionary(uniqueKeysWithValues: dates.enumerated().map { ($1, $0) })
-        consentIndex = Dictionary(uniqueKeysWithValues: consents.enumerated().map { ($1, $0) })
+        let dateIndex = Dictionary(uniqueKeysWithValues: dates.enumerated().map { ($1, $0) })
+        let consentIndex = Dictionary(uniqueKeysWithValues: consents.enumerated().map { ($1, $0) })
+        self.dateIndex = dateIndex
+        self.consentIndex = consentIndex
+        let consentSet = Set(consents)
+        compiled = policy.rules.map { rule in
+            let extensionField = rule.extensionField(createdAt: policy.fields.createdAt)
+            return CompiledRule(
+                name: rule.name, basis: rule.basis.compactMap { dateIndex[$0] },
+                extensionDate: extensionField.flatMap { dateIndex[$0] },
+                otherBasis: rule.basis.filter { $0 != extensionField }.compactMap { dateIndex[$0] },
+                period: rule.period, extensionPeriod: rule.notice?.extensionPeriod,
+                endsWithoutConsent: rule.endsWithoutConsent.map { consentIndex[$0] ?? -1 },
+                erase: rule.erase, eraseIsConsent: rule.erase.map { consentSet.contains($0.field) || $0.field == policy.fields.consent },
+                hasReconfirm: rule.reconfirm != nil, reconfirmConsent: rule.reconfirm.flatMap { consentIndex[$0.consentField] },
+                reconfirmBasis: (rule.reconfirm?.basisFields(ruleBasis: rule.basis) ?? []).compactMap { dateIndex[$0] })
+        }
+        ruleIndex = Dictionary(policy.rules.enumerated().map { ($1.name, $0) }) { first, _ in first }
     }
 }
 
@@ -92,7 +128,7 @@ extension Policy {
         for token in FastText.split(record.fields[fields.purposes] ?? "", separator: purposeSeparator) {
             let purpose = FastText.trimmed(token, newlines: true)
             guard !purpose.isEmpty else { continue }
-            guard let index = rules.firstIndex(where: { $0.name == purpose }) else {
+            guard let index = layout.ruleIndex[purpose] else {
                 facts.quarantine = QuarantineReason(code: "unknown_purpose", detail: "unknown purpose '\(purpose.prefix(40))'")
                 return facts
             }
@@ -105,8 +141,9 @@ extension Policy {
         for (index, field) in layout.consentFields.enumerated() where FastText.consent(record.fields[field]) == true {
             facts.consents |= 1 << UInt64(index)
         }
-        for (index, rule) in rules.enumerated() {
-            for (position, erased) in rule.erase.enumerated() where !isErased(erased, in: record) {
+        for index in layout.compiled.indices {
+            let rule = layout.compiled[index]
+            for position in rule.erase.indices where !Self.isErased(rule.erase[position], consent: rule.eraseIsConsent[position], in: record) {
                 facts.unerased[index] |= 1 << UInt64(position)
             }
         }
@@ -123,41 +160,37 @@ extension Policy {
         guard let createdAt = facts.createdAt else {
             return .quarantined(QuarantineReason(code: "missing_created_at", detail: "\(fields.createdAt) is empty"))
         }
-        func date(_ field: String) -> Date? {
-            layout.dateIndex[field].flatMap { $0 < facts.dates.count ? facts.dates[$0] : nil }
-        }
-        func consent(_ field: String) -> Bool {
-            layout.consentIndex[field].map { facts.consents & (1 << UInt64($0)) != 0 } ?? false
-        }
+        func date(_ index: Int) -> Date? { index < facts.dates.count ? facts.dates[index] : nil }
+        func consent(_ index: Int) -> Bool { index >= 0 && facts.consents & (1 << UInt64(index)) != 0 }
         var purposes: [String] = []
         var expiries: [String: Date] = [:]
         var pending: [String: [ErasedField]] = [:]
         var reconfirmations: [String: Date] = [:]
-        for (index, rule) in rules.enumerated() where facts.purposes & (1 << UInt64(index)) != 0 {
+        for index in layout.compiled.indices where facts.purposes & (1 << UInt64(index)) != 0 {
+            let rule = layout.compiled[index]
             purposes.append(rule.name)
-            let start = rule.basis.compactMap(date).max() ?? createdAt
+            let start = rule.basis.lazy.compactMap(date).max() ?? createdAt
             if let field = rule.endsWithoutConsent, !consent(field) {
                 expiries[rule.name] = start
-            } else if let extensionField = rule.extensionField(createdAt: fields.createdAt), let extended = date(extensionField),
-                let notice = rule.notice
-            {
+            } else if let extensionDate = rule.extensionDate, let extended = date(extensionDate), let extensionPeriod = rule.extensionPeriod {
                 // An accepted extension keeps the data `extension` from its consent date, and never less
                 // than the period from the other basis dates.
-                let others = rule.basis.filter { $0 != extensionField }.compactMap(date).max() ?? createdAt
-                expiries[rule.name] = max(rule.period.added(to: others, in: zone), notice.extensionPeriod.added(to: extended, in: zone))
+                let others = rule.otherBasis.lazy.compactMap(date).max() ?? createdAt
+                expiries[rule.name] = max(rule.period.added(to: others, in: zone), extensionPeriod.added(to: extended, in: zone))
             } else {
                 expiries[rule.name] = rule.period.added(to: start, in: zone)
             }
             let bits = index < facts.unerased.count ? facts.unerased[index] : 0
-            let changes = rule.erase.enumerated().filter { bits & (1 << UInt64($0.offset)) != 0 }.map(\.element)
-            if !changes.isEmpty { pending[rule.name] = changes }
-            if let reconfirm = rule.reconfirm, consent(reconfirm.consentField) {
-                let base = reconfirm.basisFields(ruleBasis: rule.basis).compactMap(date).max() ?? start
+            if bits != 0 {
+                pending[rule.name] = rule.erase.indices.filter { bits & (1 << UInt64($0)) != 0 }.map { rule.erase[$0] }
+            }
+            if rule.hasReconfirm, let consentIndex = rule.reconfirmConsent, consent(consentIndex), let reconfirm = rules[index].reconfirm {
+                let base = rule.reconfirmBasis.lazy.compactMap(date).max() ?? start
                 reconfirmations[rule.name] = reconfirm.dueCycle(from: base, now: now, zone: zone)
             }
         }
         var consents: [String: Bool] = [:]
-        for field in layout.consentFields { consents[field] = consent(field) }
+        for (index, field) in layout.consentFields.enumerated() { consents[field] = consent(index) }
         return .valid(
             RecordFacts(
                 createdAt: createdAt, purposes: purposes, expiries: expiries, hasEmail: facts.hasEmail, pendingErasures: pending,

@@ -106,8 +106,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("v7-reappeared") { db in
             try db.execute(sql: "ALTER TABLE records ADD COLUMN reappeared INTEGER NOT NULL DEFAULT 0")
         }
-        // The lean state: one compact row per record keyed by the record's 64-bit key (no index to
-        // maintain on the hot path), holding policy facts, never field values. The copies of every
+        // The lean state: one compact row per record, appended in the order records are first read
+        // (so pages fill up and stay together) and found by its 64-bit key through one small index,
+        // holding policy facts, never field values. The copies of every
         // contact's fields that earlier versions kept are dropped for good (secure_delete, then VACUUM
         // when the store opens). Records of earlier versions keep their references (`legacy_refs`
         // finds them by reference) and are read again from their source at the next full sync.
@@ -123,9 +124,10 @@ enum SQLiteMigrations {
             try db.execute(
                 sql: """
                     CREATE TABLE record_state (
-                        key INTEGER PRIMARY KEY, connector TEXT NOT NULL, ref TEXT NOT NULL, record_id TEXT, digest INTEGER,
-                        facts BLOB, phase TEXT, state BLOB, next_due REAL, final_expiry REAL, line INTEGER, dup_lines TEXT,
-                        reason TEXT, reappeared INTEGER NOT NULL DEFAULT 0);
+                        slot INTEGER PRIMARY KEY, key INTEGER NOT NULL, connector TEXT NOT NULL, ref TEXT NOT NULL, record_id TEXT,
+                        digest INTEGER, facts BLOB, phase TEXT, state BLOB, next_due REAL, final_expiry REAL, line INTEGER,
+                        dup_lines TEXT, reason TEXT, reappeared INTEGER NOT NULL DEFAULT 0);
+                    CREATE UNIQUE INDEX record_state_key ON record_state(key);
                     INSERT INTO record_state (key, connector, ref, record_id, phase, state, next_due, final_expiry, line, dup_lines, reappeared)
                         SELECT lethe_record_key(connector, record_id, ref), connector, ref, record_id, phase, state,
                             CASE WHEN record_id IS NULL THEN NULL ELSE 0 END, final_expiry, line, dup_lines, reappeared

@@ -3,8 +3,9 @@ import GRDB
 import GRDBSQLite
 public import RetentionCore
 
-/// `record_state`: one compact row per record, keyed by the record's 64-bit key (the table's rowid, so
-/// a sync's writes maintain no other index). It holds the reference, the source id while the record
+/// `record_state`: one compact row per record, appended in the order records are first read (a slot,
+/// the rowid: pages fill up and a sync's writes stay together) and found by the record's 64-bit key
+/// through one small unique index. It holds the reference, the source id while the record
 /// lives, the row digest, the policy facts (`StoreCodec`), the phase and lifecycle state, the next
 /// instant its evaluation may change, its line and quarantine reason — never a field value.
 extension SQLiteStateStore {
@@ -36,15 +37,16 @@ extension SQLiteStateStore {
 
     // MARK: Reading
 
-    /// One pass over the table in key order, reading numbers only (a few hundred nanoseconds a row).
+    /// One pass over the table in storage order, reading numbers only (a few hundred nanoseconds a
+    /// row), then sorted by key in memory.
     public func knownRecords(connector: String) async throws -> KnownRecords {
-        try await queue.read { db in
+        let stored = try await queue.read { db in
             var known = KnownRecords()
             let statement = try db.makeStatement(
                 sql: """
                     SELECT key, digest, next_due, record_id IS NOT NULL, phase = 'quarantined', phase = 'deleted', facts IS NOT NULL,
                         dup_lines IS NOT NULL, phase = 'held'
-                    FROM record_state WHERE connector = ? ORDER BY key
+                    FROM record_state WHERE connector = ?
                     """)
             try statement.setArguments([connector])
             let handle = statement.sqliteStatement
@@ -66,6 +68,7 @@ extension SQLiteStateStore {
             }
             return known
         }
+        return stored.sortedByKey()
     }
 
     public func records(connector: String, keys: [Int64]) async throws -> [Int64: StoredRecord] {

@@ -74,6 +74,17 @@ public struct KnownRecords: Sendable {
 
     public var count: Int { keys.count }
 
+    /// The same records in ascending key order.
+    func sortedByKey() -> KnownRecords {
+        let order = keys.indices.sorted { keys[$0] < keys[$1] }
+        var sorted = KnownRecords()
+        sorted.keys = order.map { keys[$0] }
+        sorted.digests = order.map { digests[$0] }
+        sorted.dues = order.map { dues[$0] }
+        sorted.flags = order.map { flags[$0] }
+        return sorted
+    }
+
     /// The rows a source may skip: live records with known facts and a digest.
     public var skippable: KnownRows {
         KnownRows(keys: keys, digests: zip(digests, flags).map { digest, flags in

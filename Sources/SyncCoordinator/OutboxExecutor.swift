@@ -114,9 +114,15 @@ struct OutboxExecutor {
             }
         }
         due = []
+        let started = ContinuousClock.now
+        let counts = ["notices": String(notices.count), "archives": String(archives.count), "writes": String(extensions.count + erasures.count + deletes.count)]
+        defer {
+            log(.info, "operations executed", counts.merging(["connector": connector.name, "seconds": String(describing: ContinuousClock.now - started)]) { $1 })
+        }
         // What a notice needs (address, name, locale, zone) is read from the source now: the state keeps none of it.
-        for start in stride(from: 0, to: notices.count, by: 5_000) {
-            let chunk = Array(notices[start..<min(start + 5_000, notices.count)])
+        // One re-read per chunk (a CSV scans its file once per call), then one delivery per chunk.
+        for start in stride(from: 0, to: notices.count, by: chunks.recheck) {
+            let chunk = Array(notices[start..<min(start + chunks.recheck, notices.count)])
             let records = try await reread(chunk, connector: connector, summary: &summary)
             let stored = try await store.records(connector: connector.name, references: chunk.map(\.reference))
             var ready: [(operation: OutboxOperation, notice: Notice)] = []

@@ -77,17 +77,29 @@ public struct SyncCoordinator: Sendable {
         let run = options.dryRun ? 0 : try await store.beginRun(connector: connector.name, asOf: now, dryRun: false)
         log(.info, "sync started", ["connector": connector.name, "run": String(run), "dryRun": String(options.dryRun)])
         let executor = OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry, chunks: chunks)
+        var started = ContinuousClock.now
+        /// Each step's duration, for `-v` (operators see where a long run spends its time).
+        func step(_ name: String) {
+            let elapsed = ContinuousClock.now - started
+            log(.info, "sync step", ["connector": connector.name, "step": name, "seconds": String(format: "%.2f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)])
+            started = ContinuousClock.now
+        }
         if !options.dryRun {
             // Recovery first: operations a previous run queued (and perhaps applied) before it
             // stopped are finished before the source is read again, so a delete that reached the
             // source before a crash is recorded as done, not mistaken for a vanished record.
             try await executor.drain(connector, summary: &summary)
+            step("recover")
         }
         let pass = try await SyncPass(coordinator: self, connector: connector, now: now, dryRun: options.dryRun, full: !options.incremental)
+        step("load state")
         try await pass.read(summary: &summary)
+        step("read and evaluate")
         try await pass.settle(summary: &summary)
+        step("settle")
         if !options.dryRun {
             try await executor.drain(connector, summary: &summary)
+            step("execute")
         }
         summary.quarantined = summary.quarantinedRows.count
         if !options.dryRun {

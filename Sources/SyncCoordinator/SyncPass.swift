@@ -50,6 +50,8 @@ final class SyncPass {
     /// Records evaluated in this pass that are not quarantined, and those of them on hold.
     var validEvaluated = 0
     var heldEvaluated = 0
+    /// The write of the previous batch, going on while the next is evaluated.
+    var writing: Task<Int, any Error>?
 
     init(coordinator: SyncCoordinator, connector: ConnectorRuntime, now: Date, dryRun: Bool, full: Bool, timeDue: Bool = true) async throws {
         self.coordinator = coordinator
@@ -99,11 +101,14 @@ final class SyncPass {
         let request = PullRequest(watermark: watermark, full: full)
         let skippable = readingChanged ? KnownRows(keys: known.keys, digests: Array(repeating: 0, count: known.count)) : known.skippable
         var latest = watermark
-        for try await batch in connector.source.scanRecords(request, known: skippable, keys: scanKeys) {
+        // Reading runs ahead on a task of its own; each batch's writes go on while the next is evaluated.
+        for try await batch in Prefetched(base: connector.source.scanRecords(request, known: skippable, keys: scanKeys), capacity: 2) {
             try await take(batch, summary: &summary)
             latest = batch.watermark ?? latest
         }
         try await flush(summary: &summary)
+        try await writing?.value
+        writing = nil
         if !dryRun { try await store.setWatermark(connector: connector.name, value: latest) }
     }
 
@@ -118,6 +123,8 @@ final class SyncPass {
         }
         try await take(batch, summary: &summary)
         try await flush(summary: &summary)
+        try await writing?.value
+        writing = nil
     }
 
     private func take(_ batch: ScanBatch, summary: inout SyncSummary) async throws {
@@ -172,23 +179,41 @@ final class SyncPass {
         pending.removeAll(keepingCapacity: true)
         let existing = batch.compactMap { $0.index == nil ? nil : $0.key }
         let previous = existing.isEmpty ? [:] : try await store.records(connector: connector.name, keys: existing)
+        // Both cores evaluate: the batch is cut in two halves, evaluated at once (the evaluation is pure).
+        let evaluator = self.evaluator
+        let fingerprints = store.fingerprints
+        let name = connector.name
+        let halves = stride(from: 0, to: batch.count, by: max(1, (batch.count + 1) / 2)).map { Array(batch[$0..<min($0 + max(1, (batch.count + 1) / 2), batch.count)]) }
+        let evaluated = try await withThrowingTaskGroup(of: (Int, [(RecordUpsert, Evaluator.Outcome)]).self) { group in
+            for (position, half) in halves.enumerated() {
+                group.addTask {
+                    (position, half.map { item in
+                        let stored = previous[item.key]
+                        // A tombstone (deleted or gone) that is read again starts a new generation.
+                        let alive = stored?.recordID != nil
+                        let reference = stored?.reference ?? fingerprints.reference(connector: name, id: item.record.id)
+                        let facts = evaluator.policy.facts(of: item.record, layout: evaluator.layout)
+                        let outcome = evaluator.outcome(
+                            key: item.key, reference: reference, recordID: item.record.id, facts: facts, previous: alive ? stored?.state : nil)
+                        return (RecordUpsert(
+                            key: item.key, reference: reference, recordID: item.record.id, digest: item.digest, facts: facts, line: item.record.line,
+                            state: outcome.state, nextDue: outcome.nextDue, reason: outcome.reason, operations: outcome.operations,
+                            isNew: item.index == nil), outcome)
+                    })
+                }
+            }
+            var parts = [[(RecordUpsert, Evaluator.Outcome)]](repeating: [], count: halves.count)
+            for try await (position, part) in group { parts[position] = part }
+            return parts.flatMap { $0 }
+        }
         var upserts: [RecordUpsert] = []
         upserts.reserveCapacity(batch.count)
         var audit: [AuditDraft] = []
-        for item in batch {
-            let stored = previous[item.key]
-            // A tombstone (deleted or gone) that is read again starts a new generation.
-            let alive = stored?.recordID != nil
-            if stored?.state?.phase == .deleted { summary.reappeared += 1 }
-            let reference = stored?.reference ?? store.fingerprints.reference(connector: connector.name, id: item.record.id)
-            let facts = policy.facts(of: item.record, layout: layout)
-            let outcome = evaluate(
-                key: item.key, reference: reference, recordID: item.record.id, facts: facts, previous: alive ? stored?.state : nil,
-                line: item.record.line, summary: &summary)
+        for (item, (upsert, outcome)) in zip(batch, evaluated) {
+            if previous[item.key]?.state?.phase == .deleted { summary.reappeared += 1 }
+            tally(outcome, reference: upsert.reference, line: item.record.line, summary: &summary)
             audit += outcome.audit
-            upserts.append(RecordUpsert(
-                key: item.key, reference: reference, recordID: item.record.id, digest: item.digest, facts: facts, line: item.record.line,
-                state: outcome.state, nextDue: outcome.nextDue, reason: outcome.reason, operations: outcome.operations, isNew: item.index == nil))
+            upserts.append(upsert)
         }
         // Destroyed before and decided again: the next round of each operation.
         try await reenforce(&upserts, audit: &audit, summary: &summary)
@@ -202,56 +227,39 @@ final class SyncPass {
             }
         }
         if !dryRun {
-            try await store.write(connector: connector.name, RecordWrites(at: now, upserts: upserts, audit: audit))
+            // One write in flight at a time, in order: the previous batch's must be done first.
+            try await writing?.value
+            let store = self.store
+            let writes = RecordWrites(at: now, upserts: upserts, audit: audit)
+            writing = Task { try await store.write(connector: name, writes) }
         }
     }
 
-    struct Outcome {
-        var state: LifecycleState
-        var nextDue: Date?
-        var reason: QuarantineReason?
-        var operations: [OutboxOperation]
-        var audit: [AuditDraft]
-    }
-
-    /// The lifecycle decision for one record, as the outbox and the state take it: non-destructive
-    /// operations pending at once, deletes and archive copies staged until the safety check (the
-    /// record keeps its phase until then).
+    /// What the lifecycle decides for one record, as the outbox and the state take it (see `Evaluator`),
+    /// counted into the summary.
     func evaluate(
         key: Int64, reference: String, recordID: String, facts: SourceFacts, previous: LifecycleState?, line: Int?,
         duplicateLines: [Int] = [], summary: inout SyncSummary
-    ) -> Outcome {
-        let isHeld = held.contains(reference)
-        let interpretation: Interpretation =
-            duplicateLines.isEmpty ? policy.interpret(facts, layout: layout, now: now) : .quarantined(.duplicateID(lines: duplicateLines))
-        let decision = policy.evaluate(interpretation, previous: previous, held: isHeld, now: now)
-        if decision.quarantine == nil {
-            validEvaluated += 1
-            if isHeld { heldEvaluated += 1 }
-        }
-        if let reason = decision.quarantine {
+    ) -> Evaluator.Outcome {
+        let outcome = evaluator.outcome(
+            key: key, reference: reference, recordID: recordID, facts: facts, previous: previous, duplicateLines: duplicateLines)
+        tally(outcome, reference: reference, line: line, duplicateLines: duplicateLines, summary: &summary)
+        return outcome
+    }
+
+    /// Adds an outcome's quarantine rows and counts to the summary.
+    func tally(_ outcome: Evaluator.Outcome, reference: String, line: Int?, duplicateLines: [Int] = [], summary: inout SyncSummary) {
+        if let reason = outcome.reason {
             let rows = duplicateLines.isEmpty ? [line] : duplicateLines.map { Optional($0) }
             for line in rows { summary.quarantinedRows.append(.init(line: line, reference: reference, code: reason.code, reason: reason.detail)) }
+        } else {
+            validEvaluated += 1
+            if outcome.held { heldEvaluated += 1 }
         }
-        let destructive = decision.operations.contains { $0.kind == .delete || $0.kind == .archive }
-        var state = decision.state
-        if destructive { state.phase = previous?.phase ?? .active }
-        let operations = decision.operations.map { planned -> OutboxOperation in
-            let isDestructive = planned.kind == .delete || planned.kind == .archive
-            var operation = OutboxOperation(
-                id: OperationIdentifier.make(connector: connector.name, recordID: recordID, operation: planned),
-                connector: connector.name, reference: reference, recordID: recordID, kind: planned.kind, rule: planned.rule,
-                cycle: planned.cycle, fields: planned.fields, status: isDestructive ? .staged : .pending, createdAt: now)
-            operation.recordKey = key
-            return operation
-        }
-        var audit: [AuditDraft] = []
-        if !destructive, decision.state.phase != previous?.phase, let event = Self.auditEvent(for: decision.state.phase) {
-            audit.append(AuditDraft(at: now, event: event, connector: connector.name, reference: reference,
-                                    detail: decision.quarantine.map { ["reason": $0.code] } ?? [:]))
-        }
-        let next = duplicateLines.isEmpty ? policy.nextChange(facts, interpretation: interpretation, layout: layout, held: isHeld, now: now) : nil
-        return Outcome(state: state, nextDue: next, reason: decision.quarantine, operations: operations, audit: audit)
+    }
+
+    var evaluator: Evaluator {
+        Evaluator(policy: policy, layout: layout, now: now, connector: connector.name, held: held)
     }
 
     static func auditEvent(for phase: RecordPhase) -> String? {

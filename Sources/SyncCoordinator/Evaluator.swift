@@ -1,0 +1,53 @@
+import Foundation
+import RetentionCore
+import RetentionStore
+
+/// The lifecycle decision for one record as the outbox and the state take it — pure, so a batch is
+/// evaluated on several cores at once: non-destructive operations pending at once, deletes and
+/// archive copies staged until the safety check (the record keeps its phase until then), and the
+/// record's next change.
+struct Evaluator: Sendable {
+    let policy: Policy
+    let layout: PolicyLayout
+    let now: Date
+    let connector: String
+    let held: Set<String>
+
+    struct Outcome: Sendable {
+        var state: LifecycleState
+        var nextDue: Date?
+        var reason: QuarantineReason?
+        var operations: [OutboxOperation]
+        var audit: [AuditDraft]
+        var held: Bool
+    }
+
+    func outcome(
+        key: Int64, reference: String, recordID: String, facts: SourceFacts, previous: LifecycleState?, duplicateLines: [Int] = []
+    ) -> Outcome {
+        let isHeld = held.contains(reference)
+        let interpretation: Interpretation =
+            duplicateLines.isEmpty ? policy.interpret(facts, layout: layout, now: now) : .quarantined(.duplicateID(lines: duplicateLines))
+        let decision = policy.evaluate(interpretation, previous: previous, held: isHeld, now: now)
+        let destructive = decision.operations.contains { $0.kind == .delete || $0.kind == .archive }
+        var state = decision.state
+        if destructive { state.phase = previous?.phase ?? .active }
+        let operations = decision.operations.map { planned -> OutboxOperation in
+            let isDestructive = planned.kind == .delete || planned.kind == .archive
+            var operation = OutboxOperation(
+                id: OperationIdentifier.make(connector: connector, recordID: recordID, operation: planned),
+                connector: connector, reference: reference, recordID: recordID, kind: planned.kind, rule: planned.rule,
+                cycle: planned.cycle, fields: planned.fields, status: isDestructive ? .staged : .pending, createdAt: now)
+            operation.recordKey = key
+            return operation
+        }
+        var audit: [AuditDraft] = []
+        if !destructive, decision.state.phase != previous?.phase, let event = SyncPass.auditEvent(for: decision.state.phase) {
+            audit.append(AuditDraft(at: now, event: event, connector: connector, reference: reference,
+                                    detail: decision.quarantine.map { ["reason": $0.code] } ?? [:]))
+        }
+        let next = duplicateLines.isEmpty ? policy.nextChange(facts, interpretation: interpretation, layout: layout, held: isHeld, now: now) : nil
+        return Outcome(
+            state: state, nextDue: next, reason: decision.quarantine, operations: operations, audit: audit, held: isHeld && decision.quarantine == nil)
+    }
+}
