@@ -87,10 +87,8 @@ final class CSVDocument {
     /// record with a `defect` (no field values, the id if readable).
     func record(of row: CSVRowSpan) -> SourceRecord? {
         if row.isBlank { return nil }
-        if row.fields.count != layout.columnCount {
-            return SourceRecord(
-                id: id(of: row) ?? "", fields: [:], line: row.line,
-                defect: "expected \(layout.columnCount) fields, found \(row.fields.count)")
+        if let defect = defect(of: row) {
+            return SourceRecord(id: id(of: row) ?? "", fields: [:], line: row.line, defect: defect)
         }
         var fields = [String: String](minimumCapacity: layout.columnCount)
         reader.withBytes { bytes in
@@ -101,6 +99,11 @@ final class CSVDocument {
         }
         let id = layout.canonicalNames[layout.idIndex].flatMap { fields[$0] }.map(Self.trimmed) ?? ""
         return SourceRecord(id: id, fields: fields, line: row.line)
+    }
+
+    /// The structural defect of a non-blank row (a field count other than the header's), nil when none.
+    func defect(of row: CSVRowSpan) -> String? {
+        row.fields.count == layout.columnCount ? nil : "expected \(layout.columnCount) fields, found \(row.fields.count)"
     }
 
     /// Whether `record(of:)` would give this non-blank row a `defect`, without decoding its fields.

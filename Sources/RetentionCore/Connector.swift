@@ -185,34 +185,75 @@ public struct UnchangedRow: Sendable, Equatable {
     }
 }
 
-/// One batch of a scan: unchanged rows by position, every other row as a record with its key and digest.
+/// One batch of a scan: unchanged rows by position, every other row with its key and digest.
 public struct ScanBatch: Sendable {
     public var unchanged: [UnchangedRow] = []
-    public var records: [SourceRecord] = []
-    /// Per record: its key (`RecordFingerprints.key`) and its row digest.
-    public var keys: [Int64] = []
-    public var digests: [UInt64] = []
+    public var rows: [ScannedRow] = []
     public var watermark: String?
 
-    public init(unchanged: [UnchangedRow] = [], records: [SourceRecord] = [], keys: [Int64] = [], digests: [UInt64] = [], watermark: String? = nil) {
+    public init(unchanged: [UnchangedRow] = [], rows: [ScannedRow] = [], watermark: String? = nil) {
         self.unchanged = unchanged
-        self.records = records
-        self.keys = keys
-        self.digests = digests
+        self.rows = rows
         self.watermark = watermark
     }
 }
 
-/// How a scan names and digests rows: the installation's fingerprints, the connector, the digester.
+/// A row a scan read: its trimmed id, line, key (`RecordFingerprints.key`, 0 without an id) and row
+/// digest, and either the record or, when the scan was given the policy (`ScanKeys.reading`), only the
+/// policy's facts of it (`Policy.facts(reading:id:defect:layout:)`: no other field is decoded).
+public struct ScannedRow: Sendable {
+    public enum Content: Sendable {
+        case record(SourceRecord)
+        case facts(SourceFacts)
+    }
+
+    public var id: String
+    public var line: Int?
+    public var key: Int64
+    public var digest: UInt64
+    public var content: Content
+
+    public init(id: String, line: Int?, key: Int64, digest: UInt64, content: Content) {
+        self.id = id
+        self.line = line
+        self.key = key
+        self.digest = digest
+        self.content = content
+    }
+
+    /// Why a row without an id is quarantined (a structural defect, else the missing id).
+    public var unaddressable: QuarantineReason {
+        switch content {
+        case .record(let record): record.defect.map { QuarantineReason(code: "malformed_row", detail: $0) } ?? .emptyID
+        case .facts(let facts): facts.quarantine ?? .emptyID
+        }
+    }
+}
+
+/// How a scan names and digests rows: the installation's fingerprints, the connector, the digester,
+/// and optionally the policy whose facts a scan may read instead of whole records.
 public struct ScanKeys: Sendable {
     public var fingerprints: RecordFingerprints
     public var connector: String
     public var digests: RowDigester
+    public var reading: PolicyReading?
 
-    public init(fingerprints: RecordFingerprints, connector: String, digests: RowDigester) {
+    public init(fingerprints: RecordFingerprints, connector: String, digests: RowDigester, reading: PolicyReading? = nil) {
         self.fingerprints = fingerprints
         self.connector = connector
         self.digests = digests
+        self.reading = reading
+    }
+}
+
+/// A policy with its layout: what a scan needs to read a row's facts.
+public struct PolicyReading: Sendable {
+    public let policy: Policy
+    public let layout: PolicyLayout
+
+    public init(policy: Policy, layout: PolicyLayout) {
+        self.policy = policy
+        self.layout = layout
     }
 }
 
@@ -238,18 +279,15 @@ extension RecordSource {
             for record in batch.records {
                 let id = FastText.trimmed(record.id, newlines: true)
                 let digest = keys.digests.digest(record)
+                var key: Int64 = 0
                 if !id.isEmpty {
-                    let key = keys.fingerprints.key(connector: keys.connector, id: id)
+                    key = keys.fingerprints.key(connector: keys.connector, id: id)
                     if let index = known.index(of: key), known.digests[index] != 0, known.digests[index] == digest {
                         scanned.unchanged.append(UnchangedRow(index: Int32(index), line: Int32(clamping: record.line ?? 0)))
                         continue
                     }
-                    scanned.keys.append(key)
-                } else {
-                    scanned.keys.append(0)
                 }
-                scanned.records.append(record)
-                scanned.digests.append(digest)
+                scanned.rows.append(ScannedRow(id: id, line: record.line, key: key, digest: digest, content: .record(record)))
             }
             return scanned
         }

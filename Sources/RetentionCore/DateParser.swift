@@ -11,11 +11,17 @@ public import Foundation
 /// Impossible dates (`2023-02-30`, `24:00`) are rejected: unlike Foundation's ISO-8601 parsers,
 /// nothing is rolled forward.
 public struct DateParser: Sendable {
-    /// The zone of zone-less forms.
-    public var zone: TimeZone
+    /// The zone of zone-less forms, with its offsets.
+    public let offsets: ZoneOffsets
+    public var zone: TimeZone { offsets.zone }
 
     public init(zone: TimeZone) {
-        self.zone = zone
+        self.offsets = .direct(zone)
+    }
+
+    /// A parser reading the zone's offsets from a table (`ZoneOffsets.table(for:)`).
+    public init(offsets: ZoneOffsets) {
+        self.offsets = offsets
     }
 
     public func parse(_ text: String) -> Date? {
@@ -81,14 +87,14 @@ public struct DateParser: Sendable {
 
     private func local(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ second: Int) -> Date? {
         let seconds = Self.daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
-        return Self.instant(localSeconds: seconds, zone: zone)
+        return Self.instant(localSeconds: seconds, offsets: offsets)
     }
 
     /// The instant whose wall-clock time in `zone` is `localSeconds` after 1970-01-01T00:00 (no
     /// Calendar: this runs for every date of every record).
-    static func instant(localSeconds: Int, zone: TimeZone) -> Date {
-        let first = localSeconds - zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(localSeconds)))
-        let second = localSeconds - zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(first)))
+    static func instant(localSeconds: Int, offsets: ZoneOffsets) -> Date {
+        let first = localSeconds - offsets.secondsFromGMT(for: Date(timeIntervalSince1970: Double(localSeconds)))
+        let second = localSeconds - offsets.secondsFromGMT(for: Date(timeIntervalSince1970: Double(first)))
         return Date(timeIntervalSince1970: Double(second))
     }
 

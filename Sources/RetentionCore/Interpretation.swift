@@ -73,7 +73,12 @@ extension Policy {
 
     /// `isErased`, with whether the field is a consent field already known.
     static func isErased(_ erased: ErasedField, consent isConsent: Bool, in record: SourceRecord) -> Bool {
-        let current = FastText.value(erased.field, in: record) ?? ""
+        isErased(erased, consent: isConsent, current: FastText.value(erased.field, in: record))
+    }
+
+    /// `isErased` on the field's trimmed value (nil: missing or blank).
+    static func isErased(_ erased: ErasedField, consent isConsent: Bool, current value: String?) -> Bool {
+        let current = value ?? ""
         let target = FastText.trimmed(erased.value, newlines: false)
         if let targetConsent = FastText.consent(target), isConsent,
             let currentConsent = FastText.consent(current)
@@ -118,22 +123,26 @@ public enum FastText {
         guard !separator.isEmpty, isPlainASCII(separator), isPlainASCII(text) else {
             return text.components(separatedBy: separator)
         }
-        let bytes = Array(text.utf8)
-        let pattern = Array(separator.utf8)
-        var parts: [String] = []
-        var start = 0
-        var index = 0
-        while index + pattern.count <= bytes.count {
-            if bytes[index..<(index + pattern.count)].elementsEqual(pattern) {
-                parts.append(String(decoding: bytes[start..<index], as: UTF8.self))
-                index += pattern.count
-                start = index
-            } else {
-                index += 1
+        var text = text
+        var separator = separator
+        return text.withUTF8 { bytes in
+            separator.withUTF8 { pattern in
+                var parts: [String] = []
+                var start = 0
+                var index = 0
+                while index + pattern.count <= bytes.count {
+                    if bytes[index] == pattern[0], UnsafeBufferPointer(rebasing: bytes[index..<(index + pattern.count)]).elementsEqual(pattern) {
+                        parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+                        index += pattern.count
+                        start = index
+                    } else {
+                        index += 1
+                    }
+                }
+                parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self))
+                return parts
             }
         }
-        parts.append(String(decoding: bytes[start...], as: UTF8.self))
-        return parts
     }
 
     private static func isPlainASCII(_ text: String) -> Bool {

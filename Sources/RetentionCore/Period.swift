@@ -63,6 +63,11 @@ public struct Period: Sendable, Hashable, Codable, CustomStringConvertible {
     /// `date` + this period, with years and months counted on the calendar of `zone` and the day
     /// clamped to the end of the month (Feb 29 + 1y = Feb 28). Pure arithmetic, no Calendar.
     public func added(to date: Date, in zone: TimeZone) -> Date {
+        added(to: date, offsets: .direct(zone))
+    }
+
+    /// `added(to:in:)` with the zone's offsets (a table read once: `ZoneOffsets.table(for:)`).
+    public func added(to date: Date, offsets: ZoneOffsets) -> Date {
         // Periods are bounded when parsed; a larger one built in code saturates instead of trapping.
         guard abs(years) <= 100_000, abs(months) <= 1_200_000, abs(days) <= 36_600_000, date.timeIntervalSince1970.magnitude < 1e13 else {
             let forward = Double(years) * 365.2425 + Double(months) * 30.436875 + Double(days) >= 0
@@ -72,7 +77,7 @@ public struct Period: Sendable, Hashable, Codable, CustomStringConvertible {
         if years != 0 || months != 0 {
             let whole = date.timeIntervalSince1970.rounded(.down)
             let fraction = date.timeIntervalSince1970 - whole
-            let local = Int(whole) + zone.secondsFromGMT(for: date)
+            let local = Int(whole) + offsets.secondsFromGMT(for: date)
             let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
             let timeOfDay = local - days * 86_400
             let civil = DateParser.civilFromDays(days)
@@ -81,7 +86,7 @@ public struct Period: Sendable, Hashable, Codable, CustomStringConvertible {
             let month = totalMonths - year * 12 + 1
             let day = min(civil.day, DateParser.daysIn(month: month, year: year))
             let seconds = DateParser.daysFromCivil(year: year, month: month, day: day) * 86_400 + timeOfDay
-            result = DateParser.instant(localSeconds: seconds, zone: zone).addingTimeInterval(fraction)
+            result = DateParser.instant(localSeconds: seconds, offsets: offsets).addingTimeInterval(fraction)
         }
         return result.addingTimeInterval(Double(days) * 86_400)
     }

@@ -26,9 +26,11 @@ struct Evaluator: Sendable {
         key: Int64, reference: String, recordID: String, facts: SourceFacts, previous: LifecycleState?, duplicateLines: [Int] = []
     ) -> Outcome {
         let isHeld = held.contains(reference)
-        let interpretation: Interpretation =
-            duplicateLines.isEmpty ? policy.interpret(facts, layout: layout, now: now) : .quarantined(.duplicateID(lines: duplicateLines))
-        let decision = policy.evaluate(interpretation, previous: previous, held: isHeld, now: now)
+        let judgement: Judgement =
+            duplicateLines.isEmpty
+            ? policy.judge(facts, layout: layout, previous: previous, held: isHeld, now: now)
+            : Judgement(decision: policy.evaluate(.quarantined(.duplicateID(lines: duplicateLines)), previous: previous, held: isHeld, now: now), nextChange: nil)
+        let decision = judgement.decision
         let destructive = decision.operations.contains { $0.kind == .delete || $0.kind == .archive }
         var state = decision.state
         if destructive { state.phase = previous?.phase ?? .active }
@@ -46,8 +48,7 @@ struct Evaluator: Sendable {
             audit.append(AuditDraft(at: now, event: event, connector: connector, reference: reference,
                                     detail: decision.quarantine.map { ["reason": $0.code] } ?? [:]))
         }
-        let next = duplicateLines.isEmpty ? policy.nextChange(facts, interpretation: interpretation, layout: layout, held: isHeld, now: now) : nil
         return Outcome(
-            state: state, nextDue: next, reason: decision.quarantine, operations: operations, audit: audit, held: isHeld && decision.quarantine == nil)
+            state: state, nextDue: judgement.nextChange, reason: decision.quarantine, operations: operations, audit: audit, held: isHeld && decision.quarantine == nil)
     }
 }

@@ -21,9 +21,10 @@ extension SyncPass {
         guard !duplicates.isEmpty else { return }
         let stored = try await store.records(connector: connector.name, keys: Array(duplicates.keys))
         var writes = RecordWrites(at: now)
+        // Whatever was reported for these lines is replaced by the duplicate's report.
+        let lines = Set(duplicates.values.joined())
+        summary.quarantinedRows.removeAll { $0.line.map(lines.contains) ?? false }
         for (key, rows) in duplicates.sorted(by: { $0.key < $1.key }) {
-            let lines = Set(rows)
-            summary.quarantinedRows.removeAll { $0.line.map(lines.contains) ?? false }
             let reference = stored[key]?.reference ?? duplicateReferences[key]
             let reason = QuarantineReason.duplicateID(lines: rows)
             for line in rows { summary.quarantinedRows.append(.init(line: line, reference: reference, code: reason.code, reason: reason.detail)) }

@@ -42,7 +42,7 @@ final class SyncPass {
     /// Dry run: the references of duplicated keys the state does not know.
     var duplicateReferences: [Int64: String] = [:]
     var quarantinedUnchanged: [(index: Int, line: Int32)] = []
-    var pending: [(record: SourceRecord, key: Int64, digest: UInt64, index: Int?)] = []
+    var pending: [(row: ScannedRow, index: Int?)] = []
     /// Dry run: destructive operations that would be queued anew.
     var freshDeletes = 0
     var freshArchives = 0
@@ -90,7 +90,8 @@ final class SyncPass {
         let settingsPrint = store.fingerprints.fingerprint(connector.settingsFingerprint)
         return ScanKeys(
             fingerprints: store.fingerprints, connector: connector.name,
-            digests: store.fingerprints.rowDigests(sourceFingerprint: settingsPrint, policyFingerprint: policyPrint))
+            digests: store.fingerprints.rowDigests(sourceFingerprint: settingsPrint, policyFingerprint: policyPrint),
+            reading: PolicyReading(policy: policy, layout: layout))
     }
 
     // MARK: Reading
@@ -117,9 +118,10 @@ final class SyncPass {
         let keys = scanKeys
         var batch = ScanBatch()
         for record in records {
-            batch.records.append(record)
-            batch.keys.append(keys.fingerprints.key(connector: connector.name, id: FastText.trimmed(record.id, newlines: true)))
-            batch.digests.append(keys.digests.digest(record))
+            let id = FastText.trimmed(record.id, newlines: true)
+            batch.rows.append(ScannedRow(
+                id: id, line: record.line, key: id.isEmpty ? 0 : keys.fingerprints.key(connector: connector.name, id: id),
+                digest: keys.digests.digest(record), content: .record(record)))
         }
         try await take(batch, summary: &summary)
         try await flush(summary: &summary)
@@ -128,7 +130,7 @@ final class SyncPass {
     }
 
     private func take(_ batch: ScanBatch, summary: inout SyncSummary) async throws {
-        summary.pulled += batch.unchanged.count + batch.records.count
+        summary.pulled += batch.unchanged.count + batch.rows.count
         for row in batch.unchanged {
             let index = Int(row.index)
             if seen[index] {
@@ -139,16 +141,14 @@ final class SyncPass {
             lines[index] = row.line
             if known.flags[index].contains(.quarantined) { quarantinedUnchanged.append((index, row.line)) }
         }
-        for (position, record) in batch.records.enumerated() {
-            var record = record
-            record.id = FastText.trimmed(record.id, newlines: true)
-            if record.id.isEmpty {
-                let reason = record.defect.map { QuarantineReason(code: "malformed_row", detail: $0) } ?? .emptyID
-                summary.quarantinedRows.append(.init(line: record.line, reference: nil, code: reason.code, reason: reason.detail))
+        for row in batch.rows {
+            if row.id.isEmpty {
+                let reason = row.unaddressable
+                summary.quarantinedRows.append(.init(line: row.line, reference: nil, code: reason.code, reason: reason.detail))
                 continue
             }
-            let key = batch.keys[position]
-            let line = Int32(clamping: record.line ?? 0)
+            let key = row.key
+            let line = Int32(clamping: row.line ?? 0)
             if let index = known.index(of: key) {
                 if seen[index] {
                     duplicates[key, default: [Int(lines[index])]].append(Int(line))
@@ -157,14 +157,14 @@ final class SyncPass {
                 seen[index] = true
                 lines[index] = line
                 evaluated[index] = true
-                pending.append((record, key, batch.digests[position], index))
+                pending.append((row, index))
             } else if let first = newRecords[key] {
                 duplicates[key, default: [Int(first.line)]].append(Int(line))
-                if dryRun { duplicateReferences[key] = store.fingerprints.reference(connector: connector.name, id: record.id) }
+                if dryRun { duplicateReferences[key] = store.fingerprints.reference(connector: connector.name, id: row.id) }
                 continue
             } else {
                 newRecords[key] = (line, 0)
-                pending.append((record, key, batch.digests[position], nil))
+                pending.append((row, nil))
             }
             if pending.count >= Self.batchSize { try await flush(summary: &summary) }
         }
@@ -177,7 +177,7 @@ final class SyncPass {
         guard !pending.isEmpty else { return }
         let batch = pending
         pending.removeAll(keepingCapacity: true)
-        let existing = batch.compactMap { $0.index == nil ? nil : $0.key }
+        let existing = batch.compactMap { $0.index == nil ? nil : $0.row.key }
         let previous = existing.isEmpty ? [:] : try await store.records(connector: connector.name, keys: existing)
         // Both cores evaluate: the batch is cut in two halves, evaluated at once (the evaluation is pure).
         let evaluator = self.evaluator
@@ -188,15 +188,20 @@ final class SyncPass {
             for (position, half) in halves.enumerated() {
                 group.addTask {
                     (position, half.map { item in
-                        let stored = previous[item.key]
+                        let row = item.row
+                        let stored = previous[row.key]
                         // A tombstone (deleted or gone) that is read again starts a new generation.
                         let alive = stored?.recordID != nil
-                        let reference = stored?.reference ?? fingerprints.reference(connector: name, id: item.record.id)
-                        let facts = evaluator.policy.facts(of: item.record, layout: evaluator.layout)
+                        let reference = stored?.reference ?? fingerprints.reference(connector: name, id: row.id)
+                        let facts: SourceFacts
+                        switch row.content {
+                        case .facts(let read): facts = read
+                        case .record(let record): facts = evaluator.policy.facts(of: record, layout: evaluator.layout)
+                        }
                         let outcome = evaluator.outcome(
-                            key: item.key, reference: reference, recordID: item.record.id, facts: facts, previous: alive ? stored?.state : nil)
+                            key: row.key, reference: reference, recordID: row.id, facts: facts, previous: alive ? stored?.state : nil)
                         return (RecordUpsert(
-                            key: item.key, reference: reference, recordID: item.record.id, digest: item.digest, facts: facts, line: item.record.line,
+                            key: row.key, reference: reference, recordID: row.id, digest: row.digest, facts: facts, line: row.line,
                             state: outcome.state, nextDue: outcome.nextDue, reason: outcome.reason, operations: outcome.operations,
                             isNew: item.index == nil), outcome)
                     })
@@ -210,8 +215,8 @@ final class SyncPass {
         upserts.reserveCapacity(batch.count)
         var audit: [AuditDraft] = []
         for (item, (upsert, outcome)) in zip(batch, evaluated) {
-            if previous[item.key]?.state?.phase == .deleted { summary.reappeared += 1 }
-            tally(outcome, reference: upsert.reference, line: item.record.line, summary: &summary)
+            if previous[item.row.key]?.state?.phase == .deleted { summary.reappeared += 1 }
+            tally(outcome, reference: upsert.reference, line: item.row.line, summary: &summary)
             audit += outcome.audit
             upserts.append(upsert)
         }
@@ -223,7 +228,7 @@ final class SyncPass {
             if let index = item.index {
                 if dryRun { counted[index] = kind }
             } else if dryRun {
-                newRecords[item.key]?.counted = kind
+                newRecords[item.row.key]?.counted = kind
             }
         }
         if !dryRun {
