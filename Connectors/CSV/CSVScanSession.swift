@@ -36,11 +36,22 @@ actor CSVScanSession {
             guard let digests else { return nil }
             var batch = ScanBatch()
             var taken = 0
-            let reading = keys.reading
-            let policy = reading?.policy
-            let layout = reading?.layout
-            let columns = layout.map { layout in layout.fields.map { document.layout.indexByCanonical[$0] } }
-            let encoding = document.encoding
+            // With the policy: only the fields it reads are decoded, straight from the row's bytes.
+            let readFacts: ((CSVRowSpan, String) -> SourceFacts)? = keys.reading.map { reading in
+                let policy = reading.policy
+                let layout = reading.layout
+                let columns = layout.fields.map { document.layout.indexByCanonical[$0] }
+                let encoding = document.encoding
+                return { row, id in
+                    document.reader.withBytes { bytes in
+                        policy.facts(
+                            reading: { position in
+                                guard let column = columns[position], column < row.fields.count else { return nil }
+                                return CSVDocument.value(of: bytes, row: row, field: row.fields[column], encoding: encoding)
+                            }, id: id, defect: document.defect(of: row), layout: layout)
+                    }
+                }
+            }
             while taken < batchSize, let row = try document.nextRow() {
                 guard !row.isBlank else { continue }
                 taken += 1
@@ -53,16 +64,8 @@ actor CSVScanSession {
                     batch.unchanged.append(UnchangedRow(index: Int32(index), line: Int32(clamping: row.line)))
                     continue
                 }
-                if let policy, let layout, let columns {
-                    // Only the fields the policy reads are decoded.
-                    let facts = document.reader.withBytes { bytes in
-                        policy.facts(
-                            reading: { position in
-                                guard let column = columns[position], column < row.fields.count else { return nil }
-                                return CSVDocument.value(of: bytes, row: row, field: row.fields[column], encoding: encoding)
-                            }, id: id, defect: document.defect(of: row), layout: layout)
-                    }
-                    batch.rows.append(ScannedRow(id: id, line: row.line, key: key, digest: digest, content: .facts(facts)))
+                if let readFacts {
+                    batch.rows.append(ScannedRow(id: id, line: row.line, key: key, digest: digest, content: .facts(readFacts(row, id))))
                 } else if let record = document.record(of: row) {
                     batch.rows.append(ScannedRow(id: id, line: row.line, key: key, digest: digest, content: .record(record)))
                 }

@@ -11,7 +11,7 @@ public enum OperationIdentifier {
     public static func make(connector: String, recordID: String, operation: PlannedOperation, round: Int = 0) -> String {
         var identity = operation.identity(connector: connector, recordID: recordID)
         if round > 0 { identity += "\u{1F}round \(round)" }
-        let digest = SHA256.hash(data: Data(identity.utf8))
+        let digest = identity.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
         return "op-" + digest.prefix(12).hexString
     }
 

@@ -20,6 +20,15 @@ struct Evaluator: Sendable {
         var operations: [OutboxOperation]
         var audit: [AuditDraft]
         var held: Bool
+
+        var tally: Tally { Tally(reason: reason, held: held, audit: audit) }
+    }
+
+    /// What an outcome adds to a sync's summary and audit.
+    struct Tally: Sendable {
+        var reason: QuarantineReason?
+        var held: Bool
+        var audit: [AuditDraft]
     }
 
     func outcome(

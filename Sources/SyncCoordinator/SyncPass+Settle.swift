@@ -31,10 +31,10 @@ extension SyncPass {
             if let index = known.index(of: key) {
                 if dryRun { uncount(counted[index], summary: &summary) }
                 evaluated[index] = true
-            } else if dryRun, let first = newRecords[key] {
-                uncount(first.counted, summary: &summary)
+            } else if dryRun, let counted = newRecords.counted(key) {
+                uncount(counted, summary: &summary)
             }
-            newRecords[key]?.counted = 0
+            newRecords.setCounted(key, 0)
             let wasQuarantined = known.index(of: key).map { known.flags[$0].contains(.quarantined) } ?? false
             writes.duplicates.append((key, rows, wasQuarantined))
         }

@@ -36,7 +36,7 @@ final class SyncPass {
     var counted: [UInt8]
     /// Keys the state did not know, read in this pass: the line of the first row and (dry run) what
     /// was counted for it.
-    var newRecords: [Int64: (line: Int32, counted: UInt8)] = [:]
+    var newRecords = KeyTable()
     /// Keys found on several rows of this read: every line, in read order.
     var duplicates: [Int64: [Int]] = [:]
     /// Dry run: the references of duplicated keys the state does not know.
@@ -158,12 +158,12 @@ final class SyncPass {
                 lines[index] = line
                 evaluated[index] = true
                 pending.append((row, index))
-            } else if let first = newRecords[key] {
-                duplicates[key, default: [Int(first.line)]].append(Int(line))
+            } else if let first = newRecords.line(of: key) {
+                duplicates[key, default: [Int(first)]].append(Int(line))
                 if dryRun { duplicateReferences[key] = store.fingerprints.reference(connector: connector.name, id: row.id) }
                 continue
             } else {
-                newRecords[key] = (line, 0)
+                newRecords.insert(key, line: line)
                 pending.append((row, nil))
             }
             if pending.count >= Self.batchSize { try await flush(summary: &summary) }
@@ -183,12 +183,16 @@ final class SyncPass {
         let evaluator = self.evaluator
         let fingerprints = store.fingerprints
         let name = connector.name
-        let halves = stride(from: 0, to: batch.count, by: max(1, (batch.count + 1) / 2)).map { Array(batch[$0..<min($0 + max(1, (batch.count + 1) / 2), batch.count)]) }
-        let evaluated = try await withThrowingTaskGroup(of: (Int, [(RecordUpsert, Evaluator.Outcome)]).self) { group in
-            for (position, half) in halves.enumerated() {
+        let half = max(1, (batch.count + 1) / 2)
+        let evaluated = try await withThrowingTaskGroup(of: (Int, [RecordUpsert], [Evaluator.Tally]).self) { group in
+            for start in stride(from: 0, to: batch.count, by: half) {
                 group.addTask {
-                    (position, half.map { item in
-                        let row = item.row
+                    var upserts: [RecordUpsert] = []
+                    var tallies: [Evaluator.Tally] = []
+                    upserts.reserveCapacity(half)
+                    tallies.reserveCapacity(half)
+                    for position in start..<min(start + half, batch.count) {
+                        let row = batch[position].row
                         let stored = previous[row.key]
                         // A tombstone (deleted or gone) that is read again starts a new generation.
                         let alive = stored?.recordID != nil
@@ -200,25 +204,30 @@ final class SyncPass {
                         }
                         let outcome = evaluator.outcome(
                             key: row.key, reference: reference, recordID: row.id, facts: facts, previous: alive ? stored?.state : nil)
-                        return (RecordUpsert(
+                        upserts.append(RecordUpsert(
                             key: row.key, reference: reference, recordID: row.id, digest: row.digest, facts: facts, line: row.line,
                             state: outcome.state, nextDue: outcome.nextDue, reason: outcome.reason, operations: outcome.operations,
-                            isNew: item.index == nil), outcome)
-                    })
+                            isNew: batch[position].index == nil))
+                        tallies.append(outcome.tally)
+                    }
+                    return (start, upserts, tallies)
                 }
             }
-            var parts = [[(RecordUpsert, Evaluator.Outcome)]](repeating: [], count: halves.count)
-            for try await (position, part) in group { parts[position] = part }
-            return parts.flatMap { $0 }
+            var parts: [(Int, [RecordUpsert], [Evaluator.Tally])] = []
+            for try await part in group { parts.append(part) }
+            return parts.sorted { $0.0 < $1.0 }
         }
         var upserts: [RecordUpsert] = []
         upserts.reserveCapacity(batch.count)
         var audit: [AuditDraft] = []
-        for (item, (upsert, outcome)) in zip(batch, evaluated) {
-            if previous[item.row.key]?.state?.phase == .deleted { summary.reappeared += 1 }
-            tally(outcome, reference: upsert.reference, line: item.row.line, summary: &summary)
-            audit += outcome.audit
-            upserts.append(upsert)
+        for (start, part, tallies) in evaluated {
+            for (offset, tallied) in tallies.enumerated() {
+                let item = batch[start + offset]
+                if previous[item.row.key]?.state?.phase == .deleted { summary.reappeared += 1 }
+                tally(tallied, reference: part[offset].reference, line: item.row.line, summary: &summary)
+                audit += tallied.audit
+            }
+            upserts += part
         }
         // Destroyed before and decided again: the next round of each operation.
         try await reenforce(&upserts, audit: &audit, summary: &summary)
@@ -228,7 +237,7 @@ final class SyncPass {
             if let index = item.index {
                 if dryRun { counted[index] = kind }
             } else if dryRun {
-                newRecords[item.row.key]?.counted = kind
+                newRecords.setCounted(item.row.key, kind)
             }
         }
         if !dryRun {
@@ -248,12 +257,12 @@ final class SyncPass {
     ) -> Evaluator.Outcome {
         let outcome = evaluator.outcome(
             key: key, reference: reference, recordID: recordID, facts: facts, previous: previous, duplicateLines: duplicateLines)
-        tally(outcome, reference: reference, line: line, duplicateLines: duplicateLines, summary: &summary)
+        tally(outcome.tally, reference: reference, line: line, duplicateLines: duplicateLines, summary: &summary)
         return outcome
     }
 
     /// Adds an outcome's quarantine rows and counts to the summary.
-    func tally(_ outcome: Evaluator.Outcome, reference: String, line: Int?, duplicateLines: [Int] = [], summary: inout SyncSummary) {
+    func tally(_ outcome: Evaluator.Tally, reference: String, line: Int?, duplicateLines: [Int] = [], summary: inout SyncSummary) {
         if let reason = outcome.reason {
             let rows = duplicateLines.isEmpty ? [line] : duplicateLines.map { Optional($0) }
             for line in rows { summary.quarantinedRows.append(.init(line: line, reference: reference, code: reason.code, reason: reason.detail)) }
