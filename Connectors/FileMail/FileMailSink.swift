@@ -35,17 +35,33 @@ struct FileMailSink: BatchingNoticeSink {
         } catch {
             return notices.map { _ in .failure(FileMailError(code: "filemail.io", message: "cannot create the mail folder", isTransient: true)) }
         }
+        // The messages are composed on both cores at once (pure), then written in order.
+        let half = max(1, (notices.count + 1) / 2)
+        let messages = await withTaskGroup(of: (Int, [Result<[UInt8], any Error>]).self) { group in
+            for start in stride(from: 0, to: notices.count, by: half) {
+                group.addTask {
+                    (start, notices[start..<min(start + half, notices.count)].map { notice in
+                        Result {
+                            guard Self.isSafeFileName(notice.operationID) else { throw FileMailError.badOperationID }
+                            return try MIMEMessage(notice: notice).render()
+                        }
+                    })
+                }
+            }
+            var parts: [(Int, [Result<[UInt8], any Error>])] = []
+            for await part in group { parts.append(part) }
+            return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
         for (index, notice) in notices.enumerated() {
             do {
-                let message = try MIMEMessage(notice: notice)
-                guard Self.isSafeFileName(notice.operationID) else { throw FileMailError.badOperationID }
+                let message = try messages[index].get()
                 let name = "\(notice.operationID).eml"
                 if FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
                     results[index] = .success(name)
                     continue
                 }
                 let temporary = directory.appendingPathComponent(".\(name).\(UUID().uuidString).tmp").path
-                try Self.writeFile(message.render(), to: temporary, sync: false)
+                try Self.writeFile(message, to: temporary, sync: false)
                 written.append((index, temporary, name))
             } catch {
                 results[index] = .failure(error)

@@ -15,7 +15,8 @@ extension SQLiteStateStore {
         }
         var seq: Int64 = head["seq"]
         var previous: String = head["hash"]
-        let insert = try db.cachedStatement(
+        let insert = try RawStatement(
+            db,
             sql: """
                 INSERT INTO audit (seq, at, event, connector, ref, rule, operation, detail, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -25,10 +26,9 @@ extension SQLiteStateStore {
             seq += 1
             let detail = AuditChain.detailJSON(draft.detail)
             let hash = AuditChain.hash(previous: previous, seq: seq, draft: draft, detailJSON: detail)
-            try insert.execute(arguments: [
-                seq, draft.at.timeIntervalSince1970, draft.event, draft.connector, draft.reference, draft.rule,
-                draft.operation, detail, previous, hash,
-            ])
+            try insert.bind(seq).bind(draft.at.timeIntervalSince1970).bind(draft.event).bind(draft.connector).bind(draft.reference)
+                .bind(draft.rule).bind(draft.operation).bind(detail).bind(previous).bind(hash)
+                .run()
             previous = hash
         }
         try db.cachedStatement(sql: "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1").execute(arguments: [seq, previous])

@@ -6,8 +6,31 @@ extension SQLiteStateStore {
     /// Queues operations inside the caller's transaction: an id that exists changes nothing, unless it
     /// was cancelled (a later decision revives it). Staged operations get their audit entries when
     /// they are released; the others at once.
-    static func queue(_ db: Database, _ operations: [OutboxOperation], audit: inout [AuditDraft]) throws {
-        let insert = try db.cachedStatement(
+    static func queue(_ db: Database, _ operations: [OutboxOperation], audit: inout [AuditDraft], using prepared: RawStatement? = nil) throws {
+        let insert = try prepared ?? queueStatement(db)
+        let now = Date().timeIntervalSince1970
+        for operation in operations {
+            let changed = try insert.bind(operation.id).bind(operation.connector).bind(operation.reference).bind(operation.recordID)
+                .bind(operation.kind.rawValue).bind(operation.rule).bind(operation.cycle.timeIntervalSince1970)
+                .bind(StoreCodec.encode(erased: operation.fields)).bind(operation.status.rawValue).bind(operation.batch)
+                .bind(operation.createdAt.timeIntervalSince1970).bind(now).bind(operation.recordKey)
+                .run()
+            if changed > 0, operation.status != .staged {
+                audit.append(
+                    AuditDraft(
+                        at: operation.createdAt, event: "operation.queued", connector: operation.connector,
+                        reference: operation.reference, rule: operation.rule, operation: operation.id,
+                        detail: Self.queuedDetail(operation)
+                    )
+                )
+            }
+        }
+    }
+
+    /// Queues an operation unless it is already queued, done or dead (a cancelled one is queued again).
+    static func queueStatement(_ db: Database) throws -> RawStatement {
+        try RawStatement(
+            db,
             sql: """
                 INSERT INTO outbox (id, connector, ref, record_id, kind, rule, cycle, fields, status,
                     attempts, next_attempt_at, batch, created_at, updated_at, rkey)
@@ -19,24 +42,6 @@ extension SQLiteStateStore {
                 WHERE outbox.status = 'cancelled'
                 """
         )
-        let now = Date().timeIntervalSince1970
-        for operation in operations {
-            try insert.execute(arguments: [
-                operation.id, operation.connector, operation.reference, operation.recordID,
-                operation.kind.rawValue, operation.rule, operation.cycle.timeIntervalSince1970,
-                StoreCodec.encode(erased: operation.fields), operation.status.rawValue, operation.batch,
-                operation.createdAt.timeIntervalSince1970, now, operation.recordKey,
-            ])
-            if db.changesCount > 0, operation.status != .staged {
-                audit.append(
-                    AuditDraft(
-                        at: operation.createdAt, event: "operation.queued", connector: operation.connector,
-                        reference: operation.reference, rule: operation.rule, operation: operation.id,
-                        detail: Self.queuedDetail(operation)
-                    )
-                )
-            }
-        }
     }
 
     public func awaitingDeletes(connector: String) async throws -> (count: Int, batch: String?) {

@@ -225,52 +225,55 @@ extension SQLiteStateStore {
     func write(_ db: Database, connector: String, _ writes: RecordWrites) throws -> Int {
         var audit = writes.audit
         var reappeared = 0
-        let insert = try db.cachedStatement(
+        let insert = try RawStatement(
+            db,
             sql: """
                 INSERT INTO record_state (key, connector, ref, record_id, digest, facts, phase, state, next_due, final_expiry, line, dup_lines, reason)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-        let previousPhase = try db.cachedStatement(sql: "SELECT phase, ref FROM record_state WHERE key = ?")
-        let replace = try db.cachedStatement(
+        let previousPhase = try RawStatement(db, sql: "SELECT phase = 'deleted', ref FROM record_state WHERE key = ?")
+        let replace = try RawStatement(
+            db,
             sql: """
                 UPDATE record_state SET record_id = ?, digest = ?, facts = ?, phase = ?, state = ?, next_due = ?, final_expiry = ?,
                     line = ?, dup_lines = ?, reason = ?, reappeared = reappeared + ?
                 WHERE key = ?
                 """)
+        var queueing: RawStatement?
         for upsert in writes.upserts {
             let facts = upsert.facts.map(StoreCodec.encode(facts:))
             let state = StoreCodec.encode(state: upsert.state)
             let digest = upsert.digest.map { Int64(bitPattern: $0) }
             let duplicates = upsert.duplicateLines.isEmpty ? nil : try StoreCoding.encode(upsert.duplicateLines)
-            var existing: Row?
+            var existing: (destroyed: Bool, reference: String)?
             if !upsert.isNew {
-                existing = try Row.fetchOne(previousPhase, arguments: [upsert.key])
+                existing = try Self.phaseAndReference(previousPhase, key: upsert.key)
             } else if hasLegacyReferences, let legacy = try legacyTombstone(db, connector: connector, recordID: upsert.recordID) {
                 // An earlier version's tombstone of this record: the record takes its place.
                 try db.execute(sql: "UPDATE record_state SET key = ? WHERE key = ?", arguments: [upsert.key, legacy])
                 try db.execute(sql: "UPDATE legacy_refs SET key = ? WHERE key = ?", arguments: [upsert.key, legacy])
-                existing = try Row.fetchOne(previousPhase, arguments: [upsert.key])
+                existing = try Self.phaseAndReference(previousPhase, key: upsert.key)
             }
             if let existing {
-                let destroyed = existing[0] as String? == RecordPhase.deleted.rawValue
-                if destroyed {
+                if existing.destroyed {
                     reappeared += 1
                     audit.append(AuditDraft(at: writes.at, event: "record.reappeared",
-                                            connector: connector, reference: existing[1], detail: ["reason": "seen again after its destruction"]))
+                                            connector: connector, reference: existing.reference, detail: ["reason": "seen again after its destruction"]))
                 }
-                try replace.execute(arguments: [
-                    upsert.recordID, digest, facts, upsert.state.phase.rawValue, state, upsert.nextDue?.timeIntervalSince1970,
-                    upsert.state.finalExpiry?.timeIntervalSince1970, upsert.line, duplicates, Self.reasonText(upsert.reason), destroyed ? 1 : 0,
-                    upsert.key,
-                ])
+                try replace.bind(upsert.recordID).bind(digest).bind(facts).bind(upsert.state.phase.rawValue).bind(state)
+                    .bind(upsert.nextDue?.timeIntervalSince1970).bind(upsert.state.finalExpiry?.timeIntervalSince1970).bind(upsert.line)
+                    .bind(duplicates).bind(Self.reasonText(upsert.reason)).bind(existing.destroyed ? 1 : 0).bind(upsert.key)
+                    .run()
             } else {
-                try insert.execute(arguments: [
-                    upsert.key, connector, upsert.reference, upsert.recordID, digest, facts, upsert.state.phase.rawValue, state,
-                    upsert.nextDue?.timeIntervalSince1970, upsert.state.finalExpiry?.timeIntervalSince1970, upsert.line, duplicates,
-                    Self.reasonText(upsert.reason),
-                ])
+                try insert.bind(upsert.key).bind(connector).bind(upsert.reference).bind(upsert.recordID).bind(digest).bind(facts)
+                    .bind(upsert.state.phase.rawValue).bind(state).bind(upsert.nextDue?.timeIntervalSince1970)
+                    .bind(upsert.state.finalExpiry?.timeIntervalSince1970).bind(upsert.line).bind(duplicates).bind(Self.reasonText(upsert.reason))
+                    .run()
             }
-            if !upsert.operations.isEmpty { try Self.queue(db, upsert.operations, audit: &audit) }
+            if !upsert.operations.isEmpty {
+                if queueing == nil { queueing = try Self.queueStatement(db) }
+                try Self.queue(db, upsert.operations, audit: &audit, using: queueing)
+            }
         }
         let update = try db.cachedStatement(
             sql: "UPDATE record_state SET phase = ?, state = ?, final_expiry = ?, next_due = ? WHERE key = ?")
@@ -323,6 +326,14 @@ extension SQLiteStateStore {
                 audit.append(AuditDraft(at: at, event: "operation.cancelled", connector: connector, reference: reference, operation: id,
                                         detail: ["reason": "the id occurs more than once"]))
             }
+        }
+    }
+
+    /// Whether the record with `key` is a tombstone of a destroyed record, and its reference; nil when
+    /// there is no such record.
+    private static func phaseAndReference(_ statement: RawStatement, key: Int64) throws -> (destroyed: Bool, reference: String)? {
+        try statement.bind(key).first { handle in
+            (sqlite3_column_int(handle, 0) != 0, String(cString: sqlite3_column_text(handle, 1)))
         }
     }
 

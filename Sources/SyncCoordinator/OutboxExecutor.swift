@@ -114,36 +114,55 @@ struct OutboxExecutor {
             }
         }
         due = []
-        let started = ContinuousClock.now
-        let counts = ["notices": String(notices.count), "archives": String(archives.count), "writes": String(extensions.count + erasures.count + deletes.count)]
-        defer {
-            log(.info, "operations executed", counts.merging(["connector": connector.name, "seconds": String(describing: ContinuousClock.now - started)]) { $1 })
+        var lap = ContinuousClock.now
+        var timings = ["notices": String(notices.count), "archives": String(archives.count), "writes": String(extensions.count + erasures.count + deletes.count)]
+        /// Seconds since the previous lap, under `name` (the log says where an execution's time went).
+        func time(_ name: String) {
+            let now = ContinuousClock.now
+            let elapsed = now - lap
+            timings[name] = String(format: "%.2f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            lap = now
         }
+        defer { log(.info, "operations executed", timings.merging(["connector": connector.name]) { $1 }) }
         // What a notice needs (address, name, locale, zone) is read from the source now: the state keeps none of it.
         // One re-read per chunk (a CSV scans its file once per call), then one delivery per chunk.
         for start in stride(from: 0, to: notices.count, by: chunks.recheck) {
             let chunk = Array(notices[start..<min(start + chunks.recheck, notices.count)])
             let records = try await reread(chunk, connector: connector, summary: &summary)
             let stored = try await store.records(connector: connector.name, references: chunk.map(\.reference))
-            var ready: [(operation: OutboxOperation, notice: Notice)] = []
+            time("noticeReadSeconds")
+            var drafts: [NoticeDraft] = []
             for operation in chunk {
-                if let notice = try await prepareNotice(
+                if let draft = try await prepareNotice(
                     operation, record: records.map { $0[operation.recordID ?? ""] }, stored: stored[operation.reference], connector: connector, summary: &summary)
                 {
-                    ready.append((operation, notice))
+                    drafts.append(draft)
                 }
             }
-            try await deliver(ready, summary: &summary)
+            // Rendered and delivered a thousand at a time: bounded memory, both cores rendering.
+            for part in stride(from: 0, to: drafts.count, by: 1000) {
+                var ready: [(operation: OutboxOperation, notice: Notice)] = []
+                for (draft, rendered) in await render(Array(drafts[part..<min(part + 1000, drafts.count)])) {
+                    switch rendered {
+                    case .success(let notice): ready.append((draft.operation, notice))
+                    case .failure(let error): try await fail(draft.operation, error: error, summary: &summary)
+                    }
+                }
+                try await deliver(ready, summary: &summary)
+            }
+            time("noticeSeconds")
         }
         if !archives.isEmpty {
             try await archive(archives, connector: connector, summary: &summary)
         }
+        time("archiveSeconds")
         // Extensions before erasures, as the kinds' order says; then the deletes still due at the re-check.
         var writes = extensions + erasures
         extensions = []
         erasures = []
         writes += try await recheckDeletes(deletes, connector: connector, operators: operators, summary: &summary)
         deletes = []
+        time("recheckSeconds")
         guard !writes.isEmpty else { return }
         guard let writer = connector.writer else {
             for operation in writes {
@@ -155,6 +174,7 @@ struct OutboxExecutor {
         let outcomes: [OperationOutcome]
         do {
             outcomes = try await writer.apply(requests)
+            time("applySeconds")
         } catch {
             for operation in writes { try await fail(operation, error: error, summary: &summary) }
             return
@@ -177,6 +197,7 @@ struct OutboxExecutor {
             }
         }
         try await record(done, connector: connector, operators: operators, summary: &summary)
+        time("recordSeconds")
     }
 
     private func record(
@@ -209,6 +230,24 @@ struct OutboxExecutor {
             for operation in operations { try await fail(operation, error: error, summary: &summary) }
             return nil
         }
+    }
+
+    /// Renders drafts into notices, the two halves at once (rendering is pure), in the drafts' order.
+    private func render(_ drafts: [NoticeDraft]) async -> [(NoticeDraft, Result<Notice, any Error>)] {
+        let renderer = sinks.renderer
+        let sender = sinks.sender
+        let half = max(1, (drafts.count + 1) / 2)
+        let parts = await withTaskGroup(of: (Int, [Result<Notice, any Error>]).self) { group in
+            for start in stride(from: 0, to: drafts.count, by: half) {
+                group.addTask {
+                    (start, drafts[start..<min(start + half, drafts.count)].map { draft in Result { try draft.render(renderer, sender: sender) } })
+                }
+            }
+            var parts: [(Int, [Result<Notice, any Error>])] = []
+            for await part in group { parts.append(part) }
+            return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
+        return Array(zip(drafts, parts))
     }
 
     /// Delivers rendered notices (many with one durability step when the transport can) and records
@@ -247,7 +286,7 @@ struct OutboxExecutor {
     /// not to be sent now (cancelled, deferred to the end of quiet hours, or failed: recorded here).
     private func prepareNotice(
         _ operation: OutboxOperation, record fresh: SourceRecord??, stored: StoredRecord?, connector: ConnectorRuntime, summary: inout SyncSummary
-    ) async throws -> Notice? {
+    ) async throws -> NoticeDraft? {
         guard sinks.notices != nil else {
             try await deadLetter(operation, error: "no mail transport is configured", summary: &summary)
             return nil
@@ -269,57 +308,48 @@ struct OutboxExecutor {
             try await deferNotice(operation, until: until)
             return nil
         }
-        do {
-            let formatter = dayFormatter(policy.zone)
-            var values = [
-                "name": record.value(policy.fields.name) ?? "",
-                "expiry": formatter.string(from: operation.cycle),
-                "purpose": operation.rule,
-                "legal_basis": rule?.legalBasis ?? "",
-                "fields": rule?.erase.map(\.field).joined(separator: ", ") ?? "",
-                "sender": sinks.sender,
-            ]
-            // Extension links are valid until the expiry they are about (after it, the decision no
-            // longer matters); re-confirmation links until the next cycle.
-            var validUntil = operation.cycle
-            if kind == .reconfirm, let rule, let reconfirm = rule.reconfirm {
-                // 시행령 제62조의3: the consent date and how to keep or withdraw it.
-                values["expiry"] = stored.state?.rules[operation.rule].map { formatter.string(from: $0.expiry) } ?? ""
-                values["confirm_by"] = formatter.string(from: operation.cycle)
-                values["consented_at"] = policy.reconfirmationBase(rule: rule, in: record).map(formatter.string(from:)) ?? ""
-                validUntil = reconfirm.next(after: operation.cycle, zone: policy.zone)
-            }
-            if let links = sinks.links {
-                for action in ConsentAction.actions(for: kind) {
-                    values["\(action.rawValue)_link"] = links.link(ConsentToken(
-                        connector: connector.name, reference: operation.reference, rule: operation.rule, cycle: operation.cycle,
-                        action: action, validUntil: validUntil))
-                }
-            }
-            if let decision = operation.fields.first(where: { $0.field == Policy.noticeDecisionField })?.value {
-                // A result notice: {{decision}}, {{#extended}} / {{#declined}} / {{#kept}} / {{#withdrawn}} / {{#consented}}, {{decided_at}}.
-                values["decision"] = decision
-                values["extended"] = decision == ConsentAction.extend.rawValue ? "yes" : ""
-                values["declined"] = decision == ConsentAction.decline.rawValue ? "yes" : ""
-                values["kept"] = decision == ConsentAction.keep.rawValue ? "yes" : ""
-                // `withdraw`: at a re-confirmation, or in the source; `consent`: given in the source.
-                values["withdrawn"] = decision == ConsentAction.withdraw.rawValue ? "yes" : ""
-                values["consented"] = decision == "consent" ? "yes" : ""
-                values["decided_at"] = formatter.string(from: operation.cycle)
-            }
-            let template = operation.fields.first { $0.field == Policy.noticeTemplateField }?.value ?? rule?.notice?.template ?? operation.rule
-            let rendered = try sinks.renderer.render(
-                template: template, locale: record.value(policy.fields.locale), values: values, kind: kind
-            )
-            return Notice(
-                operationID: operation.id, recipient: email, recipientName: record.value(policy.fields.name),
-                sender: sinks.sender, subject: rendered.subject, textBody: rendered.body, htmlBody: rendered.html, date: clock.now(),
-                headers: Self.unsubscribeHeaders(declineLink: values["decline_link"] ?? values["withdraw_link"], sender: sinks.sender)
-            )
-        } catch {
-            try await fail(operation, error: error, summary: &summary)
-            return nil
+        let formatter = dayFormatter(policy.zone)
+        var values = [
+            "name": record.value(policy.fields.name) ?? "",
+            "expiry": formatter.string(from: operation.cycle),
+            "purpose": operation.rule,
+            "legal_basis": rule?.legalBasis ?? "",
+            "fields": rule?.erase.map(\.field).joined(separator: ", ") ?? "",
+            "sender": sinks.sender,
+        ]
+        // Extension links are valid until the expiry they are about (after it, the decision no
+        // longer matters); re-confirmation links until the next cycle.
+        var validUntil = operation.cycle
+        if kind == .reconfirm, let rule, let reconfirm = rule.reconfirm {
+            // 시행령 제62조의3: the consent date and how to keep or withdraw it.
+            values["expiry"] = stored.state?.rules[operation.rule].map { formatter.string(from: $0.expiry) } ?? ""
+            values["confirm_by"] = formatter.string(from: operation.cycle)
+            values["consented_at"] = policy.reconfirmationBase(rule: rule, in: record).map(formatter.string(from:)) ?? ""
+            validUntil = reconfirm.next(after: operation.cycle, zone: policy.zone)
         }
+        if let links = sinks.links {
+            for action in ConsentAction.actions(for: kind) {
+                values["\(action.rawValue)_link"] = links.link(ConsentToken(
+                    connector: connector.name, reference: operation.reference, rule: operation.rule, cycle: operation.cycle,
+                    action: action, validUntil: validUntil))
+            }
+        }
+        if let decision = operation.fields.first(where: { $0.field == Policy.noticeDecisionField })?.value {
+            // A result notice: {{decision}}, {{#extended}} / {{#declined}} / {{#kept}} / {{#withdrawn}} / {{#consented}}, {{decided_at}}.
+            values["decision"] = decision
+            values["extended"] = decision == ConsentAction.extend.rawValue ? "yes" : ""
+            values["declined"] = decision == ConsentAction.decline.rawValue ? "yes" : ""
+            values["kept"] = decision == ConsentAction.keep.rawValue ? "yes" : ""
+            // `withdraw`: at a re-confirmation, or in the source; `consent`: given in the source.
+            values["withdrawn"] = decision == ConsentAction.withdraw.rawValue ? "yes" : ""
+            values["consented"] = decision == "consent" ? "yes" : ""
+            values["decided_at"] = formatter.string(from: operation.cycle)
+        }
+        let template = operation.fields.first { $0.field == Policy.noticeTemplateField }?.value ?? rule?.notice?.template ?? operation.rule
+        return NoticeDraft(
+            operation: operation, template: template, locale: record.value(policy.fields.locale), values: values, kind: kind,
+            recipient: email, recipientName: record.value(policy.fields.name), date: clock.now())
+
     }
 
     private func archive(_ operations: [OutboxOperation], connector: ConnectorRuntime, summary: inout SyncSummary) async throws {
@@ -376,5 +406,25 @@ final class DayFormatters: @unchecked Sendable {
             formatters[zone.identifier] = formatter
             return formatter
         }
+    }
+}
+
+/// A notice with everything read from the source and the state, not rendered yet.
+struct NoticeDraft: Sendable {
+    var operation: OutboxOperation
+    var template: String
+    var locale: String?
+    var values: [String: String]
+    var kind: NoticeKind
+    var recipient: String
+    var recipientName: String?
+    var date: Date
+
+    func render(_ renderer: NoticeRenderer, sender: String) throws -> Notice {
+        let rendered = try renderer.render(template: template, locale: locale, values: values, kind: kind)
+        return Notice(
+            operationID: operation.id, recipient: recipient, recipientName: recipientName,
+            sender: sender, subject: rendered.subject, textBody: rendered.body, htmlBody: rendered.html, date: date,
+            headers: OutboxExecutor.unsubscribeHeaders(declineLink: values["decline_link"] ?? values["withdraw_link"], sender: sender))
     }
 }

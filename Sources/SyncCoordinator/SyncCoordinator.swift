@@ -82,6 +82,8 @@ public struct SyncCoordinator: Sendable {
         func step(_ name: String) {
             let elapsed = ContinuousClock.now - started
             log(.info, "sync step", ["connector": connector.name, "step": name, "seconds": String(format: "%.2f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)])
+            // What a step freed goes back to the system before the next one grows.
+            ReleasedMemory.trim()
             started = ContinuousClock.now
         }
         if !options.dryRun {

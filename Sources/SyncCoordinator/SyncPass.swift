@@ -50,8 +50,13 @@ final class SyncPass {
     /// Records evaluated in this pass that are not quarantined, and those of them on hold.
     var validEvaluated = 0
     var heldEvaluated = 0
-    /// The write of the previous batch, going on while the next is evaluated.
+    /// The write of the previous batches, going on while the next are evaluated.
     var writing: Task<Int, any Error>?
+    /// Evaluated batches not written yet: written together, in one transaction, once they hold
+    /// `writeBatch` records (a commit rewrites every page it touched, and random keys touch most pages
+    /// of their indexes, so fewer, larger commits write far less).
+    var unwritten: RecordWrites?
+    static let writeBatch = 25_000
 
     init(coordinator: SyncCoordinator, connector: ConnectorRuntime, now: Date, dryRun: Bool, full: Bool, timeDue: Bool = true) async throws {
         self.coordinator = coordinator
@@ -108,8 +113,7 @@ final class SyncPass {
             latest = batch.watermark ?? latest
         }
         try await flush(summary: &summary)
-        try await writing?.value
-        writing = nil
+        try await drainWrites()
         if !dryRun { try await store.setWatermark(connector: connector.name, value: latest) }
     }
 
@@ -125,8 +129,7 @@ final class SyncPass {
         }
         try await take(batch, summary: &summary)
         try await flush(summary: &summary)
-        try await writing?.value
-        writing = nil
+        try await drainWrites()
     }
 
     private func take(_ batch: ScanBatch, summary: inout SyncSummary) async throws {
@@ -241,12 +244,31 @@ final class SyncPass {
             }
         }
         if !dryRun {
-            // One write in flight at a time, in order: the previous batch's must be done first.
-            try await writing?.value
-            let store = self.store
-            let writes = RecordWrites(at: now, upserts: upserts, audit: audit)
-            writing = Task { try await store.write(connector: name, writes) }
+            var writes = unwritten ?? RecordWrites(at: now)
+            writes.upserts += upserts
+            writes.audit += audit
+            unwritten = writes
+            if writes.upserts.count >= Self.writeBatch { try await submitWrites() }
         }
+    }
+
+    /// Starts writing the unwritten batches: one write in flight at a time, in order (the previous
+    /// one must be done first).
+    private func submitWrites() async throws {
+        try await writing?.value
+        writing = nil
+        guard let writes = unwritten else { return }
+        unwritten = nil
+        let store = self.store
+        let name = connector.name
+        writing = Task { try await store.write(connector: name, writes) }
+    }
+
+    /// Writes what is left and waits until every write is done.
+    func drainWrites() async throws {
+        try await submitWrites()
+        try await writing?.value
+        writing = nil
     }
 
     /// What the lifecycle decides for one record, as the outbox and the state take it (see `Evaluator`),
