@@ -88,27 +88,28 @@ extension SQLiteStateStore {
             }
         }
         var released = 0
-        // A few thousand at a time: bounded memory and transactions, whatever the number of deletes.
+        // Set-based, in chunks: bounded memory and transactions, whatever the number of deletes.
         while true {
             let (count, deletes) = try await bulk { db -> (Int, Int) in
                 let rows = try Row.fetchAll(
                     db,
-                    sql: "SELECT rowid, \(Self.operationColumns) FROM outbox WHERE connector = ? AND status = 'staged' ORDER BY rowid LIMIT 10000",
-                    arguments: [connector])
-                let release = try db.cachedStatement(sql: "UPDATE outbox SET status = ?, batch = ?, updated_at = ? WHERE rowid = ?")
+                    sql: """
+                        UPDATE outbox SET status = ?, batch = ?, updated_at = ?
+                        WHERE rowid IN (SELECT rowid FROM outbox WHERE connector = ? AND status = 'staged' ORDER BY rowid LIMIT 25000)
+                        RETURNING id, ref, kind, rule, cycle, created_at, rowid
+                        """,
+                    arguments: [target.rawValue, batch, Date().timeIntervalSince1970, connector])
                 var audit: [AuditDraft] = []
                 audit.reserveCapacity(rows.count)
                 var deletes = 0
-                let now = Date().timeIntervalSince1970
-                for row in rows {
-                    var operation = try Self.operation(row, offset: 1)
-                    operation.status = target
-                    operation.batch = batch
-                    try release.execute(arguments: [target.rawValue, batch, now, row[0] as Int64])
+                // RETURNING's order is SQLite's to choose; the log follows the queue's.
+                for row in rows.sorted(by: { ($0[6] as Int64) < ($1[6] as Int64) }) {
+                    let kind: String = row[2]
+                    let detail = Self.queuedDetail(kind: kind, status: target, cycle: Date(timeIntervalSince1970: row[4]), batch: batch)
                     audit.append(
-                        AuditDraft(at: operation.createdAt, event: "operation.queued", connector: connector, reference: operation.reference,
-                                   rule: operation.rule, operation: operation.id, detail: Self.queuedDetail(operation)))
-                    if operation.kind == .delete { deletes += 1 }
+                        AuditDraft(at: Date(timeIntervalSince1970: row[5]), event: "operation.queued", connector: connector,
+                                   reference: row[1], rule: row[3], operation: row[0], detail: detail))
+                    if kind == OperationKind.delete.rawValue { deletes += 1 }
                 }
                 try Self.appendAudit(db, audit)
                 return (rows.count, deletes)
@@ -119,8 +120,12 @@ extension SQLiteStateStore {
     }
 
     private static func queuedDetail(_ operation: OutboxOperation) -> [String: String] {
-        var detail = ["kind": operation.kind.rawValue, "status": operation.status.rawValue, "cycle": StoreCoding.timestamp(operation.cycle)]
-        if let batch = operation.batch { detail["batch"] = batch }
+        queuedDetail(kind: operation.kind.rawValue, status: operation.status, cycle: operation.cycle, batch: operation.batch)
+    }
+
+    private static func queuedDetail(kind: String, status: OperationStatus, cycle: Date, batch: String?) -> [String: String] {
+        var detail = ["kind": kind, "status": status.rawValue, "cycle": StoreCoding.timestamp(cycle)]
+        if let batch { detail["batch"] = batch }
         return detail
     }
 
@@ -216,17 +221,32 @@ extension SQLiteStateStore {
                 )
             }
         case .fieldsChanged(let changes, let facts):
-            guard let record = try Self.record(db, connector: connector, reference: reference), record.recordID != nil else { break }
-            // The row changed: its digest no longer holds (the next pull reads it again).
-            try db.cachedStatement(sql: "UPDATE record_state SET facts = ?, digest = NULL WHERE key = ?")
-                .execute(arguments: [facts.map(StoreCodec.encode(facts:)), record.key])
+            // The row changed: its digest no longer holds (the next pull reads it again). A destroyed
+            // record (no source id) keeps what it has.
+            let update = try db.cachedStatement(
+                sql: """
+                    UPDATE record_state SET facts = ?, digest = NULL
+                    WHERE key = ? AND connector = ? AND ref = ? AND record_id IS NOT NULL RETURNING key, state, phase
+                    """
+            )
+            let encoded = facts.map(StoreCodec.encode(facts:))
+            func updated(_ key: Int64) throws -> Row? { try Row.fetchOne(update, arguments: [encoded, key, connector, reference]) }
+            var found = try RecordFingerprints.key(ofReference: reference).flatMap(updated)
+            if found == nil,
+               let legacy = try Int64.fetchOne(db.cachedStatement(sql: "SELECT key FROM legacy_refs WHERE ref = ?"), arguments: [reference]) {
+                found = try updated(legacy)
+            }
+            guard let found else { break }
+            let key: Int64 = found[0]
             // A consent value Lethe wrote is not a change made in the source: the state's last-seen copy follows it.
-            if var state = record.state, changes.contains(where: { state.consentSeen[$0.field] != nil }) {
+            if var state = try (found[1] as Data?).map(StoreCodec.decodeState), changes.contains(where: { state.consentSeen[$0.field] != nil }) {
+                // The phase column is the record's phase (set-based updates write only the column).
+                if let phase = (found[2] as String?).flatMap(RecordPhase.init(rawValue:)) { state.phase = phase }
                 for change in changes where state.consentSeen[change.field] != nil {
                     state.consentSeen[change.field] = ConsentValue.parse(change.value) ?? false
                 }
                 try db.cachedStatement(sql: "UPDATE record_state SET state = ? WHERE key = ?")
-                    .execute(arguments: [StoreCodec.encode(state: state), record.key])
+                    .execute(arguments: [StoreCodec.encode(state: state), key])
             }
         }
     }

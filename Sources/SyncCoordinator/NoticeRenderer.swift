@@ -23,6 +23,14 @@ public struct NoticeRenderer: Sendable {
         private let lock = NSLock()
         private var files: [String: String?] = [:]
         private var templates: [String: MustacheTemplate] = [:]
+        private var prepared: [String: Parts] = [:]
+
+        func parts(_ key: String, _ parse: () throws -> Parts) rethrows -> Parts {
+            if let known = lock.withLock({ prepared[key] }) { return known }
+            let parsed = try parse()
+            lock.withLock { prepared[key] = parsed }
+            return parsed
+        }
 
         func file(_ path: String, _ read: () throws -> String?) rethrows -> String? {
             if let known = lock.withLock({ files[path] }) { return known }
@@ -49,6 +57,21 @@ public struct NoticeRenderer: Sendable {
     /// `kind` chooses the built-in text used when no template file exists.
     public func render(template: String, locale: String?, values: [String: String], kind: NoticeKind = .extension) throws -> Rendered {
         let wanted = (locale?.isEmpty == false ? locale! : defaultLocale).lowercased()
+        let parts = try cache.parts("\(template)\u{0}\(wanted)\u{0}\(kind)") { try parse(template: template, locale: wanted, kind: kind) }
+        let set = values.filter { !$0.value.isEmpty }
+        return Rendered(subject: parts.subject.render(set), body: parts.body.render(set), html: parts.html?.render(set))
+    }
+
+    /// A template's subject, body and HTML part, parsed once per template and locale. swift-mustache
+    /// renders text parts unescaped and HTML parts HTML-escaped; empty values are left out, so
+    /// `{{#key}}…{{/key}}` shows only when the value is set and `{{^key}}` when not.
+    struct Parts: @unchecked Sendable {
+        var subject: MustacheTemplate
+        var body: MustacheTemplate
+        var html: MustacheTemplate?
+    }
+
+    private func parse(template: String, locale wanted: String, kind: NoticeKind) throws -> Parts {
         let text = try load(template: template, locale: wanted) ?? load(template: template, locale: defaultLocale)
             ?? Self.builtin(locale: wanted, kind: kind)
         var lines = text.components(separatedBy: "\n")
@@ -60,17 +83,12 @@ public struct NoticeRenderer: Sendable {
         }
         let htmlTemplate = try load(template: template, locale: wanted, extension: "html")
             ?? load(template: template, locale: defaultLocale, extension: "html")
-        return Rendered(
-            subject: try mustache(subject, values, html: false), body: try mustache(lines.joined(separator: "\n"), values, html: false),
-            html: try htmlTemplate.map { try mustache($0, values, html: true) })
+        return Parts(
+            subject: try cache.template(Self.textPragma + subject), body: try cache.template(Self.textPragma + lines.joined(separator: "\n")),
+            html: try htmlTemplate.map { try cache.template($0) })
     }
 
-    /// Renders with swift-mustache: text templates unescaped, HTML templates HTML-escaped. Empty values
-    /// are left out, so `{{#key}}…{{/key}}` shows only when the value is set and `{{^key}}` when not.
-    func mustache(_ text: String, _ values: [String: String], html: Bool) throws -> String {
-        let template = try cache.template((html ? "" : "{{% CONTENT_TYPE: TEXT}}") + text)
-        return template.render(values.filter { !$0.value.isEmpty })
-    }
+    private static let textPragma = "{{% CONTENT_TYPE: TEXT}}"
 
     private func load(template: String, locale: String, extension fileExtension: String = "txt") throws -> String? {
         guard let directory = templatesDirectory else { return nil }
