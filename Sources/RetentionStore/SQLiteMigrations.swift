@@ -3,10 +3,11 @@ import RetentionCore
 
 /// The SQLite schema, as numbered migrations. Never edit a shipped migration: add a new one.
 ///
-/// `records.fields`, `records.state` and `outbox.fields` hold `StoreCodec` bytes; `records.phase` and
-/// `records.final_expiry` repeat parts of the state so that queries can filter on them. `records` and
-/// `outbox` are rowid tables on purpose: their keys are random (HMACs, hashes), so rows are stored in
-/// arrival order and large syncs walk and update them in that order (see `liveRecordPage`).
+/// `record_state` holds one compact row per record (`StoreCodec` bytes for its facts and lifecycle
+/// state; `phase`, `next_due` and `final_expiry` repeat parts of the state so that queries can filter
+/// on them), stored in the order records are first read and found by their 64-bit key through one
+/// unique index. `outbox` is a rowid table on purpose: its ids are hashes, so rows are stored in the
+/// order they are queued and executions walk them in that order.
 enum SQLiteMigrations {
     /// The migrations; `fingerprints` computes record keys when older states are converted.
     static func migrator(fingerprints: RecordFingerprints) -> DatabaseMigrator {

@@ -287,8 +287,13 @@ extension SQLiteStateStore {
         let moved = try db.cachedStatement(sql: "UPDATE record_state SET line = ? WHERE key = ?")
         for (key, line) in writes.lines { try moved.execute(arguments: [line, key]) }
         if !writes.duplicates.isEmpty { try duplicate(db, connector: connector, writes.duplicates, at: writes.at, audit: &audit) }
-        let counted = try db.cachedStatement(sql: "UPDATE record_state SET reappeared = reappeared + 1 WHERE connector = ? AND ref = ?")
-        for draft in audit where draft.event == "fields.reappeared" { try counted.execute(arguments: [connector, draft.reference]) }
+        // By key (the reference carries it): `ref` has no index.
+        let counted = try db.cachedStatement(sql: "UPDATE record_state SET reappeared = reappeared + 1 WHERE key = ?")
+        for draft in audit where draft.event == "fields.reappeared" {
+            if let reference = draft.reference, let key = try Self.key(db, connector: connector, reference: reference) {
+                try counted.execute(arguments: [key])
+            }
+        }
         try Self.appendAudit(db, audit)
         return reappeared
     }

@@ -52,29 +52,16 @@ public final class SQLiteStateStore: StateStore {
             if !before.isEmpty, !before.contains("v8-lean-records") {
                 // The copies of contacts' fields earlier versions kept are gone from the tables: give
                 // their pages back and overwrite them on disk too.
-                try queue.writeWithoutTransaction { db in try db.execute(sql: "VACUUM") }
+                // VACUUM writes the new pages through the WAL: the checkpoint puts them in the file
+                // (over the old ones) and empties the WAL.
+                try queue.writeWithoutTransaction { db in
+                    try db.execute(sql: "VACUUM")
+                    try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                }
             }
             hasLegacyReferences = try queue.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM legacy_refs)") ?? false }
         } catch let error as DatabaseError {
             throw StoreError(code: "store.open", message: "cannot open the state database \(path.path): \(error.message ?? "error \(error.resultCode)")")
-        }
-    }
-
-    /// An online backup (a consistent snapshot, even while another process writes) into a file beside
-    /// the database, opened as a store of its own.
-    public func scratchCopy() async throws -> ScratchState {
-        let path = self.path.deletingLastPathComponent().appendingPathComponent(".lethe-dry-run-\(UUID().uuidString).sqlite")
-        let discard: @Sendable () -> Void = {
-            for suffix in ["", "-wal", "-shm", ".open-lock"] { try? FileManager.default.removeItem(atPath: path.path + suffix) }
-        }
-        do {
-            let target = try DatabaseQueue(path: path.path)
-            try queue.backup(to: target)
-            try target.close()
-            return ScratchState(store: try SQLiteStateStore(path: path), discard: discard)
-        } catch {
-            discard()
-            throw error
         }
     }
 

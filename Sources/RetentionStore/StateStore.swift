@@ -57,8 +57,6 @@ public protocol RecordStore: Sendable {
     /// Keys whose disappearance an operator approved; held disappearances of records no longer
     /// missing (not in `stillMissing`) are forgotten.
     func approvedDisappearances(connector: String, stillMissing: [Int64]) async throws -> Set<Int64>
-    /// A throw-away copy of the whole state (same records, states and secrets), which `discard` removes.
-    func scratchCopy() async throws -> ScratchState
 }
 
 /// Runs and the watermarks of incremental pulls.
@@ -159,17 +157,6 @@ public protocol ScheduleStore: Sendable {
     /// When each schedule key (`connector/kind`) last started a run.
     func scheduleMarks() async throws -> [String: Date]
     func setScheduleMark(_ key: String, startedAt: Date) async throws
-}
-
-/// A copy of a store that is thrown away.
-public struct ScratchState: Sendable {
-    public var store: any StateStore
-    public var discard: @Sendable () -> Void
-
-    public init(store: any StateStore, discard: @escaping @Sendable () -> Void) {
-        self.store = store
-        self.discard = discard
-    }
 }
 
 extension OutboxStore {

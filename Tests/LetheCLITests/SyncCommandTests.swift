@@ -104,6 +104,26 @@ func expected(_ name: String) throws -> [String: Int] {
         #expect((list.json["holds"] as? [Any])?.count == 1)
     }
 
+    /// The state keeps dates, purposes, consent flags, lifecycle and keyed references: none of the
+    /// contacts' e-mails, names, phones or free text, not even for the notices and deletes still pending.
+    @Test func theStateHoldsNoPersonalData() async throws {
+        let harness = try CLIHarness()
+        let first = await harness.run(["sync", "--as-of", asOf, "--json"])
+        #expect(first.status == 3, "deletes held for approval: live records and pending work stay in the state")
+        let text = try String(contentsOf: harness.csv, encoding: .utf8)
+        let rows = text.split(whereSeparator: \.isNewline).dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        // id,name,email,phone,…: every name, e-mail and phone (of six bytes or more).
+        let needles = Set(rows.flatMap { $0.count > 3 ? [$0[1], $0[2], $0[3]] : [] }.filter { $0.utf8.count >= 6 && !$0.hasPrefix("\"") })
+        #expect(needles.count > 100)
+        var bytes = Data()
+        for name in try FileManager.default.contentsOfDirectory(atPath: harness.state.path) where name.hasPrefix("lethe.sqlite") {
+            bytes += try Data(contentsOf: harness.state.appendingPathComponent(name))
+        }
+        #expect(bytes.count > 10_000)
+        let found = needles.filter { bytes.range(of: Data($0.utf8)) != nil }
+        #expect(found.isEmpty, "\(found.count) personal values found in the state")
+    }
+
     @Test func noPersonalDataInLogs() async throws {
         let harness = try CLIHarness(csvFixture: "Tests/Fixtures/contacts-small.csv", variables: ["LETHE_MAX_DELETE_FRACTION": "1"])
         let result = await harness.run(["sync", "--as-of", asOf, "--verbose"])

@@ -20,6 +20,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,24 +54,28 @@ def database_size(state):
                if (state / name).exists())
 
 
-def personal_data_found(state, csv_path, samples=2000):
-    """Searches every file of the state for e-mails, names and phones of the CSV's rows."""
-    needles = set()
-    with open(csv_path, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for index, row in enumerate(reader):
-            if index % max(1, 1000) == 0 or len(needles) < samples:
-                for field in ("email", "name", "phone"):
-                    value = (row.get(field) or "").strip()
-                    if len(value) >= 6:
-                        needles.add(value.encode("utf-8"))
-            if len(needles) >= samples * 3:
-                break
-    found = []
+def personal_data_found(state, csv_path):
+    """The e-mails, names and phones of the CSV's rows found in any file of the state (outbox and archive
+    aside: they hold what was sent or kept on purpose). The files are scanned once for anything shaped
+    like an e-mail, a phone number or a name (and every part of it); the CSV is then streamed to see
+    which of those are its own."""
+    shapes = re.compile(rb"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+|0\d{1,2}-\d{3,4}-\d{4}|(?:[\xea-\xed][\x80-\xbf]{2}){2,5}|[A-Z][a-z]+ [A-Z][a-z]+")
+    candidates = {}
     for path in state.rglob("*"):
         if path.is_file() and path.suffix not in (".eml",) and "outbox" not in path.parts and "archive" not in path.parts:
-            data = path.read_bytes()
-            found += [(path.name, needle.decode()) for needle in needles if needle in data]
+            for match in shapes.finditer(path.read_bytes()):
+                token = match.group(0)[:64]
+                # A value stored beside other bytes may be matched with some of them: every part counts.
+                for start in range(len(token)):
+                    for end in range(start + 6, len(token) + 1):
+                        candidates.setdefault(token[start:end], path.name)
+    found = []
+    with open(csv_path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            for field in ("email", "name", "phone"):
+                value = (row.get(field) or "").strip().encode("utf-8")
+                if value in candidates:
+                    found.append((candidates.pop(value), value.decode()))
     return found
 
 
