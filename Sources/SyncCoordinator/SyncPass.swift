@@ -244,7 +244,10 @@ final class SyncPass {
             }
         }
         if !dryRun {
+            // Taken out of `unwritten` before it grows: appending to a shared copy would copy it all.
             var writes = unwritten ?? RecordWrites(at: now)
+            unwritten = nil
+            if writes.upserts.isEmpty { writes.upserts.reserveCapacity(Self.writeBatch + Self.batchSize) }
             writes.upserts += upserts
             writes.audit += audit
             unwritten = writes
