@@ -90,6 +90,28 @@ final class RawStatement {
         return Int(sqlite3_changes(db.sqliteConnection))
     }
 
+    /// Runs a query with the values bound, and reads every row.
+    func all<T>(_ read: (OpaquePointer) -> T) throws -> [T] {
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+            index = 0
+        }
+        var rows: [T] = []
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return rows }
+            guard code == SQLITE_ROW else { throw StoreError(code: "store.read", message: "a read failed: \(Self.message(db))") }
+            rows.append(read(handle))
+        }
+    }
+
+    /// The text in `column` of the current row (nil for NULL).
+    static func text(_ handle: OpaquePointer, _ column: Int32) -> String? {
+        guard let bytes = sqlite3_column_text(handle, column) else { return nil }
+        return String(cString: bytes)
+    }
+
     /// Runs a query with the values bound, and reads its first row (nil when there is none).
     func first<T>(_ read: (OpaquePointer) -> T) throws -> T? {
         defer {

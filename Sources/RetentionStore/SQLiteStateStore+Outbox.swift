@@ -173,45 +173,64 @@ extension SQLiteStateStore {
         guard !completions.isEmpty else { return }
         try await bulk { db in
             var audit: [AuditDraft] = []
-            for completion in completions { try Self.complete(db, completion, audit: &audit) }
+            let statements = try CompletionStatements(db)
+            for completion in completions { try Self.complete(db, completion, audit: &audit, using: statements) }
             try Self.appendAudit(db, audit)
+        }
+    }
+
+    /// The statements every completion runs, prepared once per transaction (a large run completes
+    /// hundreds of thousands of operations).
+    final class CompletionStatements {
+        let done: RawStatement
+        let pending: RawStatement
+        let exists: RawStatement
+        let tombstone: TombstoneStatements
+
+        init(_ db: Database) throws {
+            done = try RawStatement(
+                db,
+                sql: """
+                    UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,
+                        receipt = COALESCE(?, receipt), updated_at = ? WHERE id = ? RETURNING connector, ref
+                    """)
+            pending = try RawStatement(
+                db,
+                sql: """
+                    SELECT id FROM outbox WHERE connector = ? AND ref = ? AND status IN ('pending', 'awaiting-approval', 'staged')
+                    AND id <> ?
+                    """)
+            exists = try RawStatement(db, sql: "SELECT 1 FROM record_state WHERE key = ? AND connector = ? AND ref = ?")
+            tombstone = try TombstoneStatements(db)
+        }
+
+        /// The key of the record with this reference (by the key the reference carries, else `legacy_refs`).
+        func key(_ db: Database, connector: String, reference: String) throws -> Int64? {
+            try SQLiteStateStore.key(db, reference: reference) { key in
+                try exists.bind(key).bind(connector).bind(reference).first { _ in true } ?? false
+            }
         }
     }
 
     /// Applies one completion; its audit entries (and those of what it cancels) are added to `audit`,
     /// which the caller appends in the same transaction.
-    static func complete(_ db: Database, _ completion: OperationCompletion, audit: inout [AuditDraft]) throws {
-        let update = try db.cachedStatement(
-            sql: """
-                UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,
-                    receipt = COALESCE(?, receipt), updated_at = ? WHERE id = ? RETURNING connector, ref
-                """
-        )
-        let updated = try Row.fetchOne(update, arguments: [
-            completion.status.rawValue, completion.attempts, completion.nextAttemptAt?.timeIntervalSince1970,
-            completion.error, completion.receipt, Date().timeIntervalSince1970, completion.operationID,
-        ])
-        guard let row = updated else {
+    static func complete(_ db: Database, _ completion: OperationCompletion, audit: inout [AuditDraft], using statements: CompletionStatements) throws {
+        let updated = try statements.done
+            .bind(completion.status.rawValue).bind(completion.attempts).bind(completion.nextAttemptAt?.timeIntervalSince1970)
+            .bind(completion.error).bind(completion.receipt).bind(Date().timeIntervalSince1970).bind(completion.operationID)
+            .first { handle in (RawStatement.text(handle, 0) ?? "", RawStatement.text(handle, 1) ?? "") }
+        guard let (connector, reference) = updated else {
             throw StoreError(code: "store.unknown_operation", message: "no operation \(completion.operationID)")
         }
-        let connector: String = row[0]
-        let reference: String = row[1]
         audit.append(contentsOf: completion.audit)
         switch completion.effect {
         case .none:
             break
         case .tombstone(let phase):
-            let pending = try String.fetchAll(
-                try db.cachedStatement(
-                    sql: """
-                        SELECT id FROM outbox WHERE connector = ? AND ref = ? AND status IN ('pending', 'awaiting-approval', 'staged')
-                        AND id <> ?
-                        """
-                ),
-                arguments: [connector, reference, completion.operationID]
-            )
-            if let key = try Self.key(db, connector: connector, reference: reference) {
-                try Self.tombstone(db, key: key, phase: phase)
+            let pending = try statements.pending.bind(connector).bind(reference).bind(completion.operationID)
+                .all { handle in RawStatement.text(handle, 0) ?? "" }
+            if let key = try statements.key(db, connector: connector, reference: reference) {
+                try Self.tombstone(db, key: key, phase: phase, using: statements.tombstone)
             }
             let at = completion.audit.first?.at ?? Date()
             for id in pending {

@@ -123,13 +123,16 @@ extension SQLiteStateStore {
     /// The key of the record with this reference (by the key the reference carries, else `legacy_refs`).
     static func key(_ db: Database, connector: String, reference: String) throws -> Int64? {
         let check = try db.cachedStatement(sql: "SELECT 1 FROM record_state WHERE key = ? AND connector = ? AND ref = ?")
-        if let key = RecordFingerprints.key(ofReference: reference), try Bool.fetchOne(check, arguments: [key, connector, reference]) != nil {
-            return key
-        }
+        return try key(db, reference: reference) { try Bool.fetchOne(check, arguments: [$0, connector, reference]) != nil }
+    }
+
+    /// The key `reference` names, found by `known` (whether the record with that key has this reference).
+    static func key(_ db: Database, reference: String, known: (Int64) throws -> Bool) throws -> Int64? {
+        if let key = RecordFingerprints.key(ofReference: reference), try known(key) { return key }
         guard let key = try Int64.fetchOne(db.cachedStatement(sql: "SELECT key FROM legacy_refs WHERE ref = ?"), arguments: [reference]) else {
             return nil
         }
-        return try Bool.fetchOne(check, arguments: [key, connector, reference]) != nil ? key : nil
+        return try known(key) ? key : nil
     }
 
     public func states(connector: String, references: [String]) async throws -> [String: LifecycleState] {
@@ -357,8 +360,9 @@ extension SQLiteStateStore {
         return try await queue.write { db in
             var audit: [AuditDraft] = []
             var count = 0
+            let statements = try TombstoneStatements(db)
             for key in keys {
-                guard let reference = try Self.tombstone(db, key: key, phase: phase) else { continue }
+                guard let reference = try Self.tombstone(db, key: key, phase: phase, using: statements) else { continue }
                 count += 1
                 audit.append(AuditDraft(at: at, event: "record.\(phase.rawValue)", connector: connector, reference: reference, detail: ["via": via]))
             }
@@ -367,32 +371,43 @@ extension SQLiteStateStore {
         }
     }
 
-    /// Keeps only the key, the reference and the phase of a live record; cancels what is pending for it.
-    /// Returns its reference, nil when it was not live.
-    @discardableResult
-    static func tombstone(_ db: Database, key: Int64, phase: RecordPhase) throws -> String? {
-        let row = try Row.fetchOne(
-            db.cachedStatement(
+    /// The statements a tombstone runs, prepared once for many records of one transaction.
+    final class TombstoneStatements {
+        let record: RawStatement
+        let outbox: RawStatement
+        let missing: RawStatement
+
+        init(_ db: Database) throws {
+            record = try RawStatement(
+                db,
                 sql: """
                     UPDATE record_state SET record_id = NULL, digest = NULL, facts = NULL, dup_lines = NULL, reason = NULL, line = NULL,
                         phase = ?, state = ?, next_due = NULL
                     WHERE key = ? AND record_id IS NOT NULL RETURNING connector, ref
-                    """),
-            arguments: [phase.rawValue, StoreCodec.encode(state: LifecycleState(phase: phase)), key])
-        guard let row else { return nil }
-        let connector: String = row[0]
-        let reference: String = row[1]
-        let now = Date().timeIntervalSince1970
-        // Every operation of the record forgets its id; what was still pending is cancelled.
-        try db.cachedStatement(
-            sql: """
-                UPDATE outbox SET record_id = NULL,
-                    status = CASE WHEN status IN ('pending', 'awaiting-approval', 'staged') THEN 'cancelled' ELSE status END,
-                    updated_at = CASE WHEN status IN ('pending', 'awaiting-approval', 'staged') THEN ? ELSE updated_at END
-                WHERE connector = ? AND ref = ?
-                """
-        ).execute(arguments: [now, connector, reference])
-        try db.cachedStatement(sql: "DELETE FROM missing_records WHERE key = ?").execute(arguments: [key])
+                    """)
+            // Every operation of the record forgets its id; what was still pending is cancelled.
+            outbox = try RawStatement(
+                db,
+                sql: """
+                    UPDATE outbox SET record_id = NULL,
+                        status = CASE WHEN status IN ('pending', 'awaiting-approval', 'staged') THEN 'cancelled' ELSE status END,
+                        updated_at = CASE WHEN status IN ('pending', 'awaiting-approval', 'staged') THEN ? ELSE updated_at END
+                    WHERE connector = ? AND ref = ?
+                    """)
+            missing = try RawStatement(db, sql: "DELETE FROM missing_records WHERE key = ?")
+        }
+    }
+
+    /// Keeps only the key, the reference and the phase of a live record; cancels what is pending for it.
+    /// Returns its reference, nil when it was not live.
+    @discardableResult
+    static func tombstone(_ db: Database, key: Int64, phase: RecordPhase, using prepared: TombstoneStatements? = nil) throws -> String? {
+        let statements = try prepared ?? TombstoneStatements(db)
+        let found = try statements.record.bind(phase.rawValue).bind(StoreCodec.encode(state: LifecycleState(phase: phase))).bind(key)
+            .first { handle in (RawStatement.text(handle, 0) ?? "", RawStatement.text(handle, 1) ?? "") }
+        guard let (connector, reference) = found else { return nil }
+        try statements.outbox.bind(Date().timeIntervalSince1970).bind(connector).bind(reference).run()
+        try statements.missing.bind(key).run()
         return reference
     }
 
