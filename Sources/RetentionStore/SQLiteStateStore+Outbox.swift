@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import GRDBSQLite
 public import RetentionCore
 
 extension SQLiteStateStore {
@@ -183,22 +184,26 @@ extension SQLiteStateStore {
     /// hundreds of thousands of operations).
     final class CompletionStatements {
         let done: RawStatement
-        let pending: RawStatement
+        let others: RawStatement
         let exists: RawStatement
         let tombstone: TombstoneStatements
 
         init(_ db: Database) throws {
+            // The operation that destroys its record forgets the record's id at once.
             done = try RawStatement(
                 db,
                 sql: """
                     UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,
-                        receipt = COALESCE(?, receipt), updated_at = ? WHERE id = ? RETURNING connector, ref
+                        receipt = COALESCE(?, receipt), updated_at = ?, record_id = CASE WHEN ? THEN NULL ELSE record_id END
+                    WHERE id = ? RETURNING connector, ref
                     """)
-            pending = try RawStatement(
+            // The record's other operations that a destruction changes: those still holding its id,
+            // and those still to be done (cancelled); whether each is the latter.
+            others = try RawStatement(
                 db,
                 sql: """
-                    SELECT id FROM outbox WHERE connector = ? AND ref = ? AND status IN ('pending', 'awaiting-approval', 'staged')
-                    AND id <> ?
+                    SELECT id, status IN ('pending', 'awaiting-approval', 'staged') FROM outbox
+                    WHERE connector = ? AND ref = ? AND id <> ? AND (record_id IS NOT NULL OR status IN ('pending', 'awaiting-approval', 'staged'))
                     """)
             exists = try RawStatement(db, sql: "SELECT 1 FROM record_state WHERE key = ? AND connector = ? AND ref = ?")
             tombstone = try TombstoneStatements(db)
@@ -215,9 +220,11 @@ extension SQLiteStateStore {
     /// Applies one completion; its audit entries (and those of what it cancels) are added to `audit`,
     /// which the caller appends in the same transaction.
     static func complete(_ db: Database, _ completion: OperationCompletion, audit: inout [AuditDraft], using statements: CompletionStatements) throws {
+        let destroys = if case .tombstone = completion.effect { true } else { false }
         let updated = try statements.done
             .bind(completion.status.rawValue).bind(completion.attempts).bind(completion.nextAttemptAt?.timeIntervalSince1970)
-            .bind(completion.error).bind(completion.receipt).bind(Date().timeIntervalSince1970).bind(completion.operationID)
+            .bind(completion.error).bind(completion.receipt).bind(Date().timeIntervalSince1970).bind(destroys ? 1 : 0)
+            .bind(completion.operationID)
             .first { handle in (RawStatement.text(handle, 0) ?? "", RawStatement.text(handle, 1) ?? "") }
         guard let (connector, reference) = updated else {
             throw StoreError(code: "store.unknown_operation", message: "no operation \(completion.operationID)")
@@ -227,13 +234,15 @@ extension SQLiteStateStore {
         case .none:
             break
         case .tombstone(let phase):
-            let pending = try statements.pending.bind(connector).bind(reference).bind(completion.operationID)
-                .all { handle in RawStatement.text(handle, 0) ?? "" }
+            let others = try statements.others.bind(connector).bind(reference).bind(completion.operationID)
+                .all { handle in (id: RawStatement.text(handle, 0) ?? "", pending: sqlite3_column_int(handle, 1) != 0) }
             if let key = try statements.key(db, connector: connector, reference: reference) {
-                try Self.tombstone(db, key: key, phase: phase, using: statements.tombstone)
+                try Self.tombstone(db, key: key, phase: phase, using: statements.tombstone, operations: false)
             }
+            // Most destroyed records have no other operation: the outbox is touched only when one does.
+            if !others.isEmpty { try statements.tombstone.forget(connector: connector, reference: reference) }
             let at = completion.audit.first?.at ?? Date()
-            for id in pending {
+            for id in others.filter(\.pending).map(\.id) {
                 audit.append(
                     AuditDraft(at: at, event: "operation.cancelled", connector: connector,
                                reference: reference, operation: id, detail: ["reason": "record destroyed"])

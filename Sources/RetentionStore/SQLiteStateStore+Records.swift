@@ -385,7 +385,6 @@ extension SQLiteStateStore {
                         phase = ?, state = ?, next_due = NULL
                     WHERE key = ? AND record_id IS NOT NULL RETURNING connector, ref
                     """)
-            // Every operation of the record forgets its id; what was still pending is cancelled.
             outbox = try RawStatement(
                 db,
                 sql: """
@@ -396,17 +395,25 @@ extension SQLiteStateStore {
                     """)
             missing = try RawStatement(db, sql: "DELETE FROM missing_records WHERE key = ?")
         }
+
+        /// Every operation of the record forgets its id; what was still pending is cancelled.
+        func forget(connector: String, reference: String) throws {
+            try outbox.bind(Date().timeIntervalSince1970).bind(connector).bind(reference).run()
+        }
     }
 
-    /// Keeps only the key, the reference and the phase of a live record; cancels what is pending for it.
-    /// Returns its reference, nil when it was not live.
+    /// Keeps only the key, the reference and the phase of a live record; with `operations`, its
+    /// operations forget its id and what is pending for it is cancelled. Returns its reference, nil
+    /// when it was not live.
     @discardableResult
-    static func tombstone(_ db: Database, key: Int64, phase: RecordPhase, using prepared: TombstoneStatements? = nil) throws -> String? {
+    static func tombstone(
+        _ db: Database, key: Int64, phase: RecordPhase, using prepared: TombstoneStatements? = nil, operations: Bool = true
+    ) throws -> String? {
         let statements = try prepared ?? TombstoneStatements(db)
         let found = try statements.record.bind(phase.rawValue).bind(StoreCodec.encode(state: LifecycleState(phase: phase))).bind(key)
             .first { handle in (RawStatement.text(handle, 0) ?? "", RawStatement.text(handle, 1) ?? "") }
         guard let (connector, reference) = found else { return nil }
-        try statements.outbox.bind(Date().timeIntervalSince1970).bind(connector).bind(reference).run()
+        if operations { try statements.forget(connector: connector, reference: reference) }
         try statements.missing.bind(key).run()
         return reference
     }

@@ -85,6 +85,17 @@ import Testing
         #expect(known.flags == [.deleted], "the tombstone keeps its key: a record that comes back is recognised")
         let raw = try await store.queue.read { db in try String.fetchAll(db, sql: "SELECT COALESCE(record_id, '') FROM record_state") }
         #expect(raw == [""], "no source id left in the tombstone")
+        let cancelled = try await store.auditEntries(after: 0, limit: 100).filter { $0.draft.event == "operation.cancelled" }
+        #expect(cancelled.map(\.draft.operation) == ["op-n"])
+
+        // A record whose delete is its only operation: the operation forgets the id too.
+        let lone = OutboxOperation(
+            id: "op-b", connector: "c", reference: store.reference(connector: "c", recordID: "b"), recordID: "b", kind: .delete, rule: "*",
+            cycle: at, createdAt: at)
+        try await store.write(connector: "c", RecordWrites(at: at, upserts: [upsert("b", line: 3, state: LifecycleState(phase: .expiring), operations: [lone])]))
+        try await store.complete(OperationCompletion(operationID: "op-b", status: .done, attempts: 1, effect: .tombstone(phase: .deleted), audit: []))
+        let ids = try await store.queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE record_id IS NOT NULL") }
+        #expect(ids == 0, "no operation keeps the id of a destroyed record")
     }
 
     @Test func stagedDeletesArePublishedOnlyWhenReleased() async throws {
