@@ -7,7 +7,8 @@ let package = Package(
     name: "LetheBenchmarks",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(path: ".."),
+        // Named: a path dependency is otherwise known by its folder's name, which differs between clones.
+        .package(name: "lethe", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
