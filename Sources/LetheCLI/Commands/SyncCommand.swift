@@ -11,8 +11,8 @@ struct SyncCommand: AsyncParsableCommand {
         abstract: "Pull, evaluate every live record and execute the due operations.",
         discussion: """
             Quarantines bad records, sends extension notices, erases expired optional fields and deletes expired \
-            records. Deletes over the safety limits wait for `lethe approve BATCH` (exit 3). --dry-run ingests and \
-            reports but queues nothing and changes no source.
+            records. Deletes over the safety limits wait for `lethe approve BATCH` (exit 3). --dry-run reads and \
+            evaluates and reports what would happen, and writes nothing: not the state, the sources or the sinks.
             """
     )
 
@@ -21,7 +21,7 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(help: "Sync only this connector.")
     var connector: String?
 
-    @Flag(name: .customLong("dry-run"), help: "Ingest and report; queue no operation, change no source.")
+    @Flag(name: .customLong("dry-run"), help: "Read, evaluate and report what would happen; write nothing.")
     var dryRun = false
 
     @Flag(name: .long, help: "Pull only what changed since the last sync (connectors with an incremental pull); vanished records are not detected.")
