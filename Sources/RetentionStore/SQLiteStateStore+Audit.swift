@@ -1,3 +1,4 @@
+import Crypto
 public import Foundation
 import GRDB
 public import RetentionCore
@@ -53,6 +54,66 @@ extension SQLiteStateStore {
             previousHash: row["prev_hash"],
             hash: row["hash"]
         )
+    }
+
+    public func auditPublicKey() async throws -> AuditPublicKey {
+        if let stored = try await queue.read({ db in try Self.storedSigningKey(db).map { AuditPublicKey($0.publicKey) } }) { return stored }
+        return try await queue.write { db in AuditPublicKey(try Self.signingKey(db).publicKey) }
+    }
+
+    public func appendAuditCheckpoint(at date: Date, unlessCurrent: Bool = false) async throws -> AuditCheckpoint {
+        try await queue.write { db in
+            let key = try Self.signingKey(db)
+            guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1") else {
+                throw StoreError(code: "audit.no_head", message: "the audit head is missing")
+            }
+            if unlessCurrent,
+                let last = try Row.fetchOne(db, sql: "SELECT event, detail FROM audit WHERE seq = ?", arguments: [head["seq"] as Int64]),
+                last["event"] == AuditCheckpoint.event,
+                let current = Self.checkpoint(detail: last["detail"])
+            {
+                return current
+            }
+            let checkpoint = try AuditCheckpoint.sign(seq: head["seq"], hash: head["hash"], at: date, with: key)
+            try Self.appendAudit(db, [AuditDraft(at: date, event: AuditCheckpoint.event, detail: checkpoint.detail)])
+            return checkpoint
+        }
+    }
+
+    public func latestAuditCheckpoint() async throws -> AuditCheckpoint? {
+        try await queue.read { db in
+            let detail = try String.fetchOne(
+                db, sql: "SELECT detail FROM audit WHERE event = ? ORDER BY seq DESC LIMIT 1", arguments: [AuditCheckpoint.event])
+            return detail.flatMap(Self.checkpoint(detail:))
+        }
+    }
+
+    /// The checkpoint an `audit.checkpoint` entry's stored detail records.
+    static func checkpoint(detail: String) -> AuditCheckpoint? {
+        guard let fields = try? StoreCoding.decoder.decode([String: String].self, from: Data(detail.utf8)) else { return nil }
+        return AuditCheckpoint(detail: fields)
+    }
+
+    /// The installation's audit signing key, created on first use (`meta.audit_signing_key`: the raw
+    /// private key in base64). Inside a write transaction: the insert comes first, so two processes
+    /// creating it at once agree on the one stored.
+    static func signingKey(_ db: Database) throws -> Curve25519.Signing.PrivateKey {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO meta (key, value) VALUES ('audit_signing_key', ?)",
+            arguments: [Curve25519.Signing.PrivateKey().rawRepresentation.base64EncodedString()]
+        )
+        guard let key = try storedSigningKey(db) else {
+            throw StoreError(code: "audit.no_signing_key", message: "the audit signing key could not be stored")
+        }
+        return key
+    }
+
+    static func storedSigningKey(_ db: Database) throws -> Curve25519.Signing.PrivateKey? {
+        guard let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'audit_signing_key'") else { return nil }
+        guard let raw = Data(base64Encoded: text), let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
+            throw StoreError(code: "audit.bad_signing_key", message: "the audit signing key in the state is unreadable")
+        }
+        return key
     }
 
     public func verifyAudit() async throws -> AuditVerification {

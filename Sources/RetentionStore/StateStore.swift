@@ -120,6 +120,16 @@ public protocol AuditStore: Sendable {
     func appendAudit(_ drafts: [AuditDraft]) async throws
     func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry]
     func verifyAudit() async throws -> AuditVerification
+    /// The public half of the installation's audit signing key (an Ed25519 key created on first use
+    /// and kept in the state).
+    func auditPublicKey() async throws -> AuditPublicKey
+    /// Signs the current head and appends an `audit.checkpoint` entry recording the checkpoint, in
+    /// one transaction; returns the checkpoint (it covers the entries before its own). With
+    /// `unlessCurrent`, when the last entry already is a checkpoint (nothing happened since), appends
+    /// nothing and returns that one: a run that changed nothing leaves the log as it was.
+    func appendAuditCheckpoint(at: Date, unlessCurrent: Bool) async throws -> AuditCheckpoint
+    /// The checkpoint of the last `audit.checkpoint` entry, if any.
+    func latestAuditCheckpoint() async throws -> AuditCheckpoint?
     func statusCounts() async throws -> StoreStatus
     /// Live, non-held records whose final expiry is before `cutoff` (now − destroyWithin): overdue destructions.
     func overdueCount(connector: String, expiredBefore cutoff: Date) async throws -> Int

@@ -106,6 +106,9 @@ public struct SyncCoordinator: Sendable {
         summary.quarantined = summary.quarantinedRows.count
         if !options.dryRun {
             try await store.finishRun(run, summary: (try? String(decoding: JSONEncoder().encode(summary), as: UTF8.self)) ?? "{}")
+            // Every run ends with a signed checkpoint of the audit head (one entry, a signature; none
+            // when the run added nothing since the last one).
+            _ = try await store.appendAuditCheckpoint(at: now, unlessCurrent: true)
         }
         log(.info, "sync finished", [
             "connector": connector.name, "pulled": String(summary.pulled), "quarantined": String(summary.quarantined),
@@ -151,6 +154,7 @@ public struct SyncCoordinator: Sendable {
         }
         summary.quarantined = summary.quarantinedRows.count
         try await store.finishRun(run, summary: (try? String(decoding: JSONEncoder().encode(summary), as: UTF8.self)) ?? "{}")
+        _ = try await store.appendAuditCheckpoint(at: now, unlessCurrent: true)
         log(.info, "records synced", [
             "connector": connector.name, "read": String(fresh.count), "gone": String(summary.gone), "deleted": String(summary.deleted),
         ])

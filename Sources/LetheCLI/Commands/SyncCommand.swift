@@ -47,6 +47,7 @@ struct SyncCommand: AsyncParsableCommand {
         }
         for runtime in runtimes { await runtime.shutdown?() }
         report.total.quarantined = report.total.quarantinedRows.count
+        if !dryRun { report.checkpoint = try? await store.latestAuditCheckpoint() }
         let output = workspace.environment.output
         if global.json {
             output.out(JSONOutput.line(report))
@@ -63,14 +64,18 @@ struct SyncReport: Encodable {
     var total: SyncSummary
     var connectors: [SyncSummary] = []
     var errors: [String] = []
+    /// The signed audit checkpoint the run ended with (none for a dry run): keep it outside the state
+    /// for `lethe audit verify --checkpoint`.
+    var checkpoint: AuditCheckpoint?
 
-    private enum CodingKeys: String, CodingKey { case connectors, errors }
+    private enum CodingKeys: String, CodingKey { case connectors, errors, checkpoint }
 
     func encode(to encoder: any Encoder) throws {
         try total.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(connectors, forKey: .connectors)
         try container.encode(errors, forKey: .errors)
+        try container.encodeIfPresent(checkpoint, forKey: .checkpoint)
     }
 
     func exitStatus(dryRun: Bool) -> ExitStatus {
