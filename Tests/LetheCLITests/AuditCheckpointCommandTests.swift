@@ -74,6 +74,9 @@ import Testing
         let next = try #require(try AuditCheckpoint.parse(printed.stdout).first)
         #expect(next.seq == fromFile.seq + 1, "the first checkpoint's entry is covered by the next")
         #expect(await harness.run(["audit", "verify", "--checkpoint", path]).status == 0)
+        let unwritable = await harness.run(["audit", "checkpoint", "--output", harness.root.appendingPathComponent("none/x").path])
+        #expect(unwritable.status == 1)
+        #expect(unwritable.stderr.contains("cannot write the checkpoint"))
     }
 
     @Test func pubkeyPrintsTheInstallationKey() async throws {

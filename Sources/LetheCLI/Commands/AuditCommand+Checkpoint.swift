@@ -31,10 +31,9 @@ extension AuditCommand {
             let line = checkpoint.jsonLine
             let console = workspace.environment.output
             if let output {
-                do {
-                    try Self.replace(output, with: line + "\n")
-                } catch {
-                    throw ValidationError("--output: cannot write \(output): \(error)")
+                // The checkpoint is in the log already: a file that cannot be written loses nothing.
+                if let failure = Self.replace(output, with: line + "\n") {
+                    throw StoreError(code: "audit.checkpoint_write", message: "cannot write the checkpoint to \(output): \(String(cString: strerror(failure)))")
                 }
                 console.err("wrote the checkpoint of entry \(checkpoint.seq) to \(output)")
             }
@@ -46,11 +45,11 @@ extension AuditCommand {
         }
 
         /// Writes `text` to a new 0600 file beside `path`, flushes it and renames it over `path`:
-        /// readers see the old file or the whole new one.
-        static func replace(_ path: String, with text: String) throws {
+        /// readers see the old file or the whole new one. Returns the errno of a failure.
+        static func replace(_ path: String, with text: String) -> Int32? {
             let temporary = path + ".tmp-\(getpid())"
             let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            guard descriptor >= 0 else { return errno }
             var failure: Int32 = 0
             let bytes = Array(text.utf8)
             var offset = 0
@@ -61,10 +60,11 @@ extension AuditCommand {
             if failure == 0, fchmod(descriptor, 0o600) != 0 || fsync(descriptor) != 0 { failure = errno }
             close(descriptor)
             if failure == 0, rename(temporary, path) != 0 { failure = errno }
-            if failure != 0 {
+            guard failure == 0 else {
                 unlink(temporary)
-                throw POSIXError(POSIXErrorCode(rawValue: failure) ?? .EIO)
+                return failure
             }
+            return nil
         }
 
         /// syslog(3), facility user, priority notice, tag `lethe-audit`.
