@@ -53,7 +53,13 @@ enum ArchiveFileSystem {
             throw error
         }
         close(descriptor)
-        guard rename(temporary, path) == 0 else { throw .io("cannot replace the manifest", errno: errno) }
+        guard rename(temporary, path) == 0 else { throw .io("cannot replace an archive file", errno: errno) }
+        try syncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    /// Removes `path` (gone already is fine) and fsyncs its folder.
+    static func remove(_ path: String) throws(FileArchiveError) {
+        guard unlink(path) == 0 || errno == ENOENT else { throw .io("cannot remove an archive file", errno: errno) }
         try syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
@@ -87,7 +93,7 @@ enum ArchiveFileSystem {
         return try body()
     }
 
-    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) throws(FileArchiveError) {
+    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) throws(FileArchiveError) {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }

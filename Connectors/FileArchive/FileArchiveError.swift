@@ -44,6 +44,24 @@ public struct FileArchiveError: ConnectorFailure, Equatable {
         )
     }
 
+    static func unknownKey(_ file: String, line: Int, keyID: String) -> FileArchiveError {
+        FileArchiveError(
+            code: "archive.unknown_key",
+            message: "\(file):\(line): the line is sealed with key \(keyID), which is not configured "
+                + "(set it as `key` or in `previousKeys`)",
+            isTransient: false
+        )
+    }
+
+    static func notAuthentic(_ file: String, line: Int) -> FileArchiveError {
+        FileArchiveError(
+            code: "archive.decrypt_failed",
+            message: "\(file):\(line): the line fails authentication (altered, or moved from another connector "
+                + "or operation)",
+            isTransient: false
+        )
+    }
+
     static func keyRequired(_ file: String) -> FileArchiveError {
         FileArchiveError(
             code: "archive.key_required", message: "\(file) is encrypted: a key is required", isTransient: false)

@@ -7,16 +7,19 @@ public struct FileArchiveReader: Sendable {
     public let directory: URL
     private let codec: ArchiveLineCodec
 
-    /// `key` is the same base64 text as the connector's `key` setting; nil or empty reads only
-    /// unencrypted files. Throws `archive.invalid_key` for a key that is not base64 of 32 bytes.
-    public init(directory: URL, key: String? = nil) throws(FileArchiveError) {
+    /// `key` is the same base64 text as the connector's `key` setting, `previousKeys` the earlier
+    /// keys; without any key only unencrypted files can be read. Throws `archive.invalid_key` for a
+    /// key that is not base64 of 32 bytes.
+    public init(directory: URL, key: String? = nil, previousKeys: [String] = []) throws(FileArchiveError) {
         self.directory = directory
-        guard let key, !key.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            codec = ArchiveLineCodec(keyBytes: nil)
-            return
+        func bytes(_ text: String) throws(FileArchiveError) -> [UInt8]? {
+            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+            guard let bytes = ArchiveKeyring.keyBytes(base64: text) else { throw .invalidKey }
+            return bytes
         }
-        guard let bytes = ArchiveLineCodec.keyBytes(base64: key) else { throw .invalidKey }
-        codec = ArchiveLineCodec(keyBytes: bytes)
+        var previous: [[UInt8]] = []
+        for text in previousKeys { if let key = try bytes(text) { previous.append(key) } }
+        codec = ArchiveLineCodec(keyring: ArchiveKeyring(current: try key.flatMap(bytes), previous: previous))
     }
 
     /// The data files, as sorted relative paths (`contacts/2026-11.jsonl.enc`).
@@ -26,23 +29,53 @@ public struct FileArchiveReader: Sendable {
 
     /// Every entry, optionally of one connector, in file order (connector, month) then line order.
     /// A half-written last line (no newline) is ignored, as the sink ignores it. Throws
-    /// `archive.key_required` for an encrypted file without a key, `archive.decrypt_failed` when the
-    /// key does not open a line, `archive.unreadable` for a line that is not an entry.
+    /// `archive.key_required` for an encrypted file without a key, `archive.unknown_key` for a line
+    /// sealed with a key not given, `archive.decrypt_failed` when a line fails authentication (a wrong
+    /// key, altered data, or a line moved to another connector or operation), `archive.unreadable` for
+    /// a line that is not an entry.
     public func entries(connector: String? = nil) throws(FileArchiveError) -> [ArchiveEntry] {
-        var result: [ArchiveEntry] = []
-        for path in files() where connector.map({ path.hasPrefix($0 + "/") }) ?? true {
-            let encrypted = ArchiveLayout.dataFileKind(String(path.split(separator: "/").last ?? "")).encrypted
-            let bytes = try ArchiveFileSystem.readAll(directory.path + "/" + path)
-            var start = 0
-            var lineNumber = 0
-            while let end = bytes[start...].firstIndex(of: 0x0A) {
-                lineNumber += 1
-                if end > start {
-                    result.append(
-                        try codec.decode(bytes[start..<end], encrypted: encrypted, file: path, lineNumber: lineNumber))
+        try decodedLines(connector: connector).map(\.entry)
+    }
+
+    /// The id of the key each line is sealed with, by file (nil for a plain line): what `lethe archive
+    /// rekey` would change.
+    public func keyIDs() throws(FileArchiveError) -> [String: [String?]] {
+        var result: [String: [String?]] = [:]
+        for path in files() {
+            result[path] = try decodedLines(in: path).map { decoded in
+                switch decoded.sealing {
+                case .plain: nil
+                case .legacy(let id), .sealed(let id): id
                 }
-                start = end + 1
             }
+        }
+        return result
+    }
+
+    private func decodedLines(connector: String? = nil) throws(FileArchiveError) -> [ArchiveLineCodec.Decoded] {
+        var result: [ArchiveLineCodec.Decoded] = []
+        for path in files() where connector.map({ path.hasPrefix($0 + "/") }) ?? true {
+            result += try decodedLines(in: path)
+        }
+        return result
+    }
+
+    private func decodedLines(in path: String) throws(FileArchiveError) -> [ArchiveLineCodec.Decoded] {
+        let encrypted = ArchiveLayout.dataFileKind(String(path.split(separator: "/").last ?? "")).encrypted
+        let connector = String(path.prefix { $0 != "/" })
+        let bytes = try ArchiveFileSystem.readAll(directory.path + "/" + path)
+        var result: [ArchiveLineCodec.Decoded] = []
+        var start = 0
+        var lineNumber = 0
+        while let end = bytes[start...].firstIndex(of: 0x0A) {
+            lineNumber += 1
+            if end > start {
+                result.append(
+                    try codec.decode(
+                        bytes[start..<end], encrypted: encrypted, connector: connector, file: path,
+                        lineNumber: lineNumber))
+            }
+            start = end + 1
         }
         return result
     }

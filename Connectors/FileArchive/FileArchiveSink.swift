@@ -1,23 +1,28 @@
 import Foundation
 import RetentionCore
 
-/// Separated storage in files: JSON Lines per connector and UTC month, optionally AES-256-GCM
-/// encrypted line by line, with a SHA-256 manifest.
+/// Separated storage in files: JSON Lines per connector and UTC month, AES-256-GCM encrypted line by
+/// line (unless configured `encrypt: false`), with a SHA-256 manifest.
 ///
 /// Contracts:
 /// - Durable on return: every appended line is fsynced (and a new file's folder), then the manifest
 ///   is replaced atomically (temporary file, fsync, rename, folder fsync).
 /// - Idempotent: an entry whose `operationID` is already in one of its connector's files (or twice
 ///   in one call) is not written again. The archive files themselves are the index: they are
-///   rescanned whenever their size differs from what this process last saw, so a crash between an
-///   append and anything after it, or a second process, never causes a duplicate. A line a crash
-///   left half-written is cut off before the next append. Without a key, `.enc` files cannot be
-///   read and are not consulted.
-/// - Appends from several processes are serialised by an `flock` on `<directory>/.lock`.
+///   rescanned whenever they differ from what this process last saw (size, inode or modification
+///   time), so a crash between an append and anything after it, a second process, or a rewrite by
+///   `lethe archive rekey` or a purge never causes a duplicate. A line a crash left half-written is
+///   cut off before the next append.
+/// - Fails closed: every line of the connector's files must be read before anything is appended.
+///   A sealed line whose key is not configured (`archive.unknown_key`), an `.enc` file without any
+///   key (`archive.key_required`) or a line that fails authentication is a permanent failure of the
+///   whole call; nothing is written, never an entry again in plain text.
+/// - Appends, rewrites and purges from several processes are serialised by an `flock` on
+///   `<directory>/.lock`.
 /// - Never logs field values: only counts and file names.
 actor FileArchiveSink: ArchiveSink {
     struct FileScan {
-        var size: Int
+        var identity: FileIdentity
         /// The length up to and including the last newline.
         var validLength: Int
         var operationIDs: Set<String>
@@ -25,13 +30,17 @@ actor FileArchiveSink: ArchiveSink {
 
     let root: String
     let codec: ArchiveLineCodec
+    let keep: Period?
+    let clock: any LetheClock
     let log: LogFunction
-    private var scans: [String: FileScan] = [:]
-    private var digests: [String: (size: Int, hex: String)] = [:]
+    var scans: [String: FileScan] = [:]
+    var digests: [String: (identity: FileIdentity, hex: String)] = [:]
 
-    init(directory: URL, codec: ArchiveLineCodec, log: @escaping LogFunction) {
+    init(directory: URL, codec: ArchiveLineCodec, keep: Period? = nil, clock: any LetheClock, log: @escaping LogFunction) {
         self.root = directory.path
         self.codec = codec
+        self.keep = keep
+        self.clock = clock
         self.log = log
     }
 
@@ -70,10 +79,12 @@ actor FileArchiveSink: ArchiveSink {
             guard let (bytes, ids) = pending[path] else { continue }
             let folder = root + "/" + path.prefix { $0 != "/" }
             try ArchiveFileSystem.createDirectory(folder)
-            let previous = scans[path] ?? FileScan(size: 0, validLength: 0, operationIDs: [])
-            try ArchiveFileSystem.append(bytes, to: root + "/" + path, validLength: previous.validLength)
-            let size = previous.validLength + bytes.count
-            scans[path] = FileScan(size: size, validLength: size, operationIDs: previous.operationIDs.union(ids))
+            let previous = scans[path]
+            let validLength = previous?.validLength ?? 0
+            try ArchiveFileSystem.append(bytes, to: root + "/" + path, validLength: validLength)
+            scans[path] = FileScan(
+                identity: FileIdentity(of: root + "/" + path), validLength: validLength + bytes.count,
+                operationIDs: (previous?.operationIDs ?? []).union(ids))
         }
         try writeManifest()
         let written = entries.count - skipped
@@ -88,59 +99,81 @@ actor FileArchiveSink: ArchiveSink {
         scans.first { $0.key.hasPrefix(connector + "/") && $0.value.operationIDs.contains(operationID) }?.key
     }
 
-    /// Rescans the connector's readable data files whose size changed since they were last seen.
-    private func refresh(connector: String) throws(FileArchiveError) {
+    /// Rescans the connector's data files that changed since they were last seen. Every file is
+    /// read, encrypted or not: one this process cannot read fails the call.
+    func refresh(connector: String) throws(FileArchiveError) {
         let folder = root + "/" + connector
         let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         var present = Set<String>()
-        for name in files {
-            let kind = ArchiveLayout.dataFileKind(name)
-            guard kind.isData, !kind.encrypted || codec.isEncrypted else { continue }
+        for name in files where ArchiveLayout.dataFileKind(name).isData {
             let path = "\(connector)/\(name)"
             present.insert(path)
-            let size = Self.size(of: root + "/" + path)
-            if scans[path]?.size == size { continue }
-            scans[path] = try scan(path, encrypted: kind.encrypted)
+            if scans[path]?.identity == FileIdentity(of: root + "/" + path) { continue }
+            scans[path] = try scan(path)
         }
         for path in scans.keys where path.hasPrefix(connector + "/") && !present.contains(path) {
             scans[path] = nil
         }
     }
 
-    private func scan(_ path: String, encrypted: Bool) throws(FileArchiveError) -> FileScan {
+    private func scan(_ path: String) throws(FileArchiveError) -> FileScan {
+        let identity = FileIdentity(of: root + "/" + path)
         let bytes = try ArchiveFileSystem.readAll(root + "/" + path)
         var ids = Set<String>()
+        let validLength = try forEachLine(bytes, path: path) { decoded, _ in ids.insert(decoded.entry.operationID) }
+        return FileScan(identity: identity, validLength: validLength, operationIDs: ids)
+    }
+
+    /// Decodes every complete line of `bytes` (the file `path`), calling `body` with each entry and
+    /// the line's bytes; returns the length up to and including the last newline.
+    func forEachLine(
+        _ bytes: [UInt8], path: String,
+        _ body: (ArchiveLineCodec.Decoded, ArraySlice<UInt8>) throws(FileArchiveError) -> Void
+    ) throws(FileArchiveError) -> Int {
+        let connector = String(path.prefix { $0 != "/" })
+        let encrypted = ArchiveLayout.dataFileKind(String(path.split(separator: "/").last ?? "")).encrypted
         var start = 0
         var lineNumber = 0
         while let end = bytes[start...].firstIndex(of: 0x0A) {
             lineNumber += 1
             if end > start {
-                ids.insert(
-                    try codec.decode(bytes[start..<end], encrypted: encrypted, file: path, lineNumber: lineNumber)
-                        .operationID)
+                let line = bytes[start..<end]
+                try body(
+                    try codec.decode(line, encrypted: encrypted, connector: connector, file: path, lineNumber: lineNumber),
+                    line)
             }
             start = end + 1
         }
-        return FileScan(size: bytes.count, validLength: start, operationIDs: ids)
+        return start
     }
 
-    private func writeManifest() throws(FileArchiveError) {
+    func writeManifest() throws(FileArchiveError) {
         var current: [String: String] = [:]
         for path in ArchiveLayout.dataFiles(under: root) {
-            let size = Self.size(of: root + "/" + path)
-            if let cached = digests[path], cached.size == size {
+            let identity = FileIdentity(of: root + "/" + path)
+            if let cached = digests[path], cached.identity == identity {
                 current[path] = cached.hex
                 continue
             }
-            let bytes = try ArchiveFileSystem.readAll(root + "/" + path)
-            let hex = ArchiveManifest.hexDigest(bytes)
-            digests[path] = (bytes.count, hex)
+            let hex = ArchiveManifest.hexDigest(try ArchiveFileSystem.readAll(root + "/" + path))
+            digests[path] = (identity, hex)
             current[path] = hex
         }
         try ArchiveFileSystem.replace(root + "/" + ArchiveLayout.manifestName, with: ArchiveManifest.render(current))
     }
+}
 
-    private static func size(of path: String) -> Int {
-        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? -1
+/// What tells a file's version apart without reading it: size, inode (a rewrite renames a new file
+/// over it) and modification time.
+struct FileIdentity: Equatable {
+    var size: Int
+    var inode: UInt64
+    var modified: Date?
+
+    init(of path: String) {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+        inode = (attributes?[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0
+        modified = attributes?[.modificationDate] as? Date
     }
 }

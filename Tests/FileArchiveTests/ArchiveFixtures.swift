@@ -28,9 +28,13 @@ enum ArchiveFixtures {
         Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
     }
 
-    static func settings(directory: String, key: String? = nil) -> ConfigNode {
+    /// The connector's settings; `extra` adds keys (`encrypt`, `previousKeys`, `generateKey`, `keep`).
+    static func settings(directory: String, key: String? = nil, extra: [(String, String)] = []) -> ConfigNode {
         var entries = [(key: "directory", node: scalar(directory, key: "directory", line: 5))]
         if let key { entries.append((key: "key", node: scalar(key, key: "key", line: 6))) }
+        for (index, (name, value)) in extra.enumerated() {
+            entries.append((key: name, node: scalar(value, key: name, line: 7 + index)))
+        }
         return ConfigNode(
             value: .mapping(entries), location: SourceLocation(file: "lethe.yaml", line: 4),
             keyPath: "connectors[2].settings")
@@ -42,18 +46,25 @@ enum ArchiveFixtures {
             keyPath: "connectors[2].settings.\(key)")
     }
 
-    static func context(_ logs: LogCapture = LogCapture()) -> ConnectorContext {
+    static let now = Date(timeIntervalSince1970: 1_795_921_200)
+
+    static func context(
+        _ logs: LogCapture = LogCapture(), state: URL = FileManager.default.temporaryDirectory, now: Date = now
+    ) -> ConnectorContext {
         ConnectorContext(
-            name: "archive", clock: FixedClock(Date(timeIntervalSince1970: 1_795_921_200)), log: logs.function,
-            stateDirectory: FileManager.default.temporaryDirectory,
+            name: "archive", clock: FixedClock(now), log: logs.function, stateDirectory: state,
             configDirectory: FileManager.default.temporaryDirectory
         )
     }
 
-    static func sink(directory: URL, key: String? = nil, logs: LogCapture = LogCapture()) throws -> any ArchiveSink {
+    /// A sink sealing with `key`; without a key, one written explicitly with `encrypt: false`.
+    static func sink(
+        directory: URL, key: String? = nil, extra: [(String, String)] = [], logs: LogCapture = LogCapture()
+    ) throws -> any ArchiveSink {
+        let extra = key == nil && !extra.contains(where: { $0.0 == "encrypt" }) ? extra + [("encrypt", "false")] : extra
         guard
             let sink = try ConnectorFactory.fileArchive.make(
-                settings(directory: directory.path, key: key), context(logs)
+                settings(directory: directory.path, key: key, extra: extra), context(logs)
             ).archiveSink
         else {
             throw GenericLetheError(

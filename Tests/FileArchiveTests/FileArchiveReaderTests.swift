@@ -5,7 +5,7 @@ import Testing
 
 @Suite("FileArchiveReader")
 struct FileArchiveReaderTests {
-    @Test("a wrong key fails with decrypt_failed and a missing key with key_required, naming no value")
+    @Test("a wrong key fails with unknown_key and a missing key with key_required, naming no value")
     func wrongKey() async throws {
         try await ArchiveFixtures.withFolder { folder in
             let sink = try ArchiveFixtures.sink(directory: folder, key: ArchiveFixtures.newKey())
@@ -13,7 +13,7 @@ struct FileArchiveReaderTests {
             let wrong = #expect(throws: FileArchiveError.self) {
                 try FileArchiveReader(directory: folder, key: ArchiveFixtures.newKey()).entries()
             }
-            #expect(wrong?.code == "archive.decrypt_failed")
+            #expect(wrong?.code == "archive.unknown_key")
             #expect(wrong?.message.contains("contacts/2026-11.jsonl.enc:1") == true)
             let none = #expect(throws: FileArchiveError.self) { try FileArchiveReader(directory: folder).entries() }
             #expect(none?.code == "archive.key_required")
@@ -34,7 +34,7 @@ struct FileArchiveReaderTests {
             let error = await #expect(throws: FileArchiveError.self) {
                 try await other.archive([ArchiveFixtures.entry(2)])
             }
-            #expect(error?.code == "archive.decrypt_failed")
+            #expect(error?.code == "archive.unknown_key")
             #expect(error?.isTransient == false)
         }
     }

@@ -5,24 +5,26 @@ import Testing
 
 @Suite("FileArchiveSink")
 struct FileArchiveSinkTests {
-    @Test("the factory declares type file-archive, the archive capability and a secret optional key")
+    @Test("the factory declares type file-archive, the archive capability and secret keys")
     func spec() {
         let spec = ConnectorFactory.fileArchive.spec
         #expect(spec.type == "file-archive")
         #expect(spec.capabilities == [.archive])
-        #expect(spec.fields.map(\.name) == ["directory", "key"])
+        #expect(spec.fields.map(\.name) == ["directory", "key", "previousKeys", "encrypt", "generateKey", "keep"])
+        #expect(spec.fields.first { $0.name == "previousKeys" }?.secret == true)
+        #expect(spec.fields.first { $0.name == "encrypt" }?.defaultValue == "true")
         #expect(spec.fields.first { $0.name == "directory" }?.required == true)
         #expect(spec.fields.first { $0.name == "key" }?.secret == true)
         #expect(spec.fields.first { $0.name == "key" }?.required == false)
     }
 
     @Test(
-        "an unencrypted archive round-trips as JSON Lines and the factory warns exactly once",
+        "with `encrypt: false` written, an unencrypted archive round-trips as JSON Lines and the factory warns once",
         arguments: [nil, "", "  "])
     func plainRoundTrip(key: String?) async throws {
         try await ArchiveFixtures.withFolder { folder in
             let logs = LogCapture()
-            let sink = try ArchiveFixtures.sink(directory: folder, key: key, logs: logs)
+            let sink = try ArchiveFixtures.sink(directory: folder, key: key, extra: [("encrypt", "false")], logs: logs)
             #expect(logs.entries.filter { $0.level == .warning }.count == 1)
             let entries = [ArchiveFixtures.entry(1), ArchiveFixtures.entry(2, offset: 60)]
             let receipt = try await sink.archive(entries)
@@ -37,7 +39,7 @@ struct FileArchiveSinkTests {
         }
     }
 
-    @Test("an encrypted archive stores base64 AES-GCM lines, no plain text, and round-trips with the key")
+    @Test("an encrypted archive stores AES-GCM sealed lines, only the operation id in clear, and round-trips with the key")
     func encryptedRoundTrip() async throws {
         try await ArchiveFixtures.withFolder { folder in
             let key = ArchiveFixtures.newKey()
@@ -50,13 +52,16 @@ struct FileArchiveSinkTests {
                 !FileManager.default.fileExists(atPath: folder.appendingPathComponent("contacts/2026-11.jsonl").path))
             let file = folder.appendingPathComponent("contacts/2026-11.jsonl.enc")
             let raw = try String(decoding: Data(contentsOf: file), as: UTF8.self)
-            for value in entries.flatMap({ Array($0.fields.values) + [$0.recordID, $0.operationID] }) {
+            for value in entries.flatMap({ Array($0.fields.values) + [$0.recordID, $0.reference] }) {
                 #expect(!raw.contains(value))
             }
             let lines = try ArchiveFixtures.lines(file)
             #expect(lines.count == 2)
-            for line in lines {
-                let combined = try #require(Data(base64Encoded: line))
+            for (line, entry) in zip(lines, entries) {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+                #expect(object.keys.sorted() == ["box", "kid", "op"])
+                #expect(object["op"] == entry.operationID)
+                let combined = try #require(Data(base64Encoded: object["box"] ?? ""))
                 #expect(combined.count > 12 + 16 + 100)
             }
             #expect(try FileArchiveReader(directory: folder, key: key).entries() == entries)

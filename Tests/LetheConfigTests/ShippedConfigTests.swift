@@ -134,6 +134,9 @@ struct ShippedConfigTests {
                 [
                     FieldSpec("directory", .string, required: true, "folder"),
                     FieldSpec("key", .string, secret: true, "key"),
+                    FieldSpec("previousKeys", .string, secret: true, "earlier keys"),
+                    FieldSpec("generateKey", .boolean, "generate a key file"),
+                    FieldSpec("keep", .string, "archive retention"),
                 ]),
         ])
         #expect(configuration.validateAll(registry: registry).isEmpty)

@@ -64,7 +64,9 @@ struct ConfigCommand: AsyncParsableCommand {
         static func checkConnectors(loader: ConfigLoader, file: URL, environment: CommandEnvironment) -> [any LetheError] {
             guard let configuration = try? loader.load(file: file) else { return [] }
             var errors: [any LetheError] = []
-            for sink in [configuration.mail, configuration.archive].compactMap({ $0 }) {
+            // The archive is checked (a key, or `encrypt: false`) when a policy archives, as it is then built.
+            let archives = configuration.policies.values.contains { $0.action == .archiveThenDelete }
+            for sink in [configuration.mail, archives ? configuration.archive : nil].compactMap({ $0 }) {
                 guard let check = BuiltinConnectors.registry.factory(for: sink.type)?.check else { continue }
                 let context = ConnectorContext(
                     name: "mail", clock: SystemClock(), log: { _, _, _ in }, stateDirectory: URL(fileURLWithPath: "/nonexistent"),
