@@ -133,7 +133,9 @@ extension AuditStore {
     /// with `publicKey` (the installation's own key when nil: an attacker who replaced the state's key
     /// could pass that, so pass the key exported earlier when it matters), and entry `seq` exists with
     /// the checkpoint's hash (so no entry up to it was edited, removed or rebuilt).
-    public func verifyAudit(against checkpoints: [AuditCheckpoint], publicKey: AuditPublicKey? = nil) async throws -> AuditCheckpointVerification {
+    public func verifyAudit(
+        against checkpoints: [AuditCheckpoint], publicKey: AuditPublicKey? = nil
+    ) async throws -> AuditCheckpointVerification {
         precondition(!checkpoints.isEmpty, "at least one checkpoint")
         let chain = try await verifyAudit()
         let key: AuditPublicKey

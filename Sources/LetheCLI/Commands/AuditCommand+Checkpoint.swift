@@ -33,7 +33,8 @@ extension AuditCommand {
             if let output {
                 // The checkpoint is in the log already: a file that cannot be written loses nothing.
                 if let failure = Self.replace(output, with: line + "\n") {
-                    throw StoreError(code: "audit.checkpoint_write", message: "cannot write the checkpoint to \(output): \(String(cString: strerror(failure)))")
+                    let reason = String(cString: strerror(failure))
+                    throw StoreError(code: "audit.checkpoint_write", message: "cannot write the checkpoint to \(output): \(reason)")
                 }
                 console.err("wrote the checkpoint of entry \(checkpoint.seq) to \(output)")
             }

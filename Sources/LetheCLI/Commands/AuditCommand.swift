@@ -27,7 +27,9 @@ struct AuditCommand: AsyncParsableCommand {
                 """
         )
         @OptionGroup var global: GlobalOptions
-        @Option(help: "A file of checkpoints kept outside the state: JSON lines as `lethe audit checkpoint` or `lethe sync --json` print them.")
+        @Option(
+            help: "A file of checkpoints kept outside the state: JSON lines as `lethe audit checkpoint` or `lethe sync --json` print them."
+        )
         var checkpoint: String?
         @Option(help: "The public key that signed the checkpoints: base64 as `lethe audit pubkey` prints it, or a file holding it.")
         var pubkey: String?
