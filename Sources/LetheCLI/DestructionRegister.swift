@@ -49,6 +49,10 @@ struct DestructionRegister {
                 let record = "\(draft.connector ?? "")\u{1F}\(draft.reference ?? "")"
                 if draft.event == "record.reappeared" { returned[record] = draft.at }
                 if draft.event == "fields.reappeared" { returned[record + "\u{1F}\(draft.rule ?? "")"] = draft.at }
+                if draft.event == "archive.purged" {
+                    register.rows.append(archivePurgeRow(draft))
+                    continue
+                }
                 guard draft.event == "operation.done" else { continue }
                 let detail = draft.detail
                 guard let kind = detail["kind"], ["delete", "erase-fields", "archive"].contains(kind) else { continue }
@@ -78,6 +82,19 @@ struct DestructionRegister {
             }
         }
         return register
+    }
+
+    /// Archived copies destroyed when the archive's own `keep` ran out: one row per connector and month.
+    static func archivePurgeRow(_ draft: AuditDraft) -> Row {
+        let month = draft.detail["month"] ?? ""
+        let keep = draft.detail["keep"] ?? ""
+        return Row(
+            destroyedAt: draft.at, connector: draft.connector ?? "", reference: "",
+            data: "분리 보관본 \(draft.detail["entries"] ?? "?")건, \(month) (archived copies of \(month))", rules: "",
+            legalBasis: "분리 보관 기간 \(keep) 경과 (archive keep \(keep) elapsed)",
+            method: "분리 보관본 파기 (archived copies destroyed)",
+            operatorName: draft.detail["operator"] ?? "lethe (automatic)", expiry: "", operation: "", batch: "",
+            deleteMode: modeText("permanent"), restorableUntil: "")
     }
 
     static func modeText(_ mode: String?) -> String {

@@ -99,7 +99,7 @@ struct ArchiveCommand: AsyncParsableCommand {
                     at: now, event: "archive.purged", connector: purge.connector,
                     detail: [
                         "month": purge.month, "entries": "\(purge.entries)", "fileRemoved": "\(purge.removedFile)",
-                        "keep": maintenance.keep?.description ?? "",
+                        "keep": maintenance.keep?.description ?? "", "operator": workspace.operatorName,
                     ])
             })
         return purged
