@@ -38,6 +38,7 @@ let package = Package(
     targets: [
         // MARK: Core and services
         .target(name: "RetentionCore", swiftSettings: swiftSettings),
+        .target(name: "PrivateFiles", swiftSettings: swiftSettings),
         .target(
             name: "LetheConfig",
             dependencies: ["RetentionCore", .product(name: "Yams", package: "Yams")],
@@ -47,7 +48,7 @@ let package = Package(
         .target(
             name: "RetentionStore",
             dependencies: [
-                "RetentionCore",
+                "RetentionCore", "PrivateFiles",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -84,7 +85,7 @@ let package = Package(
         .target(
             name: "LetheCLI",
             dependencies: [
-                "RetentionCore", "LetheConfig", "RetentionStore", "SyncCoordinator", "Scheduling", "WebhookIntake", "HubServer",
+                "RetentionCore", "LetheConfig", "RetentionStore", "SyncCoordinator", "Scheduling", "WebhookIntake", "HubServer", "PrivateFiles",
                 "CSVConnector", "FileArchiveSink", "FileMailSink", "RESTCRMConnector", "SMTPSink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -96,8 +97,8 @@ let package = Package(
         ),
         .executableTarget(name: "lethe", dependencies: ["LetheCLI"], swiftSettings: swiftSettings),
 
-        // MARK: Connectors (each depends on RetentionCore and its own libraries only)
-        .target(name: "CSVConnector", dependencies: ["RetentionCore"], path: "Connectors/CSV", exclude: ["README.md"], swiftSettings: swiftSettings),
+        // MARK: Connectors (each depends on RetentionCore, PrivateFiles and its own libraries only)
+        .target(name: "CSVConnector", dependencies: ["RetentionCore", "PrivateFiles"], path: "Connectors/CSV", exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             name: "RESTCRMConnector",
             dependencies: [
@@ -113,7 +114,7 @@ let package = Package(
         ),
         .target(
             name: "FileArchiveSink",
-            dependencies: ["RetentionCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["RetentionCore", "PrivateFiles", .product(name: "Crypto", package: "swift-crypto")],
             path: "Connectors/FileArchive",
             exclude: ["README.md"],
             swiftSettings: swiftSettings
@@ -128,7 +129,7 @@ let package = Package(
         ),
         .target(
             name: "FileMailSink",
-            dependencies: ["RetentionCore", "MailComposer"],
+            dependencies: ["RetentionCore", "MailComposer", "PrivateFiles"],
             path: "Connectors/FileMail",
             exclude: ["README.md"],
             swiftSettings: swiftSettings
@@ -192,6 +193,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "PrivateFilesTests", dependencies: ["PrivateFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "FileArchiveTests", dependencies: ["FileArchiveSink", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FileMailTests", dependencies: ["FileMailSink", "MailComposer", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
         .testTarget(

@@ -30,7 +30,7 @@ def main():
     base = f"http://127.0.0.1:{int(fake.stdout.readline().split()[1])}"
     ids = [r["provider_id"] for r in json.load(urllib.request.urlopen(base + "/_fake/records"))]
     env = dict(os.environ, LETHE_STATE_DIR=os.path.join(folder, "state"), HUBSPOT_BASE_URL=base, HUBSPOT_TOKEN="bench-token",
-               HUBSPOT_WEBHOOK_SECRET=SECRET, LETHE_HTTP_PORT="0", LETHE_PUBLIC_URL=PUBLIC, LETHE_ADMIN_TOKEN="bench-admin",
+               HUBSPOT_WEBHOOK_SECRET=SECRET, LETHE_HTTP_PORT="0", LETHE_PUBLIC_URL=PUBLIC, LETHE_ADMIN_TOKEN="bench-admin-token-0123456789abcdef0123",
                LETHE_MAX_DELETES_PER_RUN="1000000")
     daemon = subprocess.Popen([lethe, "run", "--config", os.path.join(ROOT, "config/examples/hubspot.yaml"), "-v"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -63,7 +63,7 @@ def main():
     acknowledged = time.time() - started
     status = {}
     while time.time() - started < 600:
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/status", headers={"Authorization": "Bearer bench-admin"})
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/status", headers={"Authorization": "Bearer bench-admin-token-0123456789abcdef0123"})
         status = json.load(urllib.request.urlopen(request))
         if sum(status.get("pendingWebhookEvents", {}).values()) == 0:
             break

@@ -1,5 +1,6 @@
 public import RetentionCore
 import Foundation
+import PrivateFiles
 
 /// A CSV file as a record source and write-back target (`type: csv`).
 ///
@@ -71,10 +72,22 @@ public actor CSVConnector: ScanningSource, RecordWriter {
         return found
     }
 
+    /// Removes the temporary copies an interrupted rewrite left beside the file (`.<name>.lethe-<UUID>.tmp`:
+    /// they hold the rows kept). Write-backs run under the connector's run lock, so none is in use.
+    private nonisolated func removeLeftovers(near path: String) {
+        let url = URL(fileURLWithPath: path)
+        let prefix = ".\(url.lastPathComponent).lethe-"
+        let removed = PrivateFiles.removeLeftovers(in: url.deletingLastPathComponent().path) { $0.hasPrefix(prefix) && $0.hasSuffix(".tmp") }
+        if !removed.isEmpty {
+            log(.warning, "removed temporary files an interrupted write-back left beside the file", ["files": String(removed.count)])
+        }
+    }
+
     public func apply(_ operations: [WriteOperation]) async throws -> [OperationOutcome] {
         guard !operations.isEmpty else { return [] }
         let path = configuration.path.path
         let before = try CSVFileSystem.identity(of: path)
+        removeLeftovers(near: path)
         let document = try CSVDocument(configuration)
         let targets = try CSVTargetRows.scan(
             document, ids: Set(operations.map(\.recordID)), withFields: Set(operations.filter { $0.kind != .delete }.map(\.recordID)))

@@ -34,7 +34,7 @@ extension ConnectorFactory {
     public static var fileMail: ConnectorFactory {
         ConnectorFactory(spec: FileMailConfiguration.spec) { settings, context in
             let configuration = try FileMailConfiguration(settings: settings)
-            let sink = FileMailSink(directory: context.resolvePath(configuration.directory))
+            let sink = FileMailSink(directory: context.resolvePath(configuration.directory), log: context.log)
             return ConnectorInstance(noticeSink: sink)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import MailComposer
+import PrivateFiles
 import RetentionCore
 
 #if canImport(Glibc)
@@ -16,25 +17,39 @@ import RetentionCore
 /// - At most one file per operation id, written completely or not at all: the message goes to a
 ///   hidden temporary file, is fsynced, then published under its final name with `link(2)` (which
 ///   never replaces an existing file; `rename(2)` where links are unsupported), and the folder is
-///   fsynced. A crash leaves at most a `.tmp` file behind, never a partial `.eml`.
+///   fsynced. A crash leaves at most a `.tmp` file behind, never a partial `.eml`; the next write to
+///   the folder removes such leftovers (they hold a message) and logs how many.
+/// - The folder is 0700 and every file 0600 from its creation. Writers from several processes take
+///   turns on an `flock` of the folder.
 /// - A retry of a delivered notice writes nothing and returns the same receipt, the file name.
 /// - A bad recipient, sender or extra header is a permanent `MailComposerError`; an operation id
 ///   that is not a safe file name is a permanent `FileMailError`; I/O errors are transient.
 struct FileMailSink: BatchingNoticeSink {
     let directory: URL
+    var log: LogFunction = { _, _, _ in }
+
+    /// Creates the folder (0700), then runs `body` holding the folder's lock, after removing the
+    /// temporary files an interrupted write left there.
+    private func withFolder<T>(_ body: () throws -> T) throws -> T {
+        do {
+            try PrivateFiles.makeFolder(directory.path)
+        } catch {
+            throw FileMailError(code: "filemail.io", message: "cannot create the mail folder", isTransient: true)
+        }
+        return try PrivateFiles.withFolderLock(directory.path) { () throws -> T in
+            let removed = PrivateFiles.removeLeftovers(in: directory.path) { $0.hasPrefix(".") && $0.hasSuffix(".tmp") }
+            if !removed.isEmpty {
+                log(.warning, "removed temporary files an interrupted write left in the mail folder", ["files": String(removed.count)])
+            }
+            return try body()
+        }
+    }
 
     /// Many notices with one durability step: every temporary file is written, the filesystem is
     /// synced once, then each is published (`link`) and the folder is synced once. The same files and
     /// guarantees as one `deliver(_:)` per notice.
     func deliver(_ notices: [Notice]) async -> [Result<String, any Error>] {
         var results = [Result<String, any Error>?](repeating: nil, count: notices.count)
-        var written: [(index: Int, temporary: String, name: String)] = []
-        defer { for item in written { unlink(item.temporary) } }
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            return notices.map { _ in .failure(FileMailError(code: "filemail.io", message: "cannot create the mail folder", isTransient: true)) }
-        }
         // The messages are composed on both cores at once (pure), then written in order.
         let half = max(1, (notices.count + 1) / 2)
         let messages = await withTaskGroup(of: (Int, [Result<[UInt8], any Error>]).self) { group in
@@ -52,33 +67,41 @@ struct FileMailSink: BatchingNoticeSink {
             for await part in group { parts.append(part) }
             return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
         }
-        for (index, notice) in notices.enumerated() {
-            do {
-                let message = try messages[index].get()
-                let name = "\(notice.operationID).eml"
-                if FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
-                    results[index] = .success(name)
-                    continue
-                }
-                let temporary = directory.appendingPathComponent(".\(name).\(UUID().uuidString).tmp").path
-                try Self.writeFile(message, to: temporary, sync: false)
-                written.append((index, temporary, name))
-            } catch {
-                results[index] = .failure(error)
-            }
-        }
-        if !written.isEmpty {
-            do {
-                try Self.syncFileSystem(of: directory.path)
-                for item in written {
-                    results[item.index] = Result { try self.publish(item.temporary, as: item.name) }
-                }
-                try Self.syncDirectory(directory.path)
-            } catch {
-                for item in written where results[item.index].map({ if case .success = $0 { true } else { false } }) ?? true {
-                    results[item.index] = .failure(error)
+        do {
+            try withFolder {
+                var written: [(index: Int, temporary: String, name: String)] = []
+                defer { for item in written { unlink(item.temporary) } }
+            for (index, notice) in notices.enumerated() {
+                do {
+                    let message = try messages[index].get()
+                    let name = "\(notice.operationID).eml"
+                    if FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
+                        results[index] = .success(name)
+                        continue
+                    }
+                    let temporary = directory.appendingPathComponent(".\(name).\(UUID().uuidString).tmp").path
+                    try Self.writeFile(message, to: temporary, sync: false)
+                    written.append((index, temporary, name))
+                } catch {
+                    results[index] = .failure(error)
                 }
             }
+            if !written.isEmpty {
+                do {
+                    try Self.syncFileSystem(of: directory.path)
+                    for item in written {
+                        results[item.index] = Result { try self.publish(item.temporary, as: item.name) }
+                    }
+                    try Self.syncDirectory(directory.path)
+                } catch {
+                    for item in written where results[item.index].map({ if case .success = $0 { true } else { false } }) ?? true {
+                        results[item.index] = .failure(error)
+                    }
+                }
+            }
+            }
+        } catch {
+            for index in results.indices where results[index] == nil { results[index] = .failure(error) }
         }
         return results.map { $0 ?? .failure(FileMailError(code: "filemail.io", message: "not delivered", isTransient: true)) }
     }
@@ -90,17 +113,14 @@ struct FileMailSink: BatchingNoticeSink {
         let target = directory.appendingPathComponent(name).path
         if FileManager.default.fileExists(atPath: target) { return name }
 
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw FileMailError(code: "filemail.io", message: "cannot create the mail folder", isTransient: true)
+        return try withFolder {
+            let temporary = directory.appendingPathComponent(".\(name).\(UUID().uuidString).tmp").path
+            defer { unlink(temporary) }
+            try Self.writeFile(message.render(), to: temporary, sync: true)
+            let published = try publish(temporary, as: name)
+            try Self.syncDirectory(directory.path)
+            return published
         }
-        let temporary = directory.appendingPathComponent(".\(name).\(UUID().uuidString).tmp").path
-        defer { unlink(temporary) }
-        try Self.writeFile(message.render(), to: temporary, sync: true)
-        _ = try publish(temporary, as: name)
-        try Self.syncDirectory(directory.path)
-        return name
     }
 
     /// Gives a durable temporary file its final name, never replacing an existing one.
@@ -147,8 +167,12 @@ struct FileMailSink: BatchingNoticeSink {
 
     /// Creates `path` (which must not exist) and writes all of `bytes`, fsynced when `sync`.
     static func writeFile(_ bytes: [UInt8], to path: String, sync: Bool) throws(FileMailError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o640)
-        guard descriptor >= 0 else { throw .io("cannot create a temporary file", errno: errno) }
+        let descriptor: Int32
+        do {
+            descriptor = try PrivateFiles.createNew(path)
+        } catch {
+            throw .io("cannot create a temporary file", errno: error.errno)
+        }
         defer { close(descriptor) }
         var offset = 0
         while offset < bytes.count {

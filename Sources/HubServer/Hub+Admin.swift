@@ -10,7 +10,9 @@ import SyncCoordinator
 /// token every call is refused (403), so an unconfigured daemon exposes nothing.
 extension Hub {
     func addAdminRoutes(to router: Router<BasicRequestContext>) {
-        let api = router.group("api").add(middleware: AdminTokenMiddleware(token: configuration.adminToken))
+        let api = router.group("api").add(middleware: BearerTokenMiddleware(token: configuration.adminToken) {
+            Hub.error(.forbidden, "admin_disabled", "set LETHE_ADMIN_TOKEN to enable the admin API")
+        })
         api.get("status") { _, _ in try await self.status() }
         api.get("approvals") { _, _ in Self.json(.ok, ["batches": try await self.store.approvalBatches()]) }
         api.post("approvals/:batch/approve") { request, context in try await self.approve(request, context: context) }
@@ -159,15 +161,15 @@ extension Hub {
     }
 }
 
-/// Bearer-token check for `/api`, in constant time. No configured token: 403 for everything.
-struct AdminTokenMiddleware: RouterMiddleware {
+/// Bearer-token check (`/api`, `/metrics`), in constant time. No configured token: the answer
+/// `unset` gives for everything (403 for the admin API, 404 for the metrics).
+struct BearerTokenMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let token: String?
+    let unset: @Sendable () -> Response
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let token else {
-            return Hub.error(.forbidden, "admin_disabled", "set LETHE_ADMIN_TOKEN to enable the admin API")
-        }
+        guard let token else { return unset() }
         let header = request.headers[.authorization] ?? ""
         let presented = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
         // Compare digests: equal length, no early exit on the first differing byte.

@@ -11,7 +11,7 @@ extension Hub {
         let router = Router()
         router.get("/healthz") { _, _ in Self.json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in await self.ready() }
-        router.get("/metrics") { _, _ in try await self.metricsResponse() }
+        addMetricsRoute(to: router)
         router.post("/webhooks/:connector") { request, context in await self.receiveWebhook(request, context: context) }
         addAdminRoutes(to: router)
         addConsentRoutes(to: router)
@@ -29,8 +29,23 @@ extension Hub {
         }
     }
 
-    func metricsResponse() async throws -> Response {
-        try? await metrics.refresh(store: store, policies: policies, now: clock.now())
+    /// `/metrics`, behind `Authorization: Bearer $LETHE_METRICS_TOKEN` (unset: 404). Served by the
+    /// main listener and by the metrics listener (`LETHE_METRICS_ADDRESS`).
+    public func addMetricsRoute(to router: Router<BasicRequestContext>) {
+        router.group("metrics")
+            .add(middleware: BearerTokenMiddleware(token: configuration.metricsToken) { Hub.error(.notFound, "not_found", "no such route") })
+            .get { _, _ in await self.metricsResponse() }
+    }
+
+    /// The metrics listener's routes: `/metrics` alone.
+    public func metricsRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        addMetricsRoute(to: router)
+        return router
+    }
+
+    func metricsResponse() async -> Response {
+        await metrics.refreshIfStale(store: store, policies: policies, now: clock.now(), at: wallClock.now())
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))

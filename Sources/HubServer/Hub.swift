@@ -66,6 +66,7 @@ public final class Hub: Sendable {
         self.clock = clock
         self.log = log
         self.metrics = metrics
+        metrics.prime(connectors: self.connectors.keys.sorted())
     }
 
     public var policies: [String: Policy] { connectors.mapValues(\.runtime.policy) }
@@ -127,6 +128,18 @@ public final class Hub: Sendable {
                     await failWebhookEvents(pending, connector: name, code: code)
                 }
             }
+        }
+    }
+
+    /// Forgets processed webhook events (their keyed digests) older than the configured period
+    /// (`LETHE_WEBHOOK_KEEP_DAYS`); pending and dead-lettered events stay.
+    public func purgeProcessedWebhookEvents() async {
+        let cutoff = wallClock.now().addingTimeInterval(-Double(configuration.webhookEventRetention.components.seconds))
+        do {
+            let purged = try await store.purgeWebhookEvents(processedBefore: cutoff)
+            if purged > 0 { log(.info, "processed webhook events purged", ["events": String(purged)]) }
+        } catch {
+            log(.warning, "processed webhook events could not be purged", ["error": (error as? any LetheError)?.code ?? "\(type(of: error))"])
         }
     }
 

@@ -10,14 +10,52 @@ public import SyncCoordinator
 ///
 /// Counters are swift-metrics instruments made by a factory over this hub's own Prometheus registry
 /// (no global bootstrap, so several hubs can live in one test process); gauges that describe the
-/// store are refreshed from it when `/metrics` is scraped.
+/// store are refreshed from it when `/metrics` is scraped, at most once per `refreshInterval`
+/// (scrapes in between, however many, run no store query). Every family is present from the
+/// first scrape: `prime(connectors:)` registers each at zero.
 public final class HubMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
+    let gate: RefreshGate
 
-    public init() {
+    public init(refreshInterval: TimeInterval = 30) {
         registry = PrometheusCollectorRegistry()
         factory = PrometheusMetricsFactory(registry: registry)
+        gate = RefreshGate(interval: refreshInterval)
+    }
+
+    /// How many times the store gauges were refreshed (each refresh runs the store's count queries).
+    public var refreshes: Int { get async { await gate.count } }
+
+    /// Registers every family at zero for these connectors, so dashboards and alerts find each one
+    /// before anything happened.
+    public func prime(connectors: [String]) {
+        for connector in connectors {
+            Counter(label: "lethe_webhook_deliveries_total", dimensions: [("connector", connector), ("result", "accepted"), ("reason", "ok")], factory: factory)
+                .increment(by: 0)
+            for result in ["accepted", "replayed", "retried", "dead"] {
+                Counter(label: "lethe_webhook_events_total", dimensions: [("connector", connector), ("result", result)], factory: factory).increment(by: 0)
+            }
+            for kind in ["full", "incremental", "webhook"] {
+                Counter(label: "lethe_syncs_total", dimensions: [("connector", connector), ("kind", kind), ("result", "ok")], factory: factory).increment(by: 0)
+                Counter(label: "lethe_syncs_total", dimensions: [("connector", connector), ("kind", kind), ("result", "failed")], factory: factory).increment(by: 0)
+            }
+            _ = Timer(label: "lethe_sync_duration_seconds", dimensions: [("connector", connector), ("kind", "full")], factory: factory)
+            Counter(label: "lethe_operations_total", dimensions: [("connector", connector), ("kind", "delete"), ("outcome", "done")], factory: factory)
+                .increment(by: 0)
+            Gauge(label: "lethe_records", dimensions: [("connector", connector), ("state", "active")], factory: factory).record(0)
+            Gauge(label: "lethe_outbox_operations", dimensions: [("connector", connector), ("kind", "delete"), ("status", "pending")], factory: factory)
+                .record(0)
+            Gauge(label: "lethe_records_missing_awaiting_approval", dimensions: [("connector", connector)], factory: factory).record(0)
+            Gauge(label: "lethe_records_reappeared", dimensions: [("connector", connector)], factory: factory).record(0)
+            Gauge(label: "lethe_overdue_destructions", dimensions: [("connector", connector)], factory: factory).record(0)
+        }
+    }
+
+    /// Refreshes the store gauges unless they were refreshed less than the interval before `at`;
+    /// concurrent scrapes share one refresh.
+    public func refreshIfStale(store: any StateStore, policies: [String: Policy], now: Date, at instant: Date) async {
+        await gate.run(at: instant) { try? await self.refresh(store: store, policies: policies, now: now) }
     }
 
     public func webhook(connector: String, accepted: Bool, reason: String) {
@@ -96,5 +134,29 @@ public final class HubMetrics: Sendable {
     /// The Prometheus text exposition.
     public func exposition() -> String {
         registry.emitToString()
+    }
+}
+
+/// At most one refresh per interval, however many callers ask at once.
+actor RefreshGate {
+    let interval: TimeInterval
+    private var last: Date?
+    private var running: Task<Void, Never>?
+    private(set) var count = 0
+
+    init(interval: TimeInterval) { self.interval = interval }
+
+    func run(at instant: Date, _ refresh: @escaping @Sendable () async -> Void) async {
+        if let running {
+            await running.value
+            return
+        }
+        if let last, instant.timeIntervalSince(last) < interval, instant >= last { return }
+        let task = Task { await refresh() }
+        running = task
+        count += 1
+        await task.value
+        last = instant
+        running = nil
     }
 }

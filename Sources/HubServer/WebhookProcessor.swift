@@ -4,6 +4,7 @@ public import ServiceLifecycle
 /// Processes accepted webhook events as they arrive (woken by the intake route) and every few
 /// seconds (events a previous process accepted but did not finish). On graceful shutdown it
 /// finishes the pass in progress and stops; unprocessed events stay in the store for the next start.
+/// At start and then hourly it purges processed events past their retention.
 public struct WebhookProcessor: Service {
     let hub: Hub
     let interval: Duration
@@ -15,8 +16,13 @@ public struct WebhookProcessor: Service {
 
     public func run() async throws {
         let stopping = StopFlag()
+        var purged: ContinuousClock.Instant?
         await withGracefulShutdownHandler {
             while !(await stopping.isSet), !Task.isCancelled {
+                if purged.map({ ContinuousClock.now - $0 >= .seconds(3600) }) ?? true {
+                    await hub.purgeProcessedWebhookEvents()
+                    purged = ContinuousClock.now
+                }
                 await hub.processWebhookEvents()
                 guard !(await stopping.isSet), !Task.isCancelled else { break }
                 await withTaskCancellationHandler {

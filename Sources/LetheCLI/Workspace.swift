@@ -1,5 +1,6 @@
 import Foundation
 import LetheConfig
+import PrivateFiles
 import RetentionCore
 import RetentionStore
 import SyncCoordinator
@@ -45,9 +46,35 @@ struct Workspace {
             : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path)
     }
 
+    /// Opens the state. The state folder and everything in it is the owner's alone (folders 0700,
+    /// files 0600): looser modes left by other tools or an older version are tightened first.
     func openStore() throws -> SQLiteStateStore {
-        try SQLiteStateStore(path: try stateDirectory().appendingPathComponent("lethe.sqlite"))
+        let folder = try stateDirectory()
+        do {
+            try PrivateFiles.makeFolder(folder.path)
+            let tightened = try PrivateFiles.tighten(folder.path)
+            if !tightened.isEmpty {
+                log(.warning, "state files were readable by others: restricted to their owner", ["files": String(tightened.count)])
+            }
+        } catch {
+            throw StoreError(code: "store.permissions", message: error.description)
+        }
+        return try SQLiteStateStore(path: folder.appendingPathComponent("lethe.sqlite"))
     }
+
+    /// Refuses secrets too short to resist guessing (`lethe run` and `lethe sync` check them before
+    /// anything listens or changes). Unset secrets are not checked: an unset admin token keeps the
+    /// admin API off, an unset link secret is generated.
+    func checkSecrets() throws(ConfigError) {
+        for name in ["LETHE_ADMIN_TOKEN", "LETHE_LINK_SECRET", "LETHE_METRICS_TOKEN"] {
+            guard let secret = environment.variables[name], !secret.isEmpty, secret.utf8.count < Self.minimumSecretLength else { continue }
+            throw ConfigError(
+                code: "config.weak_secret", location: nil, key: name,
+                problem: "is \(secret.utf8.count) bytes; a secret must be at least \(Self.minimumSecretLength) bytes (e.g. `openssl rand -base64 32`)")
+        }
+    }
+
+    static let minimumSecretLength = 32
 
     func context(for name: String) throws -> ConnectorContext {
         let loader = ConfigLoader(environment: environment.variables)
@@ -141,11 +168,20 @@ struct Workspace {
         if let existing = try? Data(contentsOf: file), existing.count >= 32 {
             return ConsentLinkSigner(secret: existing, baseURL: base)
         }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var generator = SystemRandomNumberGenerator()
-        let secret = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
-        FileManager.default.createFile(atPath: file.path, contents: secret, attributes: [.posixPermissions: 0o600])
-        return ConsentLinkSigner(secret: secret, baseURL: base)
+        let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        do {
+            try PrivateFiles.makeFolder(folder.path)
+            // A short or empty file (a write cut off) is replaced; another process may create it first.
+            if FileManager.default.fileExists(atPath: file.path) { try? FileManager.default.removeItem(at: file) }
+            try PrivateFiles.write(secret, toNew: file.path)
+        } catch where error.errno == EEXIST {
+            if let existing = try? Data(contentsOf: file), existing.count >= 32 { return ConsentLinkSigner(secret: existing, baseURL: base) }
+            throw StoreError(code: "store.secret", message: error.description)
+        } catch {
+            throw StoreError(code: "store.secret", message: error.description)
+        }
+        return ConsentLinkSigner(secret: Data(secret), baseURL: base)
     }
 
     func coordinator(store: any StateStore) throws -> SyncCoordinator {

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import RetentionCore
 
@@ -9,8 +10,11 @@ import RetentionCore
 /// unique index. `outbox` is a rowid table on purpose: its ids are hashes, so rows are stored in the
 /// order they are queued and executions walk them in that order.
 enum SQLiteMigrations {
-    /// The migrations; `fingerprints` computes record keys when older states are converted.
-    static func migrator(fingerprints: RecordFingerprints) -> DatabaseMigrator {
+    /// The migrations; `fingerprints` computes record keys when older states are converted,
+    /// `operationIDs` and `eventDigests` the keyed ids that replace unkeyed ones.
+    static func migrator(
+        fingerprints: RecordFingerprints, operationIDs: OperationIdentifier, eventDigests: WebhookEventDigests
+    ) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(
@@ -148,6 +152,30 @@ enum SQLiteMigrations {
         // Staged operations name their record's key, so the safety check publishes them set-based.
         migrator.registerMigration("v9-outbox-record-key") { db in
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN rkey INTEGER")
+        }
+        // Ids that outlive a destruction are keyed: operation ids (in the audit log for good) become
+        // HMACs under the installation's key, webhook event ids (some embed the record id) keyed
+        // digests, and processed webhook events forget their record id. Operations still holding their
+        // record's id get the keyed id of the same round; entries already in the audit log keep theirs.
+        migrator.registerMigration("v10-keyed-ids") { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, connector, record_id, kind, rule, cycle FROM outbox WHERE record_id IS NOT NULL")
+            let rename = try db.makeStatement(sql: "UPDATE outbox SET id = ? WHERE id = ?")
+            for row in rows {
+                let id: String = row[0], connector: String = row[1], recordID: String = row[2]
+                guard let kind = OperationKind(rawValue: row[3]) else { continue }
+                let planned = PlannedOperation(kind: kind, rule: row[4], cycle: Date(timeIntervalSince1970: row[5]))
+                guard let round = (0..<64).first(where: {
+                    OperationIdentifier.unkeyed(connector: connector, recordID: recordID, operation: planned, round: $0) == id
+                }) else { continue }
+                try rename.execute(arguments: [operationIDs.make(connector: connector, recordID: recordID, operation: planned, round: round), id])
+            }
+            let events = try Row.fetchAll(db, sql: "SELECT seq, connector, event_id FROM webhook_events")
+            let digest = try db.makeStatement(sql: "UPDATE webhook_events SET event_id = ? WHERE seq = ?")
+            for event in events {
+                let seq: Int64 = event[0], connector: String = event[1], eventID: String = event[2]
+                try digest.execute(arguments: [eventDigests.digest(connector: connector, eventID: eventID), seq])
+            }
+            try db.execute(sql: "UPDATE webhook_events SET record_id = '' WHERE processed_at IS NOT NULL")
         }
         return migrator
     }

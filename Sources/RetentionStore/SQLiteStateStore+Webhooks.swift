@@ -13,7 +13,7 @@ extension SQLiteStateStore {
             )
             var accepted = 0
             for event in events {
-                try insert.execute(arguments: [connector, event.eventID, event.recordID, event.deleted, at.timeIntervalSince1970])
+                try insert.execute(arguments: [connector, webhookEventDigests.digest(connector: connector, eventID: event.eventID), event.recordID, event.deleted, at.timeIntervalSince1970])
                 accepted += db.changesCount
             }
             let acceptance = WebhookAcceptance(accepted: accepted, replayed: events.count - accepted)
@@ -26,6 +26,11 @@ extension SQLiteStateStore {
             }
             return acceptance
         }
+    }
+
+    /// The keyed digest under which a provider's event id is kept (`PendingWebhookEvent.eventID`).
+    public func webhookEventDigest(connector: String, eventID: String) -> String {
+        webhookEventDigests.digest(connector: connector, eventID: eventID)
     }
 
     public func pendingWebhookEvents(connector: String, limit: Int, dueBy: Date) async throws -> [PendingWebhookEvent] {
@@ -62,8 +67,16 @@ extension SQLiteStateStore {
     public func finishWebhookEvents(_ seqs: [Int64], at: Date) async throws {
         guard !seqs.isEmpty else { return }
         try await queue.write { db in
-            let update = try db.cachedStatement(sql: "UPDATE webhook_events SET processed_at = ? WHERE seq = ?")
+            // A processed event keeps only its keyed digest (for replay detection) and its times.
+            let update = try db.cachedStatement(sql: "UPDATE webhook_events SET processed_at = ?, record_id = '' WHERE seq = ?")
             for seq in seqs { try update.execute(arguments: [at.timeIntervalSince1970, seq]) }
+        }
+    }
+
+    public func purgeWebhookEvents(processedBefore cutoff: Date) async throws -> Int {
+        try await queue.write { db in
+            try db.execute(sql: "DELETE FROM webhook_events WHERE processed_at < ?", arguments: [cutoff.timeIntervalSince1970])
+            return db.changesCount
         }
     }
 

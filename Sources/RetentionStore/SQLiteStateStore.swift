@@ -1,27 +1,45 @@
 public import Foundation
 import Crypto
 import GRDB
+import PrivateFiles
 public import RetentionCore
 
 /// The embedded default store: one SQLite file (WAL), zero set-up.
+///
+/// A pool of connections: one writer, and readers that never wait behind a long write (a sync's
+/// batch transaction) — `/metrics`, `/api/status` and the dashboard read a committed snapshot.
 public final class SQLiteStateStore: StateStore {
-    let queue: DatabaseQueue
+    let queue: DatabasePool
     /// The database file.
     public let path: URL
     private let pseudonymKeyData: Data
     private var pseudonymKey: SymmetricKey { SymmetricKey(data: pseudonymKeyData) }
     public let fingerprints: RecordFingerprints
+    public let operationIDs: OperationIdentifier
+    let webhookEventDigests: WebhookEventDigests
     /// Records of earlier versions are found by their reference through `legacy_refs`.
     let hasLegacyReferences: Bool
 
     /// Opens (and migrates) the database at `path`, creating its folder.
     public init(path: URL) throws {
         self.path = path
-        try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+        // The owner's alone: the folder 0700, the database 0600 (SQLite gives its -wal and -shm files
+        // the database file's mode).
+        do {
+            try PrivateFiles.makeFolder(path.deletingLastPathComponent().path)
+            try PrivateFiles.ensureFile(path.path)
+        } catch {
+            throw StoreError(code: "store.open", message: "cannot create the state database: \(error.description)")
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        configuration.maximumReaderCount = 4
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            guard !db.configuration.readonly else {
+                // Readers: a smaller page cache each (they walk what the writer also reads).
+                try db.execute(sql: "PRAGMA cache_size = -16384")
+                return
+            }
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // A sync walks and writes the records and the outbox in large batches: a 48 MiB page cache
             // (bounded: it counts in the process's memory) and a 64 MiB WAL between checkpoints.
@@ -34,7 +52,7 @@ public final class SQLiteStateStore: StateStore {
         let opening = try FileRunLock.exclusive(path.path + ".open-lock")
         defer { opening.release() }
         do {
-            queue = try DatabaseQueue(path: path.path, configuration: configuration)
+            queue = try DatabasePool(path: path.path, configuration: configuration)
             let stored = try queue.read { db -> String? in
                 guard try db.tableExists("meta") else { return nil }
                 return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'pseudonym_secret'")
@@ -43,7 +61,9 @@ public final class SQLiteStateStore: StateStore {
             let secretBytes = Data(base64Encoded: secret) ?? Data(secret.utf8)
             pseudonymKeyData = secretBytes
             fingerprints = RecordFingerprints(secret: [UInt8](secretBytes))
-            let migrator = SQLiteMigrations.migrator(fingerprints: fingerprints)
+            operationIDs = OperationIdentifier(secret: secretBytes)
+            webhookEventDigests = WebhookEventDigests(secret: secretBytes)
+            let migrator = SQLiteMigrations.migrator(fingerprints: fingerprints, operationIDs: operationIDs, eventDigests: webhookEventDigests)
             let before = try queue.read { db in try migrator.appliedIdentifiers(db) }
             try migrator.migrate(queue)
             try queue.write { db in

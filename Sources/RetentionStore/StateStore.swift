@@ -20,6 +20,8 @@ public typealias StateStore = RecordStore & RunStore & OutboxStore & ApprovalSto
 public protocol RecordStore: Sendable {
     /// The installation's keyed functions (record keys, references, row digests).
     var fingerprints: RecordFingerprints { get }
+    /// The installation's keyed operation ids.
+    var operationIDs: OperationIdentifier { get }
     /// The pseudonymous reference of a record: stable per installation, not reversible without the
     /// store's secret. A record first stored by an earlier version keeps the reference it had.
     func reference(connector: String, recordID: String) -> String
@@ -145,7 +147,10 @@ public protocol WebhookInbox: Sendable {
     func pendingWebhookEvents(connector: String, limit: Int, dueBy: Date) async throws -> [PendingWebhookEvent]
     /// How many accepted events wait to be processed, and how many were dead-lettered (`/api/status`).
     func webhookEventCounts(connector: String) async throws -> (pending: Int, dead: Int)
+    /// Marks events processed: each then keeps only a keyed digest of its event id and its times.
     func finishWebhookEvents(_ seqs: [Int64], at: Date) async throws
+    /// Forgets processed events (digest included) processed before `cutoff`; returns how many.
+    func purgeWebhookEvents(processedBefore cutoff: Date) async throws -> Int
     /// Counts a failed attempt of these events: each waits until `retryAt`, or is dead-lettered
     /// (kept, visible, never processed again) when `retryAt` is nil.
     func failWebhookEvents(_ seqs: [Int64], error: String, retryAt: Date?, at: Date) async throws

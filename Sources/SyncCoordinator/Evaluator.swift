@@ -12,6 +12,7 @@ struct Evaluator: Sendable {
     let now: Date
     let connector: String
     let held: Set<String>
+    let operationIDs: OperationIdentifier
 
     struct Outcome: Sendable {
         var state: LifecycleState
@@ -46,7 +47,7 @@ struct Evaluator: Sendable {
         let operations = decision.operations.map { planned -> OutboxOperation in
             let isDestructive = planned.kind == .delete || planned.kind == .archive
             var operation = OutboxOperation(
-                id: OperationIdentifier.make(connector: connector, recordID: recordID, operation: planned),
+                id: operationIDs.make(connector: connector, recordID: recordID, operation: planned),
                 connector: connector, reference: reference, recordID: recordID, kind: planned.kind, rule: planned.rule,
                 cycle: planned.cycle, fields: planned.fields, status: isDestructive ? .staged : .pending, createdAt: now)
             operation.recordKey = key

@@ -79,10 +79,10 @@ extension OutboxExecutor {
     /// The archive copy that protects a delete: same record, rule, cycle and round.
     private func archiveOperation(for delete: OutboxOperation) async throws -> OutboxOperation? {
         guard let recordID = delete.recordID else { return nil }
-        let round = OperationIdentifier.round(
+        let round = store.operationIDs.round(
             of: delete.id, connector: delete.connector, recordID: recordID,
             operation: PlannedOperation(kind: .delete, rule: delete.rule, cycle: delete.cycle)) ?? 0
-        let id = OperationIdentifier.make(
+        let id = store.operationIDs.make(
             connector: delete.connector, recordID: recordID,
             operation: PlannedOperation(kind: .archive, rule: delete.rule, cycle: delete.cycle), round: round
         )

@@ -53,7 +53,7 @@ extension SyncCoordinator {
         func operation(_ kind: OperationKind, _ fields: [ErasedField]) -> OutboxOperation {
             let planned = PlannedOperation(kind: kind, rule: token.rule, cycle: token.cycle, fields: fields)
             return OutboxOperation(
-                id: OperationIdentifier.make(connector: connector.name, recordID: recordID, operation: planned),
+                id: store.operationIDs.make(connector: connector.name, recordID: recordID, operation: planned),
                 connector: connector.name, reference: token.reference, recordID: recordID, kind: kind, rule: token.rule,
                 cycle: token.cycle, fields: fields, createdAt: now)
         }
@@ -102,7 +102,7 @@ extension SyncCoordinator {
                           ErasedField(field: Policy.noticeDecisionField, value: token.action.rawValue)]
             let planned = PlannedOperation(kind: .notify, rule: token.rule, cycle: now, fields: fields)
             operations.append(OutboxOperation(
-                id: OperationIdentifier.make(connector: connector.name, recordID: recordID, operation: planned),
+                id: store.operationIDs.make(connector: connector.name, recordID: recordID, operation: planned),
                 connector: connector.name, reference: token.reference, recordID: recordID, kind: .notify, rule: token.rule,
                 cycle: now, fields: fields, createdAt: now))
         }

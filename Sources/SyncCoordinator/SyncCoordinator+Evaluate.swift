@@ -16,7 +16,7 @@ extension SyncCoordinator {
             round += 1
             for index in open {
                 let operation = result[index]
-                result[index].id = OperationIdentifier.make(
+                result[index].id = store.operationIDs.make(
                     connector: operation.connector, recordID: operation.recordID ?? "",
                     operation: PlannedOperation(kind: operation.kind, rule: operation.rule, cycle: operation.cycle, fields: operation.fields), round: round)
             }

@@ -298,7 +298,7 @@ final class SyncPass {
     }
 
     var evaluator: Evaluator {
-        Evaluator(policy: policy, layout: layout, now: now, connector: connector.name, held: held)
+        Evaluator(policy: policy, layout: layout, now: now, connector: connector.name, held: held, operationIDs: store.operationIDs)
     }
 
     static func auditEvent(for phase: RecordPhase) -> String? {

@@ -22,7 +22,7 @@ struct HubHarness {
 
     init(_ records: [SourceRecord] = [], adminToken: String? = "admin-secret", bodyLimit: Int = 4096,
          safety: ConnectorRuntime.Safety = .init(maxDeletesPerRun: 1000, maxDeleteFraction: 1.0), now: String = "2026-11-29T09:00:00+09:00", policy: Policy = .krPIPA,
-         wallClock: any LetheClock = SystemClock(), webhookAttempts: Int = 8) throws {
+         wallClock: any LetheClock = SystemClock(), webhookAttempts: Int = 8, metricsToken: String? = HubHarness.metricsToken) throws {
         crm = InMemoryCRM(records)
         let notices = RecordingNoticeSink()
         let links = ConsentLinkSigner(secret: Data(repeating: 7, count: 32), baseURL: "https://lethe.example.com")
@@ -48,7 +48,8 @@ struct HubHarness {
             })
         hub = Hub(
             configuration: HubConfiguration(
-                port: 8080, publicURL: "https://lethe.example.com", adminToken: adminToken, webhookBodyLimit: bodyLimit, webhookAttempts: webhookAttempts),
+                port: 8080, publicURL: "https://lethe.example.com", adminToken: adminToken, webhookBodyLimit: bodyLimit, webhookAttempts: webhookAttempts,
+                metricsToken: metricsToken),
             store: store, coordinator: coordinator,
             connectors: [HubConnector(runtime: runtime, webhook: endpoint), HubConnector(runtime: ConnectorRuntime(name: "plain", policy: .krPIPA, safety: safety, source: InMemoryCRM([]), writer: nil))],
             clock: clock, wallClock: wallClock, log: logs.log, consentLinks: links)
@@ -61,6 +62,9 @@ struct HubHarness {
     static func delivery(_ events: [[String: Any]]) -> ByteBuffer {
         ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: events))
     }
+
+    static let metricsToken = "metrics-token-for-the-hub-tests-0123456789"
+    static let scrape: HTTPFields = [.authorization: "Bearer \(metricsToken)"]
 
     static let signed: HTTPFields = [.init("X-Test-Signature")!: "good", .contentType: "application/json"]
 }
@@ -80,7 +84,7 @@ struct HealthAndMetricsTests {
             }
             try await client.execute(uri: "/webhooks/crm", method: .post, headers: HubHarness.signed, body: HubHarness.delivery([["id": "e1", "record": "r1"]]))
             try await client.execute(uri: "/webhooks/crm", method: .post, headers: [.init("X-Test-Signature")!: "bad"], body: HubHarness.delivery([]))
-            try await client.execute(uri: "/metrics", method: .get) { response in
+            try await client.execute(uri: "/metrics", method: .get, headers: HubHarness.scrape) { response in
                 #expect(response.status == .ok)
                 let text = String(buffer: response.body)
                 #expect(text.contains(#"lethe_webhook_deliveries_total{connector="crm",result="accepted",reason="ok"} 1"#))
@@ -282,7 +286,7 @@ struct LiveServerTests {
             }
             try await client.execute(uri: "/api/status", method: .get) { #expect($0.status == .unauthorized) }
         }
-        #expect(try await harness.store.pendingWebhookEvents(connector: "crm", limit: 10).map(\.eventID) == ["live-1"])
+        #expect(try await harness.store.pendingWebhookEvents(connector: "crm", limit: 10).map(\.recordID) == ["r1"])
     }
 }
 

@@ -20,6 +20,12 @@ struct OpenAPITests {
 
     static let adminToken = "admin-secret"
 
+    /// The token of the scheme an operation declares.
+    static func token(for spec: [String: Any]) -> String {
+        let schemes = ((spec["security"] as? [[String: Any]]) ?? []).flatMap(\.keys)
+        return schemes.contains("metricsToken") ? HubHarness.metricsToken : adminToken
+    }
+
     /// A value for every path parameter the document uses.
     static let placeholders = ["connector": "crm", "batch": "crm-1", "id": "r1", "token": "not-a-token"]
 
@@ -57,7 +63,7 @@ struct OpenAPITests {
         for (operation, spec) in operations.sorted(by: { $0.key < $1.key }) {
             let secured = !((spec["security"] as? [Any]) ?? (document["security"] as? [Any]) ?? []).isEmpty
             var headers: HTTPFields = [.contentType: "application/json"]
-            if secured { headers[.authorization] = "Bearer \(Self.adminToken)" }
+            if secured { headers[.authorization] = "Bearer \(Self.token(for: spec))" }
             if operation.path.hasPrefix("/webhooks/") { headers[HTTPField.Name("X-Test-Signature")!] = "good" }
             let body = Self.bodies[operation.description].map { ByteBuffer(string: $0) }
             if (spec["requestBody"] as? [String: Any])?["required"] as? Bool == true {
@@ -72,16 +78,20 @@ struct OpenAPITests {
         let document = try Self.document()
         for (operation, spec) in try Self.operations().sorted(by: { $0.key < $1.key }) {
             let secured = !((spec["security"] as? [Any]) ?? (document["security"] as? [Any]) ?? []).isEmpty
-            #expect(secured == operation.path.hasPrefix("/api/"), "\(operation): /api routes, and only they, declare bearer security")
+            #expect(secured == (operation.path.hasPrefix("/api/") || operation.path == "/metrics"),
+                    "\(operation): /api routes and /metrics, and only they, declare bearer security")
             guard secured else { continue }
+            let metrics = operation.path == "/metrics"
             let body = Self.bodies[operation.description].map { ByteBuffer(string: $0) }
             let missing = try await Self.run(operation, headers: [.contentType: "application/json"], body: body)
             #expect(missing.status == .unauthorized, "\(operation) without a token")
             try Self.check(missing, of: operation, spec: spec, in: document)
             let wrong = try await Self.run(operation, headers: [.authorization: "Bearer wrong", .contentType: "application/json"], body: body)
             #expect(wrong.status == .unauthorized, "\(operation) with a wrong token")
-            let off = try await Self.run(operation, headers: [.authorization: "Bearer \(Self.adminToken)"], body: body, adminToken: nil)
-            #expect(off.status == .forbidden, "\(operation) without LETHE_ADMIN_TOKEN")
+            let off = try await Self.run(
+                operation, headers: [.authorization: "Bearer \(Self.token(for: spec))"], body: body,
+                adminToken: metrics ? Self.adminToken : nil, metricsToken: metrics ? nil : HubHarness.metricsToken)
+            #expect(off.status == (metrics ? .notFound : .forbidden), "\(operation) without its token configured")
             try Self.check(off, of: operation, spec: spec, in: document)
         }
     }
@@ -89,10 +99,13 @@ struct OpenAPITests {
     // MARK: Requests and checks
 
     /// Runs one request for `operation` through a fresh hub's router.
-    static func run(_ operation: Operation, headers: HTTPFields, body: ByteBuffer?, adminToken: String? = OpenAPITests.adminToken) async throws -> TestResponse {
+    static func run(
+        _ operation: Operation, headers: HTTPFields, body: ByteBuffer?, adminToken: String? = OpenAPITests.adminToken,
+        metricsToken: String? = HubHarness.metricsToken
+    ) async throws -> TestResponse {
         let uri = try uri(for: operation)
         let method = try #require(HTTPRequest.Method(operation.method), "\(operation): not an HTTP method")
-        let harness = try HubHarness(adminToken: adminToken)
+        let harness = try HubHarness(adminToken: adminToken, metricsToken: metricsToken)
         return try await Application(router: harness.hub.router()).test(.router) { client in
             try await client.execute(uri: uri, method: method, headers: headers, body: body)
         }

@@ -75,7 +75,7 @@ struct WebhookSafetyTests {
         #expect(await harness.crm.record("c") == nil, "processed and enforced")
         #expect(try await harness.store.webhookEventCounts(connector: "crm") == (0, 2))
         try await harness.test { client in
-            try await client.execute(uri: "/metrics", method: .get) { response in
+            try await client.execute(uri: "/metrics", method: .get, headers: HubHarness.scrape) { response in
                 #expect(String(buffer: response.body).contains(#"lethe_webhook_events_total{connector="crm",result="dead"} 2"#))
             }
         }

@@ -20,7 +20,7 @@ struct ConsentLoopTests {
             "LETHE_MAIL_TRANSPORT": "smtp", "LETHE_SMTP_URL": "smtp://127.0.0.1:\(smtp.port)", "LETHE_SMTP_USER": "lethe",
             "LETHE_SMTP_PASSWORD": "mail-secret", "LETHE_SMTP_STARTTLS": "required", "SSL_CERT_FILE": certificate,
             "LETHE_SMTP_FROM": "privacy@example.org", "LETHE_PUBLIC_URL": "https://lethe.example.test",
-            "LETHE_LINK_SECRET": "link-secret-for-tests", "LETHE_MAX_DELETE_FRACTION": "1",
+            "LETHE_LINK_SECRET": "link-secret-for-tests-0123456789abcdef", "LETHE_MAX_DELETE_FRACTION": "1",
         ]) { $1 }
         let asOf = "2026-11-29T09:00:00+09:00"
         let first = await harness.run(["sync", "--as-of", asOf, "--json"])

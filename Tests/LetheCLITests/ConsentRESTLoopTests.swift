@@ -22,7 +22,7 @@ struct ConsentRESTLoopTests {
         var harness = try CLIHarness()
         harness.variables.merge([
             "HUBSPOT_BASE_URL": fake.baseURL, "HUBSPOT_TOKEN": "test-token", "LETHE_PUBLIC_URL": Self.publicURL,
-            "LETHE_LINK_SECRET": "link-secret-for-tests",
+            "LETHE_LINK_SECRET": "link-secret-for-tests-0123456789abcdef",
         ]) { $1 }
         let config = "config/examples/hubspot.yaml"
         let sync = await harness.run(["sync", "--json"], config: CLIHarness.repository.appendingPathComponent(config).path)

@@ -33,7 +33,7 @@ struct ReconfirmLoopTests {
             .replacingOccurrences(of: "policy: kr-pipa", with: "policy: kr-marketing-5y")
         let config = folder.appendingPathComponent("lethe.yaml")
         try yaml.write(to: config, atomically: true, encoding: .utf8)
-        harness.variables.merge(["LETHE_PUBLIC_URL": "https://lethe.example.test", "LETHE_LINK_SECRET": "link-secret-for-tests",
+        harness.variables.merge(["LETHE_PUBLIC_URL": "https://lethe.example.test", "LETHE_LINK_SECRET": "link-secret-for-tests-0123456789abcdef",
                                  "LETHE_SMTP_FROM": "privacy@example.org", "LETHE_MAX_DELETE_FRACTION": "1"]) { $1 }
         return (harness, config.path)
     }

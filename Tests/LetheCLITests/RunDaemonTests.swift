@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+@testable import RetentionStore
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -24,6 +25,7 @@ struct RunDaemonTests {
         let process = Process()
         let errors = Pipe()
         var port = 0
+        var metricsPort = 0
         var output = ""
 
         init(binary: URL, environment: [String: String], config: String = "config/examples/hubspot.yaml", asOf: String? = nil) throws {
@@ -35,17 +37,22 @@ struct RunDaemonTests {
             process.standardOutput = FileHandle.nullDevice
             try process.run()
             let deadline = Date().addingTimeInterval(30)
-            while port == 0, Date() < deadline {
+            let metricsListener = !(environment["LETHE_METRICS_ADDRESS"] ?? "").isEmpty
+            while port == 0 || (metricsListener && metricsPort == 0), Date() < deadline {
                 let chunk = errors.fileHandleForReading.availableData
                 if chunk.isEmpty { break }
                 output += String(decoding: chunk, as: UTF8.self)
-                if let line = output.split(separator: "\n").first(where: { $0.contains("listening on") }),
-                    let text = line.split(separator: ":").dropLast().last.map({ _ in line.split(separator: " ").first { $0.contains("127.0.0.1:") } }) ?? nil,
-                    let port = Int(text.split(separator: ":").last ?? "")
-                {
-                    self.port = port
-                }
+                port = Self.port(announcedBy: "lethe run: listening on", in: output) ?? 0
+                metricsPort = Self.port(announcedBy: "lethe run: metrics on", in: output) ?? 0
             }
+        }
+
+        /// The port of the `127.0.0.1:PORT` address on the line that says `announcement`.
+        static func port(announcedBy announcement: String, in output: String) -> Int? {
+            guard let line = output.split(separator: "\n").first(where: { $0.contains(announcement) }),
+                let address = line.split(separator: " ").first(where: { $0.hasPrefix("127.0.0.1:") })
+            else { return nil }
+            return Int(address.split(separator: ":").last ?? "")
         }
 
         /// `lethe run` with the harness's variables on a free port, its policy clock fixed at `asOf` when
@@ -103,8 +110,12 @@ struct RunDaemonTests {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
-    static func get(_ port: Int, _ path: String) async throws -> (Int, String) {
-        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+    static let metricsToken = "metrics-token-for-the-daemon-tests-0123456789"
+
+    static func get(_ port: Int, _ path: String, token: String? = nil) async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
@@ -119,7 +130,8 @@ struct RunDaemonTests {
         environment.merge([
             "LETHE_STATE_DIR": state.path, "HUBSPOT_BASE_URL": fake.baseURL, "HUBSPOT_TOKEN": "test-token",
             "HUBSPOT_WEBHOOK_SECRET": Self.secret, "LETHE_HTTP_PORT": "0", "LETHE_PUBLIC_URL": Self.publicURL,
-            "LETHE_ADMIN_TOKEN": "admin-token",
+            "LETHE_ADMIN_TOKEN": "admin-token-for-the-daemon-tests-0123456789",
+            "LETHE_METRICS_TOKEN": Self.metricsToken, "LETHE_METRICS_ADDRESS": "127.0.0.1:0",
         ]) { $1 }
         let daemon = try Daemon(binary: binary, environment: environment)
         #expect(daemon.port > 0, "\(daemon.output)")
@@ -152,8 +164,13 @@ struct RunDaemonTests {
         let listsAfter = (try await fake.stats()["by_route"] as? [String: Int])?["GET /crm/v3/objects/contacts"] ?? 0
         #expect(listsAfter == listsBefore, "no full sync: the contact list was never read")
 
-        let metrics = try await Self.get(daemon.port, "/metrics")
+        #expect(try await Self.get(daemon.port, "/metrics").0 == 401, "metrics need their token")
+        let metrics = try await Self.get(daemon.port, "/metrics", token: Self.metricsToken)
         #expect(metrics.0 == 200)
+        #expect(daemon.metricsPort > 0, "the metrics listener announced its port: \(daemon.output)")
+        let listener = try await Self.get(daemon.metricsPort, "/metrics", token: Self.metricsToken)
+        #expect(listener.0 == 200 && listener.1.contains("lethe_records"), "the metrics listener serves them too")
+        #expect(try await Self.get(daemon.metricsPort, "/healthz", token: Self.metricsToken).0 == 404, "and nothing else")
         #expect(metrics.1.contains(#"lethe_webhook_deliveries_total{connector="hubspot",result="accepted",reason="ok"} 1"#))
         #expect(metrics.1.contains(#"lethe_webhook_deliveries_total{connector="hubspot",result="rejected",reason="bad_signature"} 1"#))
         #expect(metrics.1.contains(#"lethe_operations_total{connector="hubspot",kind="delete",outcome="done"} 1"#))
@@ -212,11 +229,12 @@ struct RunDaemonTests {
         #expect(daemon.process.terminationStatus == 0)
         let acked = await acknowledged.ids
         #expect(acked.count >= 100)
-        let queue = try DatabaseQueue(path: state.appendingPathComponent("lethe.sqlite").path)
-        let stored = try await queue.read { db in
+        let store = try SQLiteStateStore(path: state.appendingPathComponent("lethe.sqlite"))
+        let stored = try await store.queue.read { db in
             Set(try String.fetchAll(db, sql: "SELECT event_id FROM webhook_events WHERE connector = 'hubspot'"))
         }
-        let missing = acked.subtracting(stored)
+        // Event ids are kept as keyed digests only.
+        let missing = acked.filter { !stored.contains(store.webhookEventDigest(connector: "hubspot", eventID: $0)) }
         #expect(missing.isEmpty, "acknowledged but not stored: \(missing.count) of \(acked.count)")
     }
 }

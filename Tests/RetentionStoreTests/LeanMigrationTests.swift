@@ -19,7 +19,8 @@ import Testing
         let state = LifecycleState(phase: .active)
         let old = try DatabaseQueue(path: path.path)
         try await old.write { db in try db.execute(sql: "PRAGMA secure_delete = OFF") }
-        try await SQLiteMigrations.migrator(fingerprints: RecordFingerprints(secret: [1, 2, 3])).migrate(old, upTo: "v7-reappeared")
+        try await SQLiteMigrations.migrator(fingerprints: RecordFingerprints(secret: [1, 2, 3]), operationIDs: OperationIdentifier(secret: Data([1, 2, 3])), eventDigests: WebhookEventDigests(secret: Data([1, 2, 3])))
+            .migrate(old, upTo: "v7-reappeared")
         try await old.write { db in
             let fields = StoreCodec.encode(fields: [
                 "email": Self.personal[0], "name": Self.personal[1], "phone": Self.personal[2], "interests": Self.personal[3],

@@ -34,6 +34,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let workspace = try Workspace(options: global)
         let environment = workspace.environment
+        try workspace.checkSecrets()
         let hubConfiguration: HubConfiguration
         do {
             hubConfiguration = try HubConfiguration(environment: environment.variables)
@@ -77,12 +78,24 @@ struct RunCommand: AsyncParsableCommand {
             },
             logger: logger
         )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: app),
+            .init(service: WebhookProcessor(hub: hub)),
+            .init(service: SchedulerService(hub: hub, planner: SchedulePlanner(schedules: schedules))),
+        ]
+        if let host = hubConfiguration.metricsHost, let port = hubConfiguration.metricsPort {
+            // A second listener for Prometheus alone, typically on loopback; same token rule.
+            services.append(.init(service: Application(
+                router: hub.metricsRouter(),
+                configuration: .init(address: .hostname(host, port: port), serverName: "lethe"),
+                onServerRunning: { channel in
+                    environment.output.err("lethe run: metrics on \(host):\(channel.localAddress?.port ?? port)")
+                },
+                logger: logger
+            )))
+        }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [
-                .init(service: app),
-                .init(service: WebhookProcessor(hub: hub)),
-                .init(service: SchedulerService(hub: hub, planner: SchedulePlanner(schedules: schedules))),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [],
             logger: logger

@@ -29,6 +29,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try Workspace(options: global)
+        try workspace.checkSecrets()
         let store = try workspace.openStore()
         let coordinator = try workspace.coordinator(store: store)
         let targets = try workspace.connectors(named: connector)
