@@ -59,7 +59,8 @@ enum ArchiveKeyFile {
         try ArchiveFileSystem.syncDirectory(stateDirectory.path)
         log(
             .warning,
-            "generated the archive key: back this file up apart from the state folder; without it the archive cannot be read",
+            "generated the archive key: back this file up apart from the state folder; "
+                + "without it the archive cannot be read",
             ["connector": connector, "file": file.path])
         return key
     }

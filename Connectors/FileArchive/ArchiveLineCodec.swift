@@ -114,7 +114,8 @@ struct ArchiveLineCodec: Sendable {
         }
     }
 
-    private static func entry(_ json: Data, _ file: String, _ lineNumber: Int) throws(FileArchiveError) -> ArchiveEntry {
+    private static func entry(_ json: Data, _ file: String, _ lineNumber: Int) throws(FileArchiveError) -> ArchiveEntry
+    {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()

@@ -26,29 +26,35 @@ struct FileArchiveConfiguration: Sendable {
     static let spec = ConnectorSpec(
         type: "file-archive",
         summary:
-            "Separated storage (PIPA Art. 21(3)): JSON Lines per connector and month, AES-256-GCM encrypted unless `encrypt: false`, with a SHA-256 manifest and a retention of its own (`keep`).",
+            "Separated storage (PIPA Art. 21(3)): JSON Lines per connector and month, AES-256-GCM encrypted "
+            + "unless `encrypt: false`, with a SHA-256 manifest and a retention of its own (`keep`).",
         capabilities: [.archive],
         fields: [
             FieldSpec("directory", .string, required: true, "archive folder (created when missing)"),
             FieldSpec(
                 "key", .string, secret: true,
-                "base64 of a 32-byte AES-256 key (e.g. `openssl rand -base64 32`) that seals new entries; required unless `generateKey: true` or `encrypt: false`"
+                "base64 of a 32-byte AES-256 key (e.g. `openssl rand -base64 32`) that seals new entries; "
+                    + "required unless `generateKey: true` or `encrypt: false`"
             ),
             FieldSpec(
                 "previousKeys", .string, secret: true,
-                "comma-separated earlier keys (base64), which only open entries sealed before a rotation (`lethe archive rekey`)"
+                "comma-separated earlier keys (base64), which only open entries sealed before a rotation "
+                    + "(`lethe archive rekey`)"
             ),
             FieldSpec(
                 "encrypt", .boolean, default: "true",
-                "false stores archived records in plain JSON Lines (must be written explicitly; a key is required otherwise)"
+                "false stores archived records in plain JSON Lines (must be written explicitly; "
+                    + "a key is required otherwise)"
             ),
             FieldSpec(
                 "generateKey", .boolean, default: "false",
-                "without `key`, use `<state>/archive-key` (mode 0600), generated on first use; back it up apart from the state"
+                "without `key`, use `<state>/archive-key` (mode 0600), generated on first use; "
+                    + "back it up apart from the state"
             ),
             FieldSpec(
                 "keep", .string,
-                "how long an entry is kept after it was archived (`1y`, `36m`); older entries are purged and the purge audited; absent keeps them"
+                "how long an entry is kept after it was archived (`1y`, `36m`); older entries are purged "
+                    + "and the purge audited; absent keeps them"
             ),
         ]
     )
@@ -66,14 +72,15 @@ struct FileArchiveConfiguration: Sendable {
         }
         self.directory = directory
         let keyNode = settings["key"].flatMap { $0.isNull ? nil : $0 }
-        let key = try keyNode.map { (node: ConfigNode) throws(ConfigError) -> [UInt8]? in
-            let text = try node.string().trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !text.isEmpty else { return nil }
-            guard let bytes = ArchiveKeyring.keyBytes(base64: text) else {
-                throw node.error("config.invalid_key", "expected base64 of exactly 32 bytes (an AES-256 key)")
-            }
-            return bytes
-        } ?? nil
+        let key =
+            try keyNode.map { (node: ConfigNode) throws(ConfigError) -> [UInt8]? in
+                let text = try node.string().trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !text.isEmpty else { return nil }
+                guard let bytes = ArchiveKeyring.keyBytes(base64: text) else {
+                    throw node.error("config.invalid_key", "expected base64 of exactly 32 bytes (an AES-256 key)")
+                }
+                return bytes
+            } ?? nil
         previousKeys = []
         if let node = settings["previousKeys"], !node.isNull {
             for text in try node.string().split(separator: ",") {
@@ -87,7 +94,8 @@ struct FileArchiveConfiguration: Sendable {
         }
         let encrypt = try settings["encrypt"].flatMap { $0.isNull ? nil : $0 }?.bool() ?? true
         generateKey = try settings["generateKey"].flatMap { $0.isNull ? nil : $0 }?.bool() ?? false
-        if let node = settings["keep"], !node.isNull, !(try node.string()).trimmingCharacters(in: .whitespaces).isEmpty {
+        if let node = settings["keep"], !node.isNull, !(try node.string()).trimmingCharacters(in: .whitespaces).isEmpty
+        {
             keep = try node.period()
         }
         switch (encrypt, key) {
@@ -103,7 +111,9 @@ struct FileArchiveConfiguration: Sendable {
                 throw (keyNode ?? settings).error(
                     "config.archive_key_required",
                     "the archive must be encrypted: set `key` (LETHE_ARCHIVE_KEY, base64 of 32 random bytes: "
-                        + "`openssl rand -base64 32`), or write `encrypt: false` to store archived records in plain text")
+                        + "`openssl rand -base64 32`), or write `encrypt: false` to store archived records "
+                        + "in plain text"
+                )
             }
             keySource = .generated
         }

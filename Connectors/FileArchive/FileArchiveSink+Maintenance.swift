@@ -40,7 +40,9 @@ extension FileArchiveSink {
         guard let current = codec.keyring.current else {
             throw FileArchiveError(
                 code: "archive.rekey_without_key",
-                message: "no current key to seal with: set `key` (or `generateKey: true`) and keep the old key in `previousKeys`",
+                message:
+                    "no current key to seal with: set `key` (or `generateKey: true`) "
+                    + "and keep the old key in `previousKeys`",
                 isTransient: false)
         }
         guard FileManager.default.fileExists(atPath: root) else {
@@ -55,7 +57,9 @@ extension FileArchiveSink {
                 var entries: [ArchiveEntry] = []
                 var seen = Set<String>()
                 var upToDate = true
-                for path in paths.sorted(by: { $0.hasSuffix(ArchiveLayout.encryptedExtension) && !$1.hasSuffix(ArchiveLayout.encryptedExtension) }) {
+                for path in paths.sorted(by: {
+                    $0.hasSuffix(ArchiveLayout.encryptedExtension) && !$1.hasSuffix(ArchiveLayout.encryptedExtension)
+                }) {
                     let bytes = try ArchiveFileSystem.readAll(root + "/" + path)
                     _ = try forEachLine(bytes, path: path) { decoded, _ in
                         if decoded.sealing != .sealed(keyID: current.id) { upToDate = false }
@@ -103,7 +107,8 @@ extension FileArchiveSink {
                 var kept: [UInt8] = []
                 var count = 0
                 if keep.added(to: end, in: utc) <= now {
-                    count = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast()
+                    count =
+                        bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast()
                         .filter { !$0.isEmpty }.count
                     try ArchiveFileSystem.remove(root + "/" + path)
                 } else {
@@ -118,7 +123,8 @@ extension FileArchiveSink {
                 }
                 forget(path)
                 let whole = !FileManager.default.fileExists(atPath: root + "/" + path)
-                var purge = removed[key] ?? ArchivePurge(connector: connector, month: month, entries: 0, removedFile: true)
+                var purge =
+                    removed[key] ?? ArchivePurge(connector: connector, month: month, entries: 0, removedFile: true)
                 purge.entries += count
                 purge.removedFile = purge.removedFile && whole
                 removed[key] = purge

@@ -36,7 +36,9 @@ actor FileArchiveSink: ArchiveSink {
     var scans: [String: FileScan] = [:]
     var digests: [String: (identity: FileIdentity, hex: String)] = [:]
 
-    init(directory: URL, codec: ArchiveLineCodec, keep: Period? = nil, clock: any LetheClock, log: @escaping LogFunction) {
+    init(
+        directory: URL, codec: ArchiveLineCodec, keep: Period? = nil, clock: any LetheClock, log: @escaping LogFunction
+    ) {
         self.root = directory.path
         self.codec = codec
         self.keep = keep
@@ -139,7 +141,8 @@ actor FileArchiveSink: ArchiveSink {
             if end > start {
                 let line = bytes[start..<end]
                 try body(
-                    try codec.decode(line, encrypted: encrypted, connector: connector, file: path, lineNumber: lineNumber),
+                    try codec.decode(
+                        line, encrypted: encrypted, connector: connector, file: path, lineNumber: lineNumber),
                     line)
             }
             start = end + 1

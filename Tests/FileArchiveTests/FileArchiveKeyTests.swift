@@ -80,7 +80,8 @@ struct FileArchiveKeyTests {
         let previous = #expect(throws: ConfigError.self) {
             try ConnectorFactory.fileArchive.make(
                 ArchiveFixtures.settings(
-                    directory: "/tmp/unused", key: key, extra: [("previousKeys", "\(ArchiveFixtures.newKey()), \(bad)")]),
+                    directory: "/tmp/unused", key: key, extra: [("previousKeys", "\(ArchiveFixtures.newKey()), \(bad)")]
+                ),
                 ArchiveFixtures.context())
         }
         #expect(previous?.code == "config.invalid_key")
@@ -96,7 +97,8 @@ struct FileArchiveKeyTests {
             let settings = ArchiveFixtures.settings(
                 directory: folder.appendingPathComponent("archive").path, key: "", extra: [("generateKey", "true")])
             let sink = try #require(
-                try ConnectorFactory.fileArchive.make(settings, ArchiveFixtures.context(logs, state: state)).archiveSink)
+                try ConnectorFactory.fileArchive.make(settings, ArchiveFixtures.context(logs, state: state)).archiveSink
+            )
             let file = state.appendingPathComponent("archive-key")
             let text = try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(Data(base64Encoded: text)?.count == 32)
@@ -111,9 +113,11 @@ struct FileArchiveKeyTests {
             _ = try await sink.archive([ArchiveFixtures.entry(1)])
             let again = LogCapture()
             let second = try #require(
-                try ConnectorFactory.fileArchive.make(settings, ArchiveFixtures.context(again, state: state)).archiveSink)
+                try ConnectorFactory.fileArchive.make(settings, ArchiveFixtures.context(again, state: state))
+                    .archiveSink)
             #expect(again.entries.filter { $0.level == .warning }.isEmpty)
-            #expect(try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == text)
+            #expect(
+                try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == text)
             _ = try await second.archive([ArchiveFixtures.entry(1), ArchiveFixtures.entry(2)])
             let reader = try FileArchiveReader(directory: folder.appendingPathComponent("archive"), key: text)
             #expect(try reader.entries().map(\.recordID) == ["rec-1", "rec-2"])
@@ -128,7 +132,8 @@ struct FileArchiveKeyTests {
             let old = ArchiveFixtures.newKey()
             let new = ArchiveFixtures.newKey()
             _ = try await ArchiveFixtures.sink(directory: folder, key: old).archive([ArchiveFixtures.entry(1)])
-            let line = try #require(try ArchiveFixtures.lines(folder.appendingPathComponent("contacts/2026-11.jsonl.enc")).first)
+            let line = try #require(
+                try ArchiveFixtures.lines(folder.appendingPathComponent("contacts/2026-11.jsonl.enc")).first)
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
             #expect(object["kid"] == Self.keyID(old))
             #expect(object["op"] == ArchiveFixtures.entry(1).operationID)
@@ -171,8 +176,9 @@ struct FileArchiveKeyTests {
             #expect(try reader.keyIDs().values.allSatisfy { $0.allSatisfy { $0 == Self.keyID(new) } })
             #expect(try reader.verifyManifest().isIntact)
             for path in reader.files() {
-                let mode = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(path).path)[
-                    .posixPermissions] as? NSNumber
+                let mode =
+                    try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(path).path)[
+                        .posixPermissions] as? NSNumber
                 #expect(mode?.intValue == 0o600)
             }
             #expect(try await maintenance.rekey().filesRewritten == 0)
@@ -180,7 +186,10 @@ struct FileArchiveKeyTests {
                 try FileArchiveReader(directory: folder, key: old).entries()
             }
             #expect(oldOnly?.code == "archive.unknown_key")
-            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path + "/contacts").allSatisfy { !$0.hasSuffix(".tmp") })
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: folder.path + "/contacts").allSatisfy {
+                    !$0.hasSuffix(".tmp")
+                })
         }
     }
 
@@ -197,14 +206,17 @@ struct FileArchiveKeyTests {
             #expect(error?.code == "archive.unknown_key")
             #expect(try Data(contentsOf: file) == bytes)
             let none = await #expect(throws: FileArchiveError.self) {
-                try await Self.maintenance(directory: folder, key: nil, extra: [("encrypt", "false"), ("previousKeys", old)])
-                    .rekey()
+                try await Self.maintenance(
+                    directory: folder, key: nil, extra: [("encrypt", "false"), ("previousKeys", old)]
+                )
+                .rekey()
             }
             #expect(none?.code == "archive.rekey_without_key")
         }
     }
 
-    @Test("an entry under an unknown key fails the archive call as permanent; nothing is written again, in clear or not")
+    @Test(
+        "an entry under an unknown key fails the archive call as permanent; nothing is written again, in clear or not")
     func unknownKeyFailsDeduplication() async throws {
         try await ArchiveFixtures.withFolder { folder in
             _ = try await ArchiveFixtures.sink(directory: folder, key: ArchiveFixtures.newKey()).archive([
@@ -264,12 +276,17 @@ struct FileArchiveKeyTests {
 
     // MARK: Backward compatibility
 
-    @Test("a plain .jsonl file and a line without a key id stay readable, count for de-duplication, and rekey seals them")
+    @Test(
+        "a plain .jsonl file and a line without a key id stay readable, count for de-duplication, and rekey seals them")
     func legacyFormats() async throws {
         try await ArchiveFixtures.withFolder { folder in
             _ = try await ArchiveFixtures.sink(directory: folder).archive([ArchiveFixtures.entry(2)])
-            try Data((Self.legacyLine + "\n").utf8).write(to: folder.appendingPathComponent("contacts/2026-11.jsonl.enc"))
-            #expect(try FileArchiveReader(directory: folder).files() == ["contacts/2026-11.jsonl", "contacts/2026-11.jsonl.enc"])
+            try Data((Self.legacyLine + "\n").utf8).write(
+                to: folder.appendingPathComponent("contacts/2026-11.jsonl.enc"))
+            #expect(
+                try FileArchiveReader(directory: folder).files() == [
+                    "contacts/2026-11.jsonl", "contacts/2026-11.jsonl.enc",
+                ])
 
             let reader = try FileArchiveReader(directory: folder, key: Self.legacyKey)
             #expect(try reader.entries() == [ArchiveFixtures.entry(2), ArchiveFixtures.entry(1)])
@@ -278,13 +295,18 @@ struct FileArchiveKeyTests {
             #expect(try reader.entries().count == 2)
 
             let new = ArchiveFixtures.newKey()
-            let report = try await Self.maintenance(directory: folder, key: new, extra: [("previousKeys", Self.legacyKey)])
-                .rekey()
+            let report = try await Self.maintenance(
+                directory: folder, key: new, extra: [("previousKeys", Self.legacyKey)]
+            )
+            .rekey()
             #expect(report.plainFilesEncrypted == 1)
             #expect(report.entries == 2)
             let rekeyed = try FileArchiveReader(directory: folder, key: new)
             #expect(rekeyed.files() == ["contacts/2026-11.jsonl.enc"])
-            #expect(try rekeyed.entries().sorted { $0.recordID < $1.recordID } == [ArchiveFixtures.entry(1), ArchiveFixtures.entry(2)])
+            #expect(
+                try rekeyed.entries().sorted { $0.recordID < $1.recordID } == [
+                    ArchiveFixtures.entry(1), ArchiveFixtures.entry(2),
+                ])
             #expect(try rekeyed.verifyManifest().isIntact)
         }
     }

@@ -7,7 +7,8 @@ import Testing
 struct FileArchivePurgeTests {
     static let day: TimeInterval = 86_400
 
-    @Test("entries older than `keep` are purged: whole months removed, a partly expired month rewritten, counts returned")
+    @Test(
+        "entries older than `keep` are purged: whole months removed, a partly expired month rewritten, counts returned")
     func purgesExpiredEntries() async throws {
         try await ArchiveFixtures.withFolder { folder in
             let key = ArchiveFixtures.newKey()
@@ -53,7 +54,8 @@ struct FileArchivePurgeTests {
                 ArchiveFixtures.entry(1, offset: -4000 * Self.day)
             ])
             let maintenance = try FileArchiveMaintenance(
-                settings: ArchiveFixtures.settings(directory: folder.path, key: key), context: ArchiveFixtures.context())
+                settings: ArchiveFixtures.settings(directory: folder.path, key: key), context: ArchiveFixtures.context()
+            )
             #expect(maintenance.keep == nil)
             #expect(try await maintenance.purge() == [])
             #expect(try FileArchiveReader(directory: folder, key: key).entries().count == 1)

@@ -39,7 +39,9 @@ struct FileArchiveSinkTests {
         }
     }
 
-    @Test("an encrypted archive stores AES-GCM sealed lines, only the operation id in clear, and round-trips with the key")
+    @Test(
+        "an encrypted archive stores AES-GCM sealed lines, only the operation id in clear, and round-trips with the key"
+    )
     func encryptedRoundTrip() async throws {
         try await ArchiveFixtures.withFolder { folder in
             let key = ArchiveFixtures.newKey()

@@ -18,7 +18,8 @@ struct ArchiveCommandTests {
         let policy = try String(contentsOf: repository.appendingPathComponent("policies/kr-pipa.yaml"), encoding: .utf8)
         let archiving = policy.replacingOccurrences(of: "  action: delete ", with: "  action: archive-then-delete ")
         #expect(archiving != policy)
-        try archiving.write(to: folder.appendingPathComponent("policies/kr-pipa.yaml"), atomically: true, encoding: .utf8)
+        try archiving.write(
+            to: folder.appendingPathComponent("policies/kr-pipa.yaml"), atomically: true, encoding: .utf8)
         return folder.appendingPathComponent("lethe.yaml").path
     }
 
@@ -32,23 +33,29 @@ struct ArchiveCommandTests {
     static func sealedLines(_ harness: CLIHarness) throws -> [(file: String, kid: String, op: String, box: Data)] {
         let root = harness.state.appendingPathComponent("archive")
         var result: [(String, String, String, Data)] = []
-        for connector in try FileManager.default.contentsOfDirectory(atPath: root.path) where !connector.hasPrefix(".") {
+        for connector in try FileManager.default.contentsOfDirectory(atPath: root.path) where !connector.hasPrefix(".")
+        {
             let folder = root.appendingPathComponent(connector)
             guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { continue }
             for file in files.sorted() {
                 let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
                 for line in text.split(separator: "\n") {
-                    let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+                    let object = try #require(
+                        try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
                     result.append(
-                        ("\(connector)/\(file)", object["kid"] ?? "", object["op"] ?? "",
-                         Data(base64Encoded: object["box"] ?? "") ?? Data()))
+                        (
+                            "\(connector)/\(file)", object["kid"] ?? "", object["op"] ?? "",
+                            Data(base64Encoded: object["box"] ?? "") ?? Data()
+                        ))
                 }
             }
         }
         return result
     }
 
-    @Test("a policy that archives refuses to start without a key: config validate and sync exit 2 and name `encrypt: false`")
+    @Test(
+        "a policy that archives refuses to start without a key: config validate and sync exit 2 and name `encrypt: false`"
+    )
     func refusesWithoutKey() async throws {
         let harness = try CLIHarness(variables: ["LETHE_ARCHIVE_GENERATE_KEY": "false"])
         let config = try Self.archivingConfig(in: harness)
@@ -87,7 +94,9 @@ struct ArchiveCommandTests {
         #expect(try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == key)
     }
 
-    @Test("sync seals under the key; rekey moves every entry to the new key; purge removes what outlived keep and audits it")
+    @Test(
+        "sync seals under the key; rekey moves every entry to the new key; purge removes what outlived keep and audits it"
+    )
     func rekeyAndPurge() async throws {
         let old = Self.newKey()
         let new = Self.newKey()
@@ -97,7 +106,8 @@ struct ArchiveCommandTests {
         ])
         let config = try Self.archivingConfig(in: harness)
         // The first 60 rows are enough (each archive call is fsynced).
-        let rows = try String(contentsOf: harness.csv, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let rows = try String(contentsOf: harness.csv, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false)
         try (rows.prefix(61).joined(separator: "\n") + "\n").write(to: harness.csv, atomically: true, encoding: .utf8)
         let sync = await harness.run(["sync", "--as-of", "2040-01-01T00:00:00Z", "--json"], config: config)
         #expect(sync.status == 0, "\(sync.stderr)")
@@ -134,16 +144,20 @@ struct ArchiveCommandTests {
         harness.variables["LETHE_ARCHIVE_PREVIOUS_KEYS"] = nil
         #expect(await harness.run(["archive", "rekey", "--json"], config: config).json["filesRewritten"] as? Int == 0)
 
-        let early = await harness.run(["archive", "purge", "--as-of", "2040-06-01T00:00:00Z", "--json"], config: config)
+        let early = await harness.run(
+            ["archive", "purge", "--as-of", "2040-06-01T00:00:00Z", "--json"], config: config)
         #expect(early.status == 0, "\(early.stderr)")
         #expect(early.json["entries"] as? Int == 0)
-        let purge = await harness.run(["archive", "purge", "--as-of", "2041-02-01T00:00:00Z", "--json"], config: config)
+        let purge = await harness.run(
+            ["archive", "purge", "--as-of", "2041-02-01T00:00:00Z", "--json"], config: config)
         #expect(purge.status == 0, "\(purge.stderr)")
         #expect(purge.json["entries"] as? Int == archived)
         #expect(try Self.sealedLines(harness).isEmpty)
 
         let store = try SQLiteStateStore(path: harness.state.appendingPathComponent("lethe.sqlite"))
-        let purged = try await store.auditEntries(after: 0, limit: 100_000).filter { $0.draft.event == "archive.purged" }
+        let purged = try await store.auditEntries(after: 0, limit: 100_000).filter {
+            $0.draft.event == "archive.purged"
+        }
         #expect(purged.count == 1)
         #expect(purged.first?.draft.connector == "contacts")
         #expect(purged.first?.draft.detail["month"] == "2040-01")

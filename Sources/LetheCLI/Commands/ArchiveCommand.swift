@@ -34,7 +34,8 @@ struct ArchiveCommand: AsyncParsableCommand {
             } else {
                 output.out(
                     "sealed \(report.entries) entries in \(report.filesRewritten) files under key \(report.keyID)"
-                        + (report.plainFilesEncrypted > 0 ? " (\(report.plainFilesEncrypted) plain files encrypted)" : ""))
+                        + (report.plainFilesEncrypted > 0
+                            ? " (\(report.plainFilesEncrypted) plain files encrypted)" : ""))
             }
         }
     }
@@ -69,7 +70,8 @@ struct ArchiveCommand: AsyncParsableCommand {
             } else {
                 output.out("purged \(report.entries) entries older than \(report.keep ?? "?")")
                 for purge in purged {
-                    output.out("  \(purge.connector) \(purge.month): \(purge.entries)\(purge.removedFile ? " (file removed)" : "")")
+                    let note = purge.removedFile ? " (file removed)" : ""
+                    output.out("  \(purge.connector) \(purge.month): \(purge.entries)\(note)")
                 }
             }
         }
