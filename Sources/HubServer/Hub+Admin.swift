@@ -88,6 +88,13 @@ extension Hub {
 
     struct OperatorBody: Decodable { var by: String? }
 
+    /// Who an admin API call is, for the audit log and the register: the holder of the admin token —
+    /// the only thing the call proved. A `by` in the body is kept beside it as what the caller stated.
+    static func apiOperator(stated: String?) -> String {
+        let stated = (stated ?? "").filter { !$0.isNewline && $0 != "\u{1F}" }.prefix(80)
+        return stated.isEmpty ? "api (admin token)" : "api (admin token; stated: \(stated))"
+    }
+
     func approve(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let batch = context.parameters.get("batch") ?? ""
         let body = try? await request.decode(as: OperatorBody.self, context: context)
@@ -96,7 +103,7 @@ extension Hub {
             return Self.error(.notFound, "unknown_batch", "no approval batch '\(batch.prefix(40))'")
         }
         guard found.status != .approved else { return Self.error(.conflict, "already_approved", "the batch is already approved") }
-        let approved = try await store.approve(batch: batch, by: body?.by ?? "api", at: clock.now())
+        let approved = try await store.approve(batch: batch, by: Self.apiOperator(stated: body?.by), at: clock.now())
         return Self.json(.ok, approved)
     }
 
@@ -115,7 +122,7 @@ extension Hub {
         var added = 0
         for id in body.ids {
             let reference = try await store.knownReference(connector: body.connector, recordID: id)
-            if try await store.addHold(connector: body.connector, reference: reference, reason: body.reason, by: body.by ?? "api", at: clock.now()) {
+            if try await store.addHold(connector: body.connector, reference: reference, reason: body.reason, by: Self.apiOperator(stated: body.by), at: clock.now()) {
                 added += 1
             }
         }
@@ -127,7 +134,7 @@ extension Hub {
         let id = context.parameters.get("id") ?? ""
         guard connectors[connector] != nil else { return Self.error(.notFound, "unknown_connector", "no such connector") }
         let reference = try await store.knownReference(connector: connector, recordID: id)
-        let removed = try await store.removeHold(connector: connector, reference: reference, by: "api", at: clock.now())
+        let removed = try await store.removeHold(connector: connector, reference: reference, by: Self.apiOperator(stated: nil), at: clock.now())
         return removed ? Self.json(.ok, ["removed": 1]) : Self.error(.notFound, "no_hold", "the record is not on hold")
     }
 
@@ -141,7 +148,7 @@ extension Hub {
         guard let body = try? await request.decode(as: RetryBody.self, context: context), body.all == true || !(body.ids ?? []).isEmpty else {
             return Self.error(.badRequest, "bad_request", "expected {ids: [..]} or {all: true}")
         }
-        let retried = try await store.retryDead(ids: body.all == true ? nil : body.ids, by: body.by ?? "api", at: clock.now())
+        let retried = try await store.retryDead(ids: body.all == true ? nil : body.ids, by: Self.apiOperator(stated: body.by), at: clock.now())
         return Self.json(.ok, ["retried": retried])
     }
 

@@ -45,9 +45,17 @@ extension Hub {
         }
         guard let connector = connectors[content.connector] else { return ConsentPages.invalid(language) }
         do {
-            let outcome = try await locks.withLock(content.connector) {
+            // A reused link is answered at once, whatever runs.
+            if let decided = try await store.consentDecision(connector: content.connector, reference: content.reference, rule: content.rule, cycle: content.cycle) {
+                return ConsentPages.alreadyDecided(decided, language)
+            }
+            // Applied now when the connector is free; recorded now and applied when it is free otherwise
+            // (a running sync never makes a consent wait or fail).
+            var outcome = try await locks.ifFree(content.connector) {
                 try await self.coordinator.applyConsent(content, connector: connector.runtime)
             }
+            if outcome == nil { outcome = try await coordinator.recordConsentForLater(content, connector: connector.runtime) }
+            guard let outcome else { return ConsentPages.unavailable(language) }
             return ConsentPages.outcome(outcome, language, zone: connector.runtime.policy.zone)
         } catch {
             log(.error, "consent could not be recorded", ["connector": content.connector, "code": (error as? any LetheError)?.code ?? "\(type(of: error))"])

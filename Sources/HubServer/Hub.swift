@@ -131,6 +131,19 @@ public final class Hub: Sendable {
         }
     }
 
+    /// Applies the consent decisions recorded while their connector was busy, for each connector
+    /// that is free now.
+    public func applyPendingConsents() async {
+        for name in connectors.keys.sorted() {
+            guard let connector = connectors[name] else { continue }
+            do {
+                _ = try await locks.ifFree(name) { try await self.coordinator.applyPendingConsents(connector.runtime) }
+            } catch {
+                log(.warning, "pending consent decisions could not be applied yet", ["connector": name, "code": (error as? any LetheError)?.code ?? "\(type(of: error))"])
+            }
+        }
+    }
+
     /// Forgets processed webhook events (their keyed digests) older than the configured period
     /// (`LETHE_WEBHOOK_KEEP_DAYS`); pending and dead-lettered events stay.
     public func purgeProcessedWebhookEvents() async {

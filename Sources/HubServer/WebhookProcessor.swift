@@ -4,7 +4,8 @@ public import ServiceLifecycle
 /// Processes accepted webhook events as they arrive (woken by the intake route) and every few
 /// seconds (events a previous process accepted but did not finish). On graceful shutdown it
 /// finishes the pass in progress and stops; unprocessed events stay in the store for the next start.
-/// At start and then hourly it purges processed events past their retention.
+/// At start and then hourly it purges processed events past their retention. Each pass also applies
+/// the consent decisions recorded while their connector was busy.
 public struct WebhookProcessor: Service {
     let hub: Hub
     let interval: Duration
@@ -24,6 +25,7 @@ public struct WebhookProcessor: Service {
                     purged = ContinuousClock.now
                 }
                 await hub.processWebhookEvents()
+                await hub.applyPendingConsents()
                 guard !(await stopping.isSet), !Task.isCancelled else { break }
                 await withTaskCancellationHandler {
                     await hub.wake.wait(timeout: interval)

@@ -177,6 +177,17 @@ enum SQLiteMigrations {
             }
             try db.execute(sql: "UPDATE webhook_events SET record_id = '' WHERE processed_at IS NOT NULL")
         }
+        // A consent decision made while a sync held the connector is recorded at once and applied
+        // (its operations queued) when the connector is free: `applied_at` is NULL until then.
+        migrator.registerMigration("v11-consent-applied") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE consent_decisions ADD COLUMN applied_at REAL;
+                    UPDATE consent_decisions SET applied_at = decided_at;
+                    CREATE INDEX consent_pending ON consent_decisions(connector) WHERE applied_at IS NULL;
+                    """
+            )
+        }
         return migrator
     }
 }

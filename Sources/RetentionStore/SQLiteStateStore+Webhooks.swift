@@ -123,10 +123,10 @@ extension SQLiteStateStore {
         try await queue.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO consent_decisions (connector, ref, rule, cycle, action, decided_at) VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO consent_decisions (connector, ref, rule, cycle, action, decided_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (connector, ref, rule, cycle) DO NOTHING
                     """,
-                arguments: [connector, reference, rule, cycle.timeIntervalSince1970, action, at.timeIntervalSince1970])
+                arguments: [connector, reference, rule, cycle.timeIntervalSince1970, action, at.timeIntervalSince1970, at.timeIntervalSince1970])
             guard db.changesCount > 0 else { return false }
             let audit = AuditDraft(
                 at: at, event: "consent.\(action)", connector: connector, reference: reference, rule: rule,
@@ -134,6 +134,61 @@ extension SQLiteStateStore {
             var writes = RecordWrites(at: at, audit: [audit])
             if let change { writes.changes = [change] }
             _ = try self.write(db, connector: connector, writes)
+            return true
+        }
+    }
+
+    public func recordPendingConsentDecision(
+        connector: String, reference: String, rule: String, cycle: Date, action: String, at: Date
+    ) async throws -> Bool {
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO consent_decisions (connector, ref, rule, cycle, action, decided_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (connector, ref, rule, cycle) DO NOTHING
+                    """,
+                arguments: [connector, reference, rule, cycle.timeIntervalSince1970, action, at.timeIntervalSince1970])
+            guard db.changesCount > 0 else { return false }
+            try Self.appendAudit(db, [
+                AuditDraft(
+                    at: at, event: "consent.\(action)", connector: connector, reference: reference, rule: rule,
+                    detail: ["cycle": StoreCoding.timestamp(cycle), "via": "link", "applied": "when the connector is free"])
+            ])
+            return true
+        }
+    }
+
+    public func pendingConsentDecisions(connector: String) async throws -> [PendingConsentDecision] {
+        try await queue.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT ref, rule, cycle, action, decided_at FROM consent_decisions
+                    WHERE connector = ? AND applied_at IS NULL ORDER BY decided_at
+                    """,
+                arguments: [connector]
+            ).map { row in
+                PendingConsentDecision(
+                    connector: connector, reference: row[0], rule: row[1], cycle: Date(timeIntervalSince1970: row[2]), action: row[3],
+                    decidedAt: Date(timeIntervalSince1970: row[4]))
+            }
+        }
+    }
+
+    public func applyConsentDecision(_ decision: PendingConsentDecision, change: RecordChange?, at: Date) async throws -> Bool {
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE consent_decisions SET applied_at = ?
+                    WHERE connector = ? AND ref = ? AND rule = ? AND cycle = ? AND applied_at IS NULL
+                    """,
+                arguments: [at.timeIntervalSince1970, decision.connector, decision.reference, decision.rule, decision.cycle.timeIntervalSince1970])
+            guard db.changesCount > 0 else { return false }
+            if let change {
+                var writes = RecordWrites(at: at)
+                writes.changes = [change]
+                _ = try self.write(db, connector: decision.connector, writes)
+            }
             return true
         }
     }

@@ -163,6 +163,14 @@ public protocol ConsentStore: Sendable {
     func recordConsentDecision(
         connector: String, reference: String, rule: String, cycle: Date, action: String, at: Date, change: RecordChange?
     ) async throws -> Bool
+    /// Records a decision made while the connector was busy (a sync held it): its operations are
+    /// queued later by `applyConsentDecision`. `false` when the record, rule and cycle already have one.
+    func recordPendingConsentDecision(connector: String, reference: String, rule: String, cycle: Date, action: String, at: Date) async throws -> Bool
+    /// Decisions recorded but not applied yet, oldest first.
+    func pendingConsentDecisions(connector: String) async throws -> [PendingConsentDecision]
+    /// Marks a pending decision applied and, in the same transaction, writes the change it causes.
+    /// `false` when it was applied already (nothing written).
+    func applyConsentDecision(_ decision: PendingConsentDecision, change: RecordChange?, at: Date) async throws -> Bool
     /// The decision for a record, rule and cycle, if one was made.
     func consentDecision(connector: String, reference: String, rule: String, cycle: Date) async throws -> String?
 }

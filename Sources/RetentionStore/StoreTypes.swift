@@ -407,3 +407,22 @@ public struct PendingWebhookEvent: Sendable, Equatable {
         self.attempts = attempts
     }
 }
+
+/// A consent decision recorded while its connector was busy, waiting to be applied.
+public struct PendingConsentDecision: Sendable, Equatable {
+    public var connector: String
+    public var reference: String
+    public var rule: String
+    public var cycle: Date
+    public var action: String
+    public var decidedAt: Date
+
+    public init(connector: String, reference: String, rule: String, cycle: Date, action: String, decidedAt: Date) {
+        self.connector = connector
+        self.reference = reference
+        self.rule = rule
+        self.cycle = cycle
+        self.action = action
+        self.decidedAt = decidedAt
+    }
+}

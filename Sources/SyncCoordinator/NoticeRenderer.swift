@@ -56,10 +56,26 @@ public struct NoticeRenderer: Sendable {
 
     /// `kind` chooses the built-in text used when no template file exists.
     public func render(template: String, locale: String?, values: [String: String], kind: NoticeKind = .extension) throws -> Rendered {
-        let wanted = (locale?.isEmpty == false ? locale! : defaultLocale).lowercased()
+        // The locale comes from the record: it names a template file only when it is a language tag
+        // (`^[a-z]{2,3}(-[A-Za-z0-9]+)*$`); anything else (`../`, `/`, spaces) falls back to the default.
+        let wanted = (locale.flatMap { Self.isLanguageTag($0) ? $0 : nil } ?? defaultLocale).lowercased()
         let parts = try cache.parts("\(template)\u{0}\(wanted)\u{0}\(kind)") { try parse(template: template, locale: wanted, kind: kind) }
         let set = values.filter { !$0.value.isEmpty }
         return Rendered(subject: parts.subject.render(set), body: parts.body.render(set), html: parts.html?.render(set))
+    }
+
+    /// `^[a-z]{2,3}(-[A-Za-z0-9]+)*$`: two or three lowercase letters, then subtags of letters and digits.
+    static func isLanguageTag(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard let language = parts.first, (2...3).contains(language.utf8.count),
+            language.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) })
+        else { return false }
+        return parts.dropFirst().allSatisfy { subtag in
+            !subtag.isEmpty && subtag.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            }
+        }
     }
 
     /// A template's subject, body and HTML part, parsed once per template and locale. swift-mustache

@@ -33,22 +33,97 @@ extension SyncCoordinator {
     /// - decline: nothing now (the data goes at expiry), or, under `decline: immediately`, consent "N";
     /// - keep (re-confirmation): the decision only, or with `confirmedAt` that date and consent "Y";
     /// - withdraw (re-confirmation): consent "N", then the record is re-evaluated at once.
+    /// When another process runs the connector, the decision is recorded for later instead
+    /// (`recordConsentForLater`): a running sync never makes a consent fail or wait.
     public func applyConsent(_ token: ConsentToken, connector: ConnectorRuntime) async throws -> ConsentOutcome {
-        try await locked(connector.name) { try await consent(token, connector: connector) }
+        if let decided = try await decided(token, connector: connector) { return .alreadyDecided(decided) }
+        do {
+            return try await locked(connector.name, wait: .zero) { try await consent(token, connector: connector) }
+        } catch is RunInProgress {
+            return try await recordConsentForLater(token, connector: connector)
+        }
     }
 
-    private func consent(_ token: ConsentToken, connector: ConnectorRuntime) async throws -> ConsentOutcome {
-        let now = clock.now()
-        let policy = connector.policy
-        if let previous = try await store.consentDecision(connector: connector.name, reference: token.reference, rule: token.rule, cycle: token.cycle),
-            let action = ConsentAction(rawValue: previous)
-        {
-            return .alreadyDecided(action)
+    /// Applies the decisions recorded while the connector was busy, if it is free now (nil if not).
+    public func applyPendingConsents(_ connector: ConnectorRuntime) async throws -> SyncSummary? {
+        guard !(try await store.pendingConsentDecisions(connector: connector.name)).isEmpty else { return nil }
+        do {
+            return try await locked(connector.name, wait: .zero) {
+                var summary = SyncSummary(connector: connector.name, dryRun: false, asOf: clock.now())
+                try await applyPendingConsents(connector, summary: &summary)
+                return summary
+            }
+        } catch is RunInProgress {
+            return nil
         }
+    }
+
+    /// A consent link confirmed while the connector is busy (a sync holds it): the decision is
+    /// recorded at once and its operations are queued when the connector is free
+    /// (`applyPendingConsents`, at the start of every sync and by the daemon). The answer is the
+    /// same as if it had been applied now.
+    public func recordConsentForLater(_ token: ConsentToken, connector: ConnectorRuntime) async throws -> ConsentOutcome {
+        if let decided = try await decided(token, connector: connector) { return .alreadyDecided(decided) }
+        let now = clock.now()
+        switch try await plan(token, connector: connector, now: now) {
+        case .final(let outcome):
+            return outcome
+        case .apply(let outcome, _, _, _):
+            let recorded = try await store.recordPendingConsentDecision(
+                connector: connector.name, reference: token.reference, rule: token.rule, cycle: token.cycle, action: token.action.rawValue, at: now)
+            guard recorded else { return .alreadyDecided(token.action) }
+            log(.info, "consent recorded, applied when the connector is free", ["connector": connector.name, "reference": token.reference, "action": token.action.rawValue])
+            return outcome
+        }
+    }
+
+    /// Applies the decisions recorded while the connector was busy, as they would have been applied
+    /// then (their consent date is the decision's). Call it holding the connector.
+    func applyPendingConsents(_ connector: ConnectorRuntime, summary: inout SyncSummary) async throws {
+        let pending = try await store.pendingConsentDecisions(connector: connector.name)
+        guard !pending.isEmpty else { return }
+        var withdrawn: [String] = []
+        for decision in pending {
+            guard let action = ConsentAction(rawValue: decision.action) else { continue }
+            let token = ConsentToken(
+                connector: decision.connector, reference: decision.reference, rule: decision.rule, cycle: decision.cycle, action: action,
+                validUntil: .distantFuture)
+            var change: RecordChange?
+            if case .apply(_, let operations, let withdrawNow, let stored) = try await plan(token, connector: connector, now: decision.decidedAt),
+                !operations.isEmpty, let recordID = stored.recordID, let state = stored.state
+            {
+                change = RecordChange(
+                    connector: connector.name, reference: token.reference, key: stored.key, state: state, nextDue: stored.nextDue, operations: operations)
+                if withdrawNow { withdrawn.append(recordID) }
+            }
+            _ = try await store.applyConsentDecision(decision, change: change, at: clock.now())
+        }
+        log(.info, "consent decisions applied", ["connector": connector.name, "decisions": String(pending.count)])
+        try await OutboxExecutor(store: store, sinks: sinks, clock: clock, log: log, retry: retry, chunks: chunks).drain(connector, summary: &summary)
+        if !withdrawn.isEmpty {
+            _ = try await runRecords(connector, changed: withdrawn, deleted: [])
+        }
+    }
+
+    /// The decision already made for this link's record, rule and cycle.
+    private func decided(_ token: ConsentToken, connector: ConnectorRuntime) async throws -> ConsentAction? {
+        try await store.consentDecision(connector: connector.name, reference: token.reference, rule: token.rule, cycle: token.cycle)
+            .flatMap(ConsentAction.init(rawValue:))
+    }
+
+    /// What a decision does: an answer alone, or operations to queue (and whether the record is
+    /// re-evaluated at once).
+    private enum ConsentPlan {
+        case final(ConsentOutcome)
+        case apply(ConsentOutcome, operations: [OutboxOperation], withdrawNow: Bool, record: StoredRecord)
+    }
+
+    private func plan(_ token: ConsentToken, connector: ConnectorRuntime, now: Date) async throws -> ConsentPlan {
+        let policy = connector.policy
         guard let stored = try await store.record(connector: connector.name, reference: token.reference), let recordID = stored.recordID,
             let state = stored.state
-        else { return .recordGone }
-        guard let rule = policy.rule(named: token.rule) else { return .notExtendable }
+        else { return .final(.recordGone) }
+        guard let rule = policy.rule(named: token.rule) else { return .final(.notExtendable) }
         /// One operation for this decision, with the same deterministic id on every attempt.
         func operation(_ kind: OperationKind, _ fields: [ErasedField]) -> OutboxOperation {
             let planned = PlannedOperation(kind: kind, rule: token.rule, cycle: token.cycle, fields: fields)
@@ -63,7 +138,7 @@ extension SyncCoordinator {
         var resultTemplate = rule.notice?.resultTemplate
         switch token.action {
         case .decline:
-            guard let notice = rule.notice else { return .notExtendable }
+            guard let notice = rule.notice else { return .final(.notExtendable) }
             if notice.declineImmediately, let consentField = notice.requiresConsentField {
                 // Declining withdraws the consent: written to the source, then the record is re-evaluated.
                 operations.append(operation(.eraseFields, [ErasedField(field: consentField, value: "N")]))
@@ -73,14 +148,14 @@ extension SyncCoordinator {
                 outcome = .declined(expiry: token.cycle)
             }
         case .extend:
-            guard let notice = rule.notice, let basisField = rule.extensionField(createdAt: policy.fields.createdAt) else { return .notExtendable }
+            guard let notice = rule.notice, let basisField = rule.extensionField(createdAt: policy.fields.createdAt) else { return .final(.notExtendable) }
             var fields = [ErasedField(field: basisField, value: Self.isoDate(now, zone: policy.zone))]
             if let consentField = notice.requiresConsentField { fields.append(ErasedField(field: consentField, value: "Y")) }
             operations.append(operation(.extend, fields))
             outcome = .extended(until: notice.extensionPeriod.added(to: now, in: policy.zone))
         case .keep:
             // The consent stands. With `confirmedAt`, the date is written back and the cycles restart from it.
-            guard let reconfirm = rule.reconfirm else { return .notExtendable }
+            guard let reconfirm = rule.reconfirm else { return .final(.notExtendable) }
             resultTemplate = reconfirm.resultTemplate
             if let field = reconfirm.confirmedAtField {
                 operations.append(operation(.extend, [ErasedField(field: field, value: Self.isoDate(now, zone: policy.zone)),
@@ -90,7 +165,7 @@ extension SyncCoordinator {
                 outcome = .kept(next: reconfirm.next(after: token.cycle, zone: policy.zone))
             }
         case .withdraw:
-            guard let reconfirm = rule.reconfirm else { return .notExtendable }
+            guard let reconfirm = rule.reconfirm else { return .final(.notExtendable) }
             resultTemplate = reconfirm.resultTemplate
             operations.append(operation(.eraseFields, [ErasedField(field: reconfirm.consentField, value: "N")]))
             withdrawNow = true
@@ -106,6 +181,18 @@ extension SyncCoordinator {
                 connector: connector.name, reference: token.reference, recordID: recordID, kind: .notify, rule: token.rule,
                 cycle: now, fields: fields, createdAt: now))
         }
+        return .apply(outcome, operations: operations, withdrawNow: withdrawNow, record: stored)
+    }
+
+    private func consent(_ token: ConsentToken, connector: ConnectorRuntime) async throws -> ConsentOutcome {
+        let now = clock.now()
+        if let decided = try await decided(token, connector: connector) { return .alreadyDecided(decided) }
+        let outcome: ConsentOutcome, operations: [OutboxOperation], withdrawNow: Bool, stored: StoredRecord
+        switch try await plan(token, connector: connector, now: now) {
+        case .final(let answer): return answer
+        case .apply(let answer, let planned, let withdraw, let record): (outcome, operations, withdrawNow, stored) = (answer, planned, withdraw, record)
+        }
+        guard let recordID = stored.recordID, let state = stored.state else { return .recordGone }
         let change = operations.isEmpty
             ? nil : RecordChange(connector: connector.name, reference: token.reference, key: stored.key, state: state, nextDue: stored.nextDue, operations: operations)
         let recorded = try await store.recordConsentDecision(

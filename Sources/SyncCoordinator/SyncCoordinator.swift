@@ -65,8 +65,8 @@ public struct SyncCoordinator: Sendable {
     }
 
     /// Runs `body` holding the connector's run lock (when there is one).
-    func locked<T: Sendable>(_ connector: String, _ body: () async throws -> T) async throws -> T {
-        let lease = try await runLock?.acquire(connector: connector, wait: lockWait)
+    func locked<T: Sendable>(_ connector: String, wait: Duration? = nil, _ body: () async throws -> T) async throws -> T {
+        let lease = try await runLock?.acquire(connector: connector, wait: wait ?? lockWait)
         defer { lease?.release() }
         return try await body()
     }
@@ -91,6 +91,8 @@ public struct SyncCoordinator: Sendable {
             // stopped are finished before the source is read again, so a delete that reached the
             // source before a crash is recorded as done, not mistaken for a vanished record.
             try await executor.drain(connector, summary: &summary)
+            // Consent decisions recorded while the connector was busy are applied before the read.
+            try await applyPendingConsents(connector, summary: &summary)
             step("recover")
         }
         let pass = try await SyncPass(coordinator: self, connector: connector, now: now, dryRun: options.dryRun, full: !options.incremental)

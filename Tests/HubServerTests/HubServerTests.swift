@@ -248,6 +248,14 @@ struct AdminAPITests {
         }
         #expect(await harness.crm.record("d1") != nil, "held")
         #expect(await harness.crm.record("d2") == nil)
+        // The audit log names who authenticated (the admin token's holder), not a free `by`.
+        let operators = try await harness.store.auditEntries(after: 0, limit: 1000).compactMap { entry -> String? in
+            ["approval.granted", "hold.added", "hold.removed"].contains(entry.draft.event) ? entry.draft.detail["operator"] : nil
+        }
+        #expect(!operators.isEmpty)
+        #expect(operators.allSatisfy { $0.hasPrefix("api (admin token") }, "\(operators)")
+        #expect(operators.contains("api (admin token; stated: dpo)"))
+        #expect(try await harness.store.approvalBatches().first?.approvedBy == "api (admin token; stated: dpo)")
     }
 }
 

@@ -26,6 +26,31 @@ import Testing
         #expect(unknown.subject.contains("개인정보"))
     }
 
+    /// A record's locale never reaches a file path unless it is a language tag: a template planted
+    /// outside the folder is not read.
+    @Test(arguments: ["../outside", "../../outside", "x/../../outside", "/tmp/outside", "en/../../outside", "EN", "e", "en-", "en_US", "ko KR"])
+    func aLocaleThatIsNotALanguageTagFallsBackToTheDefault(locale: String) throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-locale-\(UUID().uuidString)")
+        let folder = root.appendingPathComponent("a/templates")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // `n.x/../../outside.txt` from the folder is `a/outside.txt`.
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("n.x"), withIntermediateDirectories: true)
+        try "Subject: PLANTED\n\nplanted".write(to: root.appendingPathComponent("a/outside.txt"), atomically: true, encoding: .utf8)
+        try "Subject: 기본 {{expiry}}\n\n기본".write(to: folder.appendingPathComponent("n.ko.txt"), atomically: true, encoding: .utf8)
+        let notice = try NoticeRenderer(templatesDirectory: folder).render(template: "n", locale: locale, values: values)
+        #expect(!notice.subject.contains("PLANTED") && !notice.body.contains("planted"), "\(locale) reached outside the folder")
+    }
+
+    @Test(arguments: ["ko", "en", "zh-Hant", "sgn-KR", "en-GB-oxendict", "ko-KR"])
+    func languageTagsChooseTheirTemplate(locale: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-locale-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "Subject: mine\n\nmine".write(to: folder.appendingPathComponent("n.\(locale.lowercased()).txt"), atomically: true, encoding: .utf8)
+        #expect(try NoticeRenderer(templatesDirectory: folder).render(template: "n", locale: locale, values: values).body.contains("mine"))
+    }
+
     @Test func aMissingTemplateFallsBackToTheBuiltInText() throws {
         let renderer = NoticeRenderer(templatesDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("none-\(UUID())"))
         let notice = try renderer.render(template: "nope", locale: "ko", values: values)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileArchiveSink
 import Foundation
 import RetentionStore
 import LetheConfig
@@ -47,6 +48,18 @@ struct SyncCommand: AsyncParsableCommand {
             }
         }
         for runtime in runtimes { await runtime.shutdown?() }
+        // The archive's own retention: what outlived its `keep` is destroyed and recorded, then a
+        // checkpoint covers those entries too.
+        if !dryRun, connector == nil, let maintenance = try? ArchiveCommand.maintenance(workspace), maintenance.keep != nil {
+            do {
+                if try await !ArchiveCommand.purge(maintenance, workspace: workspace, store: store).isEmpty {
+                    _ = try await store.appendAuditCheckpoint(at: workspace.clock.now(), unlessCurrent: true)
+                }
+            } catch {
+                report.errors.append("archive purge: \((error as? any LetheError)?.message ?? "\(type(of: error))")")
+                workspace.log(.error, "archive purge failed", [:])
+            }
+        }
         report.total.quarantined = report.total.quarantinedRows.count
         if !dryRun { report.checkpoint = try? await store.latestAuditCheckpoint() }
         let output = workspace.environment.output
