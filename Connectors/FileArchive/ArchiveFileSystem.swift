@@ -1,4 +1,5 @@
 import Foundation
+import PrivateFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -63,9 +64,10 @@ enum ArchiveFileSystem {
         try syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
+    /// Creates the folder (and missing parents) 0700; an existing one is tightened to 0700.
     static func createDirectory(_ path: String) throws(FileArchiveError) {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try PrivateFiles.makeFolder(path)
         } catch {
             throw .io("cannot create an archive folder")
         }

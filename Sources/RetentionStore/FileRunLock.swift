@@ -1,4 +1,5 @@
 public import Foundation
+import PrivateFiles
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -16,7 +17,11 @@ public struct FileRunLock: ConnectorRunLock {
     public init(folder: URL) { self.folder = folder }
 
     public func acquire(connector: String, wait: Duration) async throws -> RunLease {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        do {
+            try PrivateFiles.makeFolder(folder.path)
+        } catch {
+            throw StoreError(code: "store.lock", message: "cannot create the lock folder: \(error.description)")
+        }
         let path = folder.appendingPathComponent(Self.fileName(connector)).path
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {

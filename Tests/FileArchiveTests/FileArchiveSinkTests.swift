@@ -3,6 +3,10 @@ import Foundation
 import RetentionCore
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite("FileArchiveSink")
 struct FileArchiveSinkTests {
     @Test("the factory declares type file-archive, the archive capability and secret keys")
@@ -36,6 +40,26 @@ struct FileArchiveSinkTests {
             #expect(object?["archivedAt"] as? String == "2026-11-29T03:00:00.000Z")
             #expect(try FileArchiveReader(directory: folder).entries() == entries)
             #expect(logs.entries.filter { $0.level == .warning }.count == 1)
+        }
+    }
+
+    @Test("the archive's folders are 0700 and its files 0600 from their creation, whatever the umask")
+    func privateModes() async throws {
+        try await ArchiveFixtures.withFolder { folder in
+            let previous = umask(0o002)
+            defer { umask(previous) }
+            let root = folder.appendingPathComponent("archive")
+            let sink = try ArchiveFixtures.sink(directory: root, key: ArchiveFixtures.newKey(), logs: LogCapture())
+            _ = try await sink.archive([ArchiveFixtures.entry(1)])
+            func mode(_ url: URL) throws -> Int { try (FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int) ?? -1 }
+            #expect(try mode(root) == 0o700)
+            #expect(try mode(root.appendingPathComponent("contacts")) == 0o700)
+            for name in try FileManager.default.subpathsOfDirectory(atPath: root.path) {
+                let url = root.appendingPathComponent(name)
+                var isFolder: ObjCBool = false
+                FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder)
+                #expect(try mode(url) == (isFolder.boolValue ? 0o700 : 0o600), "\(name)")
+            }
         }
     }
 
