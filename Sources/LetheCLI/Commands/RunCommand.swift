@@ -19,10 +19,13 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run the daemon: scheduled syncs, webhook intake, the admin API and metrics.",
         discussion: """
             Serves /webhooks/{connector}, /consent/{token} (the links of notices), /api (bearer LETHE_ADMIN_TOKEN), \
-            /metrics, /healthz and /readyz on LETHE_HTTP_HOST:LETHE_HTTP_PORT (default 127.0.0.1:8080); runs each \
+            /metrics (bearer LETHE_METRICS_TOKEN; unset: 404; also on LETHE_METRICS_ADDRESS when set), /healthz and \
+            /readyz on LETHE_HTTP_HOST:LETHE_HTTP_PORT (default 127.0.0.1:8080); runs each \
             connector's `schedule:` (missed runs once on start) and processes accepted webhooks within seconds. \
             Environment: LETHE_PUBLIC_URL (the URL CRMs and notice links use), LETHE_WEBHOOK_MAX_BYTES, \
-            LETHE_SHUTDOWN_SECONDS, LETHE_LINK_SECRET, LETHE_LOG_FORMAT (text or json). SIGTERM or SIGINT: stop \
+            LETHE_SHUTDOWN_SECONDS, LETHE_LINK_SECRET, LETHE_WEBHOOK_KEEP_DAYS, LETHE_LOG_FORMAT (text or json). \
+            A set LETHE_ADMIN_TOKEN, LETHE_METRICS_TOKEN or LETHE_LINK_SECRET shorter than 32 bytes: exit 2 before \
+            anything listens. SIGTERM or SIGINT: stop \
             taking work, finish the step in progress, exit 0. --as-of fixes the policy's "now" (syncs, plans, \
             consent links); the scheduler and the freshness of webhook signatures follow real time. \
             See docs/operations.md.
