@@ -51,12 +51,15 @@ public final class Hub: Sendable {
     /// Verifies the links of notices (`/consent/{token}`); nil: those routes answer 400.
     public let consentLinks: ConsentLinkSigner?
     let wake = WakeSignal()
+    /// Upkeep the daemon runs at start and hourly besides its own (the archive's retention).
+    public let housekeeping: @Sendable () async -> Void
 
     public init(
         configuration: HubConfiguration, store: any StateStore, coordinator: SyncCoordinator, connectors: [HubConnector],
         clock: any LetheClock, wallClock: any LetheClock = SystemClock(), log: @escaping LogFunction, metrics: HubMetrics = HubMetrics(),
-        consentLinks: ConsentLinkSigner? = nil
+        consentLinks: ConsentLinkSigner? = nil, housekeeping: @escaping @Sendable () async -> Void = {}
     ) {
+        self.housekeeping = housekeeping
         self.wallClock = wallClock
         self.consentLinks = consentLinks
         self.configuration = configuration

@@ -4,7 +4,8 @@ public import ServiceLifecycle
 /// Processes accepted webhook events as they arrive (woken by the intake route) and every few
 /// seconds (events a previous process accepted but did not finish). On graceful shutdown it
 /// finishes the pass in progress and stops; unprocessed events stay in the store for the next start.
-/// At start and then hourly it purges processed events past their retention. Each pass also applies
+/// At start and then hourly it purges processed events past their retention and runs the hub's
+/// housekeeping (the archive's own retention). Each pass also applies
 /// the consent decisions recorded while their connector was busy.
 public struct WebhookProcessor: Service {
     let hub: Hub
@@ -22,6 +23,7 @@ public struct WebhookProcessor: Service {
             while !(await stopping.isSet), !Task.isCancelled {
                 if purged.map({ ContinuousClock.now - $0 >= .seconds(3600) }) ?? true {
                     await hub.purgeProcessedWebhookEvents()
+                    await hub.housekeeping()
                     purged = ContinuousClock.now
                 }
                 await hub.processWebhookEvents()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileArchiveSink
 import Foundation
 import HubServer
 import Hummingbird
@@ -66,8 +67,18 @@ struct RunCommand: AsyncParsableCommand {
             let incremental = (runtime.source as? RESTCRMConnector)?.supportsIncremental ?? false
             connectors.append(HubConnector(runtime: runtime, webhook: endpoint, incremental: incremental))
         }
+        // The archive's own retention, hourly: what outlived its `keep` is destroyed and audited.
+        let archive = (try? ArchiveCommand.maintenance(workspace)).flatMap { $0.keep == nil ? nil : $0 }
         let hub = Hub(configuration: hubConfiguration, store: store, coordinator: coordinator, connectors: connectors,
-                      clock: workspace.clock, log: workspace.log, consentLinks: try workspace.linkSigner())
+                      clock: workspace.clock, log: workspace.log, consentLinks: try workspace.linkSigner(),
+                      housekeeping: {
+                          guard let archive else { return }
+                          do {
+                              _ = try await ArchiveCommand.purge(archive, workspace: workspace, store: store)
+                          } catch {
+                              workspace.log(.error, "archive purge failed", ["code": (error as? any LetheError)?.code ?? "\(type(of: error))"])
+                          }
+                      })
         let format = LogFormat(environment: environment.variables)
         let logger = Logger(label: "lethe") { label in
             LetheLogHandler(label: label, output: environment.output, format: format, logLevel: global.verbose ? .info : .warning)
