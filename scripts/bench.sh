@@ -17,5 +17,7 @@ python3 scripts/bench/run.py "$LETHE" --rows "$ROWS" --runs "${BENCH_RUNS:-3}" -
 # manifests apply, so the wall time is mostly the providers' rate limits).
 python3 scripts/bench-rest.py "$LETHE" "${BENCH_REST_RECORDS:-2000}"
 
-# Webhook-triggered syncs: `lethe run` against the fake HubSpot, signed deliveries, time until processed.
+# Webhook-triggered syncs: `lethe run` against the fake HubSpot, signed deliveries, time until processed;
+# then the same load on a fresh daemon while 100 clients scrape /metrics: acknowledgement latency without
+# and with them, scrapes per second, answers other than 200 (also in .lethe/bench/webhooks.md).
 python3 scripts/bench-webhooks.py "$LETHE" "${BENCH_WEBHOOK_CONTACTS:-2000}" "${BENCH_WEBHOOK_EVENTS:-2000}"
