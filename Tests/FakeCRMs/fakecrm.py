@@ -1534,7 +1534,8 @@ class Pipedrive(FakeCRM):
         return Resp(200, {"success": True, "data": page or None, "additional_data": {"pagination": pagination}})
 
 
-PROVIDERS = {"hubspot": HubSpot, "salesforce": Salesforce, "pipedrive": Pipedrive}
+# `pipedrive-v1` is the same fake (v1 and v2 routes over one store), named after the v1 manifest.
+PROVIDERS = {"hubspot": HubSpot, "salesforce": Salesforce, "pipedrive": Pipedrive, "pipedrive-v1": Pipedrive}
 
 
 # ------------------------------------------------------------------------------------------- HTTP

@@ -117,7 +117,7 @@ struct DeletionSafetyTests {
 
     /// (A list that clamps out-of-range pages is a connector test: the shipped manifests stop at the
     /// providers' own end markers before they would ask past the end.)
-    @Test(arguments: ["hubspot", "salesforce", "pipedrive"])
+    @Test(arguments: ["hubspot", "salesforce", "pipedrive", "pipedrive-v1"])
     func aListThatRepeatsItsCursorFailsThePullAndTombstonesNothing(provider: String) async throws {
         let fake = try FakeCRMProcess(provider: provider, seed: Self.seed(due: 3, kept: 12), arguments: ["--token", "test-token", "--max-page", "5"])
         defer { fake.stop() }

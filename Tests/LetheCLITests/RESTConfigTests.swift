@@ -23,7 +23,7 @@ struct RESTConfigTests {
         return root
     }
 
-    @Test(arguments: ["hubspot", "salesforce", "pipedrive"])
+    @Test(arguments: ["hubspot", "salesforce", "pipedrive", "pipedrive-v1"])
     func shippedExamplesValidate(provider: String) async throws {
         let harness = try CLIHarness(variables: Self.environment)
         let config = CLIHarness.repository.appendingPathComponent("config/examples/\(provider).yaml").path
@@ -80,7 +80,7 @@ struct RESTConfigTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("rest [source, write-back]"))
         #expect(result.stdout.contains("hubspot: type rest, policy kr-pipa, manifest ../connectors/hubspot.yaml"))
-        for name in ["hubspot", "salesforce", "pipedrive"] {
+        for name in ["hubspot", "salesforce", "pipedrive", "pipedrive-v1"] {
             #expect(result.stdout.contains("config/connectors/\(name).yaml: \(name): "), "\(result.stdout)")
         }
     }

@@ -48,7 +48,7 @@ struct RESTSyncTests {
         return variables
     }
 
-    @Test(arguments: ["hubspot", "salesforce", "pipedrive"])
+    @Test(arguments: ["hubspot", "salesforce", "pipedrive", "pipedrive-v1"])
     func syncDeletesExactlyTheDueRecordsUnderFaults(provider: String) async throws {
         // Salesforce access tokens expire (refreshed through OAuth); HubSpot and Pipedrive tokens do not.
         // Salesforce answers few JSON bodies (updates are 204s): cut more of them.
@@ -120,7 +120,7 @@ struct RESTSyncTests {
 extension FakeCRMProcess {
     /// Pipedrive's custom field keys as the fake declares them (Tests/FakeCRMs/README.md).
     func pipedriveFieldKeys() async throws -> [String: String] {
-        guard provider == "pipedrive" else { return [:] }
+        guard provider.hasPrefix("pipedrive") else { return [:] }
         return [
             "PIPEDRIVE_FIELD_PURPOSE": "cc35be25ec2b9702c1f883bcb1e5ee7255aa8a58",
             "PIPEDRIVE_FIELD_MARKETING_CONSENT": "52628b6bab956f26190a1ecae501b7f385363913",

@@ -38,7 +38,7 @@ struct PaginationLoopTests {
             let pagination: [String: Any] = ["start": start, "limit": 10, "more_items_in_collection": true, "next_start": Int(Fixture.query(request, "start") ?? "0")! + 10]
             return Fixture.json(["success": true, "data": page, "additional_data": ["pagination": pagination]])
         }
-        let connector = Fixture.connector(try Fixture.shipped("pipedrive"), transport)
+        let connector = Fixture.connector(try Fixture.shipped("pipedrive-v1"), transport)
         let code = await Self.loopCode { _ = try await Fixture.collect(connector) }
         #expect(code == "rest.pagination_loop")
     }
@@ -61,7 +61,7 @@ struct PaginationLoopTests {
     @Test func aPageOfDeletedRecordsStillCountsAsProgress() async throws {
         // Pipedrive lists deleted persons with active_flag false: they are skipped, not a loop.
         let people = (1...20).map { ShippedManifestTests.pipedrivePerson($0, active: $0 > 10) }
-        let connector = Fixture.connector(try Fixture.shipped("pipedrive"), ShippedManifestTests.pipedrive(people))
+        let connector = Fixture.connector(try Fixture.shipped("pipedrive-v1"), ShippedManifestTests.pipedrive(people))
         let records = try await Fixture.collect(connector).flatMap(\.records)
         #expect(records.map(\.id) == (11...20).map(String.init))
     }

@@ -240,7 +240,7 @@ struct ShippedManifestTests {
     @Test func pipedrivePagesByOffsetAndMapsOptionIdsToLabels() async throws {
         let people = (1...1200).map { Self.pipedrivePerson($0, active: $0 != 5) }
         let transport = Self.pipedrive(people)
-        let connector = Fixture.connector(try Fixture.shipped("pipedrive", environment: Fixture.environment), transport)
+        let connector = Fixture.connector(try Fixture.shipped("pipedrive-v1", environment: Fixture.environment), transport)
         let records = try await Fixture.collect(connector).flatMap(\.records)
         #expect(records.count == 1199, "a person with active_flag false is gone")
         #expect(transport.requests.filter { $0.path == "/v1/persons" }.count == 3)
@@ -257,7 +257,7 @@ struct ShippedManifestTests {
             Self.pipedrivePerson(id, updated: id <= 30 ? String(format: "2025-02-01 00:00:%02d", 59 - id) : "2024-01-01 00:00:00")
         }
         let transport = Self.pipedrive(people)
-        let connector = Fixture.connector(try Fixture.shipped("pipedrive", environment: Fixture.environment), transport)
+        let connector = Fixture.connector(try Fixture.shipped("pipedrive-v1", environment: Fixture.environment), transport)
         let batches = try await Fixture.collect(connector, PullRequest(watermark: "2025-01-01T00:00:00Z", full: false))
         #expect(batches.flatMap(\.records).count == 30)
         #expect(transport.requests.filter { $0.path == "/v1/persons" }.count == 1, "stops without reading the next page")
@@ -269,7 +269,7 @@ struct ShippedManifestTests {
         let transport = ScriptedTransport { request in
             request.method == "PUT" ? Fixture.json(["success": true, "data": ["id": 7]]) : base.answer(request)
         }
-        let connector = Fixture.connector(try Fixture.shipped("pipedrive", environment: Fixture.environment), transport)
+        let connector = Fixture.connector(try Fixture.shipped("pipedrive-v1", environment: Fixture.environment), transport)
         _ = try await connector.apply([WriteOperation(id: "op", kind: .eraseFields, recordID: "7", fields: [
             ErasedField(field: "interests", value: ""), ErasedField(field: "marketing_consent", value: "N"),
         ])])
@@ -287,7 +287,7 @@ struct ShippedManifestTests {
             if request.path == "/v1/persons/3" { return Fixture.json(["success": false, "error": "not found", "errorCode": 404], status: 404) }
             return Fixture.json(["success": true, "data": ["id": 1]])
         }
-        let connector = Fixture.connector(try Fixture.shipped("pipedrive", environment: Fixture.environment), transport)
+        let connector = Fixture.connector(try Fixture.shipped("pipedrive-v1", environment: Fixture.environment), transport)
         let outcomes = try await connector.apply((1...3).map { WriteOperation(id: "op\($0)", kind: .delete, recordID: String($0)) })
         guard case .deleted = outcomes[0], case .deleted = outcomes[1], case .alreadyGone = outcomes[2] else {
             Issue.record("unexpected outcomes")
@@ -324,7 +324,7 @@ struct ExtendWriteTests {
         let transport = ScriptedTransport { request in
             request.method == "PUT" ? Fixture.json(["success": true, "data": ["id": 42]]) : base.answer(request)
         }
-        _ = try await Fixture.connector(try Fixture.shipped("pipedrive"), transport).apply([Self.extend])
+        _ = try await Fixture.connector(try Fixture.shipped("pipedrive-v1"), transport).apply([Self.extend])
         let put = try #require(transport.requests.first { $0.method == "PUT" })
         let body = Fixture.body(put)
         #expect(body[Fixture.pipedriveKeys["PIPEDRIVE_FIELD_CONSENT_EXTENDED_AT"]!] as? String == "2026-12-01")
