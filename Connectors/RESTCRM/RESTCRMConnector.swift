@@ -452,5 +452,5 @@ actor LookupCache {
 
 extension RESTCRMConnector {
     /// The manifest declares an incremental pull (`lethe sync --incremental`, scheduled incremental runs).
-    public var supportsIncremental: Bool { manifest.incremental != nil }
+    public var supportsIncrementalPull: Bool { manifest.incremental != nil }
 }

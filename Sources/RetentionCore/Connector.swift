@@ -26,6 +26,14 @@ public protocol RecordSource: Sendable {
     /// The current version of the given records; ids that no longer exist are absent. Used to
     /// re-check a record right before it is deleted.
     func read(ids: [String]) async throws -> [SourceRecord]
+    /// Whether `pull` honours a watermark with `full: false` (only what changed since). The daemon
+    /// schedules incremental runs only for sources that do.
+    var supportsIncrementalPull: Bool { get }
+}
+
+extension RecordSource {
+    /// Sources read everything on every pull unless they say otherwise.
+    public var supportsIncrementalPull: Bool { false }
 }
 
 /// A source that Lethe can change: deletes, erasures, extensions.

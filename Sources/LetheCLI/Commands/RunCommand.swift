@@ -64,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
             if let node = configured.schedule {
                 schedules[configured.name] = try ConnectorSchedule(config: node, defaultZone: runtime.policy.zone)
             }
-            let incremental = (runtime.source as? RESTCRMConnector)?.supportsIncremental ?? false
+            let incremental = runtime.source.supportsIncrementalPull
             connectors.append(HubConnector(runtime: runtime, webhook: endpoint, incremental: incremental))
         }
         // The archive's own retention, hourly: what outlived its `keep` is destroyed and audited.
