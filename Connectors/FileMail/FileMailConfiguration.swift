@@ -1,5 +1,5 @@
 import Foundation
-public import RetentionCore
+import RetentionCore
 
 /// Settings of a `file-mail` connector.
 struct FileMailConfiguration: Sendable {
@@ -26,16 +26,5 @@ struct FileMailConfiguration: Sendable {
             throw node.error("config.empty", "the directory must not be empty")
         }
         self.directory = directory
-    }
-}
-
-extension ConnectorFactory {
-    /// `type: file-mail`: a `NoticeSink` writing one `<operationID>.eml` per notice into `directory`.
-    public static var fileMail: ConnectorFactory {
-        ConnectorFactory(spec: FileMailConfiguration.spec) { settings, context in
-            let configuration = try FileMailConfiguration(settings: settings)
-            let sink = FileMailSink(directory: context.resolvePath(configuration.directory), log: context.log)
-            return ConnectorInstance(noticeSink: sink)
-        }
     }
 }
