@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import RetentionCore
 
 /// The archive's own upkeep, for `lethe archive rekey` and `lethe archive purge`: built from the same
