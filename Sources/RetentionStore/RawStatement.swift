@@ -91,7 +91,7 @@ final class RawStatement {
     }
 
     /// Runs a query with the values bound, and reads every row.
-    func all<T>(_ read: (OpaquePointer) -> T) throws -> [T] {
+    func all<T>(_ read: (OpaquePointer) throws -> T) throws -> [T] {
         defer {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
@@ -102,7 +102,7 @@ final class RawStatement {
             let code = sqlite3_step(handle)
             if code == SQLITE_DONE { return rows }
             guard code == SQLITE_ROW else { throw StoreError(code: "store.read", message: "a read failed: \(Self.message(db))") }
-            rows.append(read(handle))
+            rows.append(try read(handle))
         }
     }
 
@@ -112,8 +112,23 @@ final class RawStatement {
         return String(cString: bytes)
     }
 
+    /// The bytes of the blob in `column` of the current row (nil for NULL), valid until the next step.
+    static func blob(_ handle: OpaquePointer, _ column: Int32) -> UnsafeRawBufferPointer? {
+        guard sqlite3_column_type(handle, column) != SQLITE_NULL else { return nil }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, column), count: count)
+    }
+
+    static func int64(_ handle: OpaquePointer, _ column: Int32) -> Int64? {
+        sqlite3_column_type(handle, column) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, column)
+    }
+
+    static func double(_ handle: OpaquePointer, _ column: Int32) -> Double? {
+        sqlite3_column_type(handle, column) == SQLITE_NULL ? nil : sqlite3_column_double(handle, column)
+    }
+
     /// Runs a query with the values bound, and reads its first row (nil when there is none).
-    func first<T>(_ read: (OpaquePointer) -> T) throws -> T? {
+    func first<T>(_ read: (OpaquePointer) throws -> T) throws -> T? {
         defer {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
@@ -122,6 +137,6 @@ final class RawStatement {
         let code = sqlite3_step(handle)
         if code == SQLITE_DONE { return nil }
         guard code == SQLITE_ROW else { throw StoreError(code: "store.read", message: "a read failed: \(Self.message(db))") }
-        return read(handle)
+        return try read(handle)
     }
 }

@@ -25,6 +25,23 @@ extension SQLiteStateStore {
         )
     }
 
+    /// `storedRecord(_:)` read straight from a statement's current row (columns as `recordColumns`),
+    /// for the lookups an execution makes per operation.
+    static func storedRecord(raw handle: OpaquePointer) throws -> StoredRecord {
+        var state = try RawStatement.blob(handle, 6).map { try StoreCodec.decodeState(buffer: $0) }
+        if let text = RawStatement.text(handle, 12), let phase = RecordPhase(rawValue: text) { state?.phase = phase }
+        return StoredRecord(
+            connector: RawStatement.text(handle, 1) ?? "", reference: RawStatement.text(handle, 2) ?? "", key: RawStatement.int64(handle, 0) ?? 0,
+            recordID: RawStatement.text(handle, 3),
+            facts: try RawStatement.blob(handle, 5).map { try StoreCodec.decodeFacts(buffer: $0) }, state: state,
+            line: RawStatement.int64(handle, 7).map(Int.init),
+            duplicateLines: try StoreCoding.decode([Int].self, RawStatement.text(handle, 8)) ?? [],
+            digest: RawStatement.int64(handle, 4).map { UInt64(bitPattern: $0) },
+            nextDue: RawStatement.double(handle, 9).map(Date.init(timeIntervalSince1970:)),
+            reappeared: Int(RawStatement.int64(handle, 10) ?? 0), reason: Self.reason(RawStatement.text(handle, 11))
+        )
+    }
+
     static func reason(_ text: String?) -> QuarantineReason? {
         guard let text else { return nil }
         let parts = text.split(separator: "\u{1F}", maxSplits: 1, omittingEmptySubsequences: false)
@@ -97,8 +114,16 @@ extension SQLiteStateStore {
         guard !references.isEmpty else { return [:] }
         return try await queue.read { db in
             var found: [String: StoredRecord] = Dictionary(minimumCapacity: references.count)
+            let byKey = try RawStatement(db, sql: "SELECT \(Self.recordColumns) FROM record_state WHERE key = ? AND connector = ? AND ref = ?")
             for reference in references where found[reference] == nil {
-                if let record = try Self.record(db, connector: connector, reference: reference) { found[reference] = record }
+                // By the key the reference carries; a reference of an earlier version through `legacy_refs`.
+                if let key = RecordFingerprints.key(ofReference: reference),
+                    let record = try byKey.bind(key).bind(connector).bind(reference).first({ try Self.storedRecord(raw: $0) })
+                {
+                    found[reference] = record
+                } else if let record = try Self.record(db, connector: connector, reference: reference) {
+                    found[reference] = record
+                }
             }
             return found
         }

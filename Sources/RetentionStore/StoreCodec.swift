@@ -107,7 +107,7 @@ enum StoreCodec {
         try data.withUnsafeBytes { try decodeState(buffer: $0) }
     }
 
-    private static func decodeState(buffer: UnsafeRawBufferPointer) throws -> LifecycleState {
+    static func decodeState(buffer: UnsafeRawBufferPointer) throws -> LifecycleState {
         var reader = try Reader(buffer, versions: [1, 2, stateVersion])
         guard let phase = RecordPhase(rawValue: try reader.string()) else { throw corrupt("unknown phase") }
         let finalExpiry = try reader.optionalDate()
@@ -161,18 +161,20 @@ enum StoreCodec {
     }
 
     static func decodeFacts(_ data: Data) throws -> SourceFacts {
-        try data.withUnsafeBytes { buffer in
-            var reader = try Reader(buffer, versions: [factsVersion])
-            let flags = try reader.byte()
-            var facts = SourceFacts(hasEmail: flags & 2 != 0)
-            if flags & 1 != 0 { facts.quarantine = QuarantineReason(code: try reader.string(), detail: try reader.string()) }
-            facts.dates = try (0..<reader.count()).map { _ in try reader.optionalDate() }
-            facts.purposes = try reader.unsigned()
-            facts.consents = try reader.unsigned()
-            facts.unerased = try (0..<reader.count()).map { _ in try reader.unsigned() }
-            try reader.finish()
-            return facts
-        }
+        try data.withUnsafeBytes { try decodeFacts(buffer: $0) }
+    }
+
+    static func decodeFacts(buffer: UnsafeRawBufferPointer) throws -> SourceFacts {
+        var reader = try Reader(buffer, versions: [factsVersion])
+        let flags = try reader.byte()
+        var facts = SourceFacts(hasEmail: flags & 2 != 0)
+        if flags & 1 != 0 { facts.quarantine = QuarantineReason(code: try reader.string(), detail: try reader.string()) }
+        facts.dates = try (0..<reader.count()).map { _ in try reader.optionalDate() }
+        facts.purposes = try reader.unsigned()
+        facts.consents = try reader.unsigned()
+        facts.unerased = try (0..<reader.count()).map { _ in try reader.unsigned() }
+        try reader.finish()
+        return facts
     }
 
     static func corrupt(_ what: String) -> StoreError {
