@@ -294,10 +294,16 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
     }
 
     /// The field keys each lookup must resolve: read paths and write names of the fields using it.
+    /// A nested read path (`custom_fields.<key>`, Pipedrive v2) also names its last key.
     private func lookupKeys() -> [String: Set<String>] {
         var keys: [String: Set<String>] = [:]
         for field in manifest.mapping.fields.values {
-            if let lookup = field.options { keys[lookup, default: []].insert(field.path.description) }
+            guard let lookup = field.options else { continue }
+            let path = field.path.description
+            keys[lookup, default: []].insert(path)
+            if let last = path.split(separator: ".").last, !last.contains("[") {
+                keys[lookup, default: []].insert(String(last))
+            }
         }
         for field in manifest.update?.fields.values ?? [:].values {
             if let lookup = field.options { keys[lookup, default: []].insert(field.name) }
@@ -312,7 +318,11 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
         variables["offset"] = .integer(0)
         var offset = 0
         var request = spec.endpoint.request(variables)
+        var requested: Set<String> = []
         for _ in 0..<1000 {
+            guard requested.insert(request.identity).inserted else {
+                throw Self.paginationLoop("the lookup asked for a page it had already read (a repeated cursor or URL)")
+            }
             let page = try await fetch(request)
             let found = spec.records.map { $0.evaluate(page.json) } ?? page.json
             guard case .array(let definitions)? = found else { break }
@@ -330,10 +340,15 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
             case .done: return table
             case .loop(let detail): throw Self.paginationLoop(detail)
             case .url(let next): request = HTTPRequestSpec(method: "GET", path: next)
-            case .variables(_, let nextOffset, _):
-                guard let nextOffset else { return table }
-                offset = nextOffset
-                variables["offset"] = .integer(nextOffset)
+            case .variables(let cursor, let nextOffset, _):
+                if let cursor {
+                    variables["cursor"] = .string(cursor)
+                } else if let nextOffset {
+                    offset = nextOffset
+                    variables["offset"] = .integer(nextOffset)
+                } else {
+                    return table
+                }
                 request = spec.endpoint.request(variables)
             }
         }

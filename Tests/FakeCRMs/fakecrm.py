@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Local fake CRMs (HubSpot CRM v3 contacts, Salesforce REST v60.0 Contact, Pipedrive v1 persons) for
+"""Local fake CRMs (HubSpot CRM v3 contacts, Salesforce REST v60.0 Contact, Pipedrive v1 and v2 persons) for
 Lethe's tests. Stdlib only. See README.md next to this file for routes, flags and the control API.
 
     python3 fakecrm.py --provider hubspot|salesforce|pipedrive --port 0 --data seed.json [options]
@@ -81,6 +81,11 @@ def sf_ts(dt):
 
 def pd_ts(dt):
     return dt.strftime("%Y-%m-%d %H:%M:%S") if dt else None
+
+
+def v2_ts(dt):
+    """Pipedrive API v2 time stamps: RFC 3339 in UTC, to the second (`2024-01-01T00:00:00Z`)."""
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ") if dt else None
 
 
 def epoch_ms(dt):
@@ -1300,7 +1305,14 @@ class Pipedrive(FakeCRM):
         ("PUT", r"^/v1/persons/(\d+)$", "put", "PUT /v1/persons/{id}"),
         ("DELETE", r"^/v1/persons/(\d+)$", "delete", "DELETE /v1/persons/{id}"),
         ("GET", r"^/v1/personFields/?$", "fields", "GET /v1/personFields"),
+        # API v2 (only the /api/v2/ prefix exists; same record store)
+        ("GET", r"^/api/v2/persons/?$", "list_v2", "GET /api/v2/persons"),
+        ("GET", r"^/api/v2/persons/(\d+)$", "get_v2", "GET /api/v2/persons/{id}"),
+        ("PATCH", r"^/api/v2/persons/(\d+)$", "patch_v2", "PATCH /api/v2/persons/{id}"),
+        ("DELETE", r"^/api/v2/persons/(\d+)$", "delete_v2", "DELETE /api/v2/persons/{id}"),
+        ("GET", r"^/api/v2/personFields/?$", "fields_v2", "GET /api/v2/personFields"),
     ]
+    v2_custom_keys = [PD_KEY_PURPOSE, PD_KEY_CONSENT, PD_KEY_INTERESTS, PD_KEY_EXTENDED]
 
     def __init__(self, args, seeds):
         labels = list(PD_PURPOSE_OPTIONS)
@@ -1334,6 +1346,8 @@ class Pipedrive(FakeCRM):
         auth = req.headers.get("Authorization", "")
         if auth[:7].lower() == "bearer ":
             return auth[7:].strip()
+        if req.path.startswith("/api/v2/"):       # v2: the token only in the header, never in the URL
+            return req.headers.get("x-api-token")
         return req.q("api_token") or req.headers.get("x-api-token")
 
     def unauthorized(self, expired):
@@ -1532,6 +1546,185 @@ class Pipedrive(FakeCRM):
         if more:
             pagination["next_start"] = start + limit
         return Resp(200, {"success": True, "data": page or None, "additional_data": {"pagination": pagination}})
+
+    # --- API v2 (/api/v2/persons): cursor pages, RFC 3339 times, custom fields in `custom_fields`
+    def person_v2(self, rec, keys=None):
+        name = " ".join(x for x in (rec["firstname"], rec["lastname"]) if x)
+        email, consent = rec["email"], rec["marketing_consent"]
+        custom = {PD_KEY_PURPOSE: [self.purpose_id(p) for p in rec["purpose"]] or None,
+                  PD_KEY_CONSENT: None if consent is None else PD_CONSENT_OPTIONS["Yes" if consent else "No"],
+                  PD_KEY_INTERESTS: rec["interests"] or None,
+                  PD_KEY_EXTENDED: rec["consent_extended_at"].strftime("%Y-%m-%d") if rec["consent_extended_at"] else None}
+        return {"id": rec["_pid"], "name": name, "first_name": rec["firstname"] or None,
+                "last_name": rec["lastname"] or None, "owner_id": 9001, "org_id": None,
+                "add_time": v2_ts(rec["created"]), "update_time": v2_ts(rec["updated"]),
+                "emails": [{"value": email, "primary": True, "label": "work"}] if email else [],
+                "phones": [], "is_deleted": bool(rec["_deleted"]), "visible_to": 3, "label_ids": [],
+                "picture_id": None,
+                "custom_fields": {k: v for k, v in custom.items() if keys is None or k in keys}}
+
+    def custom_keys_v2(self, req):
+        """The `custom_fields` parameter: at most 15 keys; unknown keys are simply not returned."""
+        if "custom_fields" not in req.query:
+            return None
+        keys = req.q_list("custom_fields")
+        if len(keys) > 15:
+            raise Fail(self.bad_request("custom_fields: a maximum of 15 keys is allowed"))
+        return set(keys)
+
+    def cursor_out(self, position):
+        return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    def cursor_in(self, text):
+        try:
+            position = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            assert isinstance(position, dict) and isinstance(position.get("id"), int)
+            return position
+        except Exception:
+            raise Fail(self.bad_request("Invalid cursor"))
+
+    def list_v2(self, req):
+        try:
+            limit = int(req.q("limit", "100"))
+        except ValueError:
+            raise Fail(self.bad_request("limit must be an integer"))
+        if not 1 <= limit <= 500:
+            raise Fail(self.bad_request("limit must be between 1 and 500"))
+        ids = req.q_list("ids")
+        # --max-page forces paging of lists; a read by ids (≤ 100, with a limit that covers them, as a
+        # re-check asks) stays one page, as on Pipedrive.
+        limit = self.page_cap(limit) if not ids or limit < len(ids) else limit
+        sort_by, direction = req.q("sort_by", "id"), req.q("sort_direction", "asc")
+        if sort_by not in ("id", "update_time", "add_time") or direction not in ("asc", "desc"):
+            raise Fail(self.bad_request("sort_by is id, update_time or add_time; sort_direction asc or desc"))
+        keys = self.custom_keys_v2(req)
+        if len(ids) > 100 or not all(x.isdigit() for x in ids):
+            raise Fail(self.bad_request("ids: up to 100 comma-separated integers"))
+        bounds = []
+        for name in ("updated_since", "updated_until"):
+            value = req.q(name)
+            if value and not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value):
+                raise Fail(self.bad_request(f"{name} must be an RFC 3339 date-time"))
+            bounds.append(parse_time(value) if value else None)
+        since, until = bounds
+        field = {"id": None, "update_time": "updated", "add_time": "created"}[sort_by]
+
+        def sort_key(r):   # seconds, as the API shows them; the id breaks ties
+            return (int(r[field].timestamp()) if field else r["_pid"], r["_pid"])
+        pool = [r for r in self.records if not r["_deleted"] and not r["_perm"] and not self.faults["empty_list"]
+                and (not ids or str(r["_pid"]) in ids)
+                and (since is None or r["updated"] >= since) and (until is None or r["updated"] < until)]
+        pool.sort(key=sort_key, reverse=direction == "desc")
+        start = 0
+        cursor = req.q("cursor")
+        if cursor and not (self.faults["repeat_cursor"] and pool):
+            position = self.cursor_in(cursor)
+            mark = (position.get("v", position["id"]), position["id"])
+            start = next((i for i, r in enumerate(pool)
+                          if (sort_key(r) >= mark if direction == "asc" else sort_key(r) <= mark)), len(pool))
+            if self.faults["clamp_pages"] and pool and start >= len(pool):
+                last = (len(pool) - 1) // limit * limit
+                page = pool[last:last + limit]
+                beyond = {"id": position["id"] + limit, "v": position.get("v", position["id"]) + limit}
+                return self.page_v2(page, self.cursor_out(beyond), keys)
+        page = pool[start:start + limit]
+        if self.faults["repeat_cursor"] and pool:
+            page, nxt = pool[:limit], pool[0]
+        else:
+            nxt = pool[start + limit] if start + limit < len(pool) else None
+        next_cursor = self.cursor_out({"id": nxt["_pid"], "v": sort_key(nxt)[0]}) if nxt else None
+        return self.page_v2(page, next_cursor, keys)
+
+    def page_v2(self, page, next_cursor, keys):
+        data = [self.person_v2(r, keys) for r in page]   # rendered before the after-list actions run
+        if next_cursor is None:
+            self.served_last_page()
+        return Resp(200, {"success": True, "data": data, "additional_data": {"next_cursor": next_cursor}})
+
+    def get_v2(self, req, pid):
+        keys = self.custom_keys_v2(req)
+        return Resp(200, {"success": True, "data": self.person_v2(self.found(pid), keys)})
+
+    def custom_change_v2(self, key, v):
+        """One `custom_fields` member of a PATCH, checked as strictly as v2 documents (no coercion)."""
+        if key == PD_KEY_PURPOSE:
+            if v is None:
+                return {"purpose": []}
+            if not isinstance(v, list) or not v or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+                raise Fail(self.bad_request(f"custom_fields.{key}: an array of option ids, or null to clear"))
+            if any(x not in self.purpose_labels for x in v):
+                raise Fail(self.bad_request(f"custom_fields.{key}: unknown option id"))
+            return {"purpose": [self.purpose_labels[x] for x in v]}
+        if key == PD_KEY_CONSENT:
+            if v is None:
+                return {"marketing_consent": None}
+            if not isinstance(v, int) or isinstance(v, bool) or v not in PD_CONSENT_OPTIONS.values():
+                raise Fail(self.bad_request(f"custom_fields.{key}: an option id (integer), or null"))
+            return {"marketing_consent": v == PD_CONSENT_OPTIONS["Yes"]}
+        if key == PD_KEY_INTERESTS:
+            if v is not None and not isinstance(v, str):
+                raise Fail(self.bad_request(f"custom_fields.{key}: a string, or null"))
+            return {"interests": v or ""}
+        if key == PD_KEY_EXTENDED:
+            if v is not None and not (isinstance(v, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", v)):
+                raise Fail(self.bad_request(f"custom_fields.{key}: a date YYYY-MM-DD, or null"))
+            return {"consent_extended_at": parse_time(v)}
+        raise Fail(self.bad_request(f"custom_fields: unknown field {key}"))
+
+    def patch_v2(self, req, pid):
+        body = req.json(self.bad_request)
+        rec = self.found(pid)
+        if not isinstance(body, dict):
+            raise Fail(self.bad_request("Request body must be a JSON object"))
+        changes = {}
+        if "name" in body:
+            if not isinstance(body["name"], str) or not body["name"].strip():
+                raise Fail(self.bad_request("name must be a non-empty string"))
+            first, _, last = body["name"].partition(" ")
+            changes.update(firstname=first, lastname=last)
+        if "emails" in body:
+            e = body["emails"]
+            if not isinstance(e, list) or not all(isinstance(x, dict) and isinstance(x.get("value"), str) for x in e):
+                raise Fail(self.bad_request("emails must be an array of {value, primary, label}"))
+            prim = [x for x in e if x.get("primary") is True]
+            changes["email"] = (prim or e or [{"value": None}])[0]["value"] or None
+        custom = body.get("custom_fields", {})
+        if not isinstance(custom, dict):
+            raise Fail(self.bad_request("custom_fields must be an object"))
+        for key, value in custom.items():   # all checked before any is applied
+            changes.update(self.custom_change_v2(key, value))
+        rec.update(changes)
+        self.touch(rec)
+        return Resp(200, {"success": True, "data": self.person_v2(rec)})
+
+    def delete_v2(self, req, pid):
+        rec = self.found(pid)
+        rec["_deleted"] = True
+        return Resp(200, {"success": True, "data": {"id": rec["_pid"]}})
+
+    def fields_v2(self, req):
+        std = [("id", "ID", "int"), ("name", "Name", "varchar"), ("emails", "Email", "varchar"),
+               ("phones", "Phone", "phone"), ("add_time", "Person created", "date"),
+               ("update_time", "Update time", "date"), ("owner_id", "Owner", "user")]
+        data = [{"field_name": n, "field_code": k, "field_type": t, "options": None, "subfields": None,
+                 "is_custom_field": False, "is_optional_response_field": False} for k, n, t in std]
+        custom = [(PD_KEY_PURPOSE, "Lethe purpose", "set", [{"id": i, "label": label} for label, i in self.purpose_ids.items()]),
+                  (PD_KEY_CONSENT, "Lethe marketing consent", "enum",
+                   [{"id": i, "label": label} for label, i in PD_CONSENT_OPTIONS.items()]),
+                  (PD_KEY_INTERESTS, "Lethe interests", "varchar", None),
+                  (PD_KEY_EXTENDED, "Lethe consent extended at", "date", None)]
+        data += [{"field_name": n, "field_code": k, "field_type": t, "options": opts, "subfields": None,
+                  "is_custom_field": True, "is_optional_response_field": False} for k, n, t, opts in custom]
+        try:
+            limit = int(req.q("limit", "100"))
+        except ValueError:
+            raise Fail(self.bad_request("limit must be an integer"))
+        if not 1 <= limit <= 500:
+            raise Fail(self.bad_request("limit must be between 1 and 500"))
+        start = self.cursor_in(req.q("cursor"))["id"] if req.q("cursor") else 0
+        more = start + limit < len(data)
+        return Resp(200, {"success": True, "data": data[start:start + limit],
+                          "additional_data": {"next_cursor": self.cursor_out({"id": start + limit}) if more else None}})
 
 
 # `pipedrive-v1` is the same fake (v1 and v2 routes over one store), named after the v1 manifest.

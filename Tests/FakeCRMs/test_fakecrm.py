@@ -266,6 +266,140 @@ class PipedriveTests(unittest.TestCase):
                          "changed@example.com")
 
 
+class PipedriveV2Tests(unittest.TestCase):
+    """API v2 (/api/v2/persons) over the same store as v1."""
+    H = {"x-api-token": "test-token"}
+
+    def tearDown(self):
+        self.f.close()
+
+    def walk(self, query, limit=7):
+        ids, cursor, pages = [], None, 0
+        while True:
+            q = f"{query}&limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+            s, _, body = self.f.call("GET", "/api/v2/persons?" + q.lstrip("&"), headers=self.H)
+            self.assertEqual(s, 200, body)
+            pages += 1
+            ids += [p["id"] for p in body["data"]]
+            cursor = body["additional_data"]["next_cursor"]
+            if cursor is None:
+                return ids, pages
+
+    def test_cursor_pages_shape_and_faults(self):
+        self.f = Fake("pipedrive", "--seed", "3", "--fail-5xx", "0.3", "--rate-limit-every", "4")
+        outcomes, ids, cursor = [], [], ""
+        while cursor is not None:
+            s, headers, body = self.f.call("GET", f"/api/v2/persons?limit=7&cursor={cursor}", headers=self.H)
+            outcomes.append(s)
+            if s == 429:
+                self.assertEqual((headers["Retry-After"], body["errorCode"]), ("1", 429))
+            if s != 200:
+                continue
+            self.assertIn("x-ratelimit-remaining", headers)
+            ids += [p["id"] for p in body["data"]]
+            cursor = body["additional_data"]["next_cursor"]
+        self.assertEqual(ids, list(range(1, 26)))
+        self.assertTrue(429 in outcomes and any(o in (500, 502, 503) for o in outcomes))
+        self.f.control("POST", "faults", {"fail_5xx": 0, "rate_limit_every": 0})
+        person = self.f.call("GET", "/api/v2/persons/2", headers=self.H)[2]["data"]
+        self.assertEqual(person["add_time"], "2019-03-02T09:15:00Z")
+        self.assertEqual(person["update_time"], "2024-01-02T00:00:00Z")
+        self.assertEqual(person["emails"], [{"value": "u1@example.com", "primary": True, "label": "work"}])
+        self.assertIs(person["is_deleted"], False)
+        self.assertNotIn("active_flag", person)
+        info = self.f.control("GET", "info")["fields"]
+        custom = person["custom_fields"]
+        self.assertEqual(custom[info["PIPEDRIVE_FIELD_PURPOSE"]], [12, 14])
+        self.assertEqual(custom[info["PIPEDRIVE_FIELD_MARKETING_CONSENT"]], 22)
+        self.assertEqual(custom[info["PIPEDRIVE_FIELD_INTERESTS"]], "hiking;golf")
+        self.assertIsNone(custom[info["PIPEDRIVE_FIELD_CONSENT_EXTENDED_AT"]])
+        # The token only in the header; /v2/ without /api/ is an unknown route.
+        self.assertEqual(self.f.call("GET", "/api/v2/persons?api_token=test-token")[0], 401)
+        self.assertEqual(self.f.call("GET", "/v2/persons", headers=self.H)[0], 404)
+        self.assertEqual(self.f.call("GET", "/api/v2/persons?limit=501", headers=self.H)[0], 400)
+        self.assertEqual(self.f.call("GET", "/api/v2/persons/999", headers=self.H)[2]["errorCode"], 404)
+
+    def test_ids_updated_since_and_custom_fields(self):
+        self.f = Fake("pipedrive")
+        info = self.f.control("GET", "info")["fields"]
+        purpose, interests = info["PIPEDRIVE_FIELD_PURPOSE"], info["PIPEDRIVE_FIELD_INTERESTS"]
+        s, _, body = self.f.call("GET", f"/api/v2/persons?ids=3,1,999&custom_fields={purpose},{interests}", headers=self.H)
+        self.assertEqual([p["id"] for p in body["data"]], [1, 3], "unknown ids are left out")
+        self.assertEqual(set(body["data"][0]["custom_fields"]), {purpose, interests})
+        self.assertEqual(self.f.call("GET", "/api/v2/persons?ids=" + ",".join(map(str, range(1, 102))), headers=self.H)[0], 400)
+        many = ",".join(f"{i:040x}" for i in range(16))
+        self.assertEqual(self.f.call("GET", f"/api/v2/persons?custom_fields={many}", headers=self.H)[0], 400)
+        # updated_since is RFC 3339 and inclusive; update_time ordering with cursors.
+        ids, _ = self.walk("updated_since=2024-01-20T00:00:00Z&sort_by=update_time&sort_direction=asc", limit=3)
+        updated = {p["provider_id"]: p["updated"] for p in self.f.control("GET", "records")}
+        self.assertEqual(sorted(ids), sorted(i for i, u in updated.items() if u >= "2024-01-20T00:00:00Z"))
+        self.assertEqual([updated[i] for i in ids], sorted(updated[i] for i in ids))
+        self.assertEqual(self.f.call("GET", "/api/v2/persons?updated_since=2024-01-20%2000:00:00", headers=self.H)[0], 400)
+        ids, pages = self.walk("sort_by=update_time&sort_direction=desc", limit=10)
+        self.assertEqual((len(ids), len(set(ids)), pages), (25, 25, 3))
+
+    def test_patch_delete_and_fields(self):
+        self.f = Fake("pipedrive")
+        s, _, body = self.f.call("GET", "/api/v2/personFields?limit=5", headers=self.H)
+        fields = body["data"]
+        cursor = body["additional_data"]["next_cursor"]
+        while cursor:
+            more = self.f.call("GET", f"/api/v2/personFields?limit=5&cursor={cursor}", headers=self.H)[2]
+            fields += more["data"]
+            cursor = more["additional_data"]["next_cursor"]
+        by_name = {f["field_name"]: f for f in fields}
+        purpose, consent = by_name["Lethe purpose"], by_name["Lethe marketing consent"]
+        self.assertEqual((purpose["field_type"], [o["id"] for o in purpose["options"]]), ("set", [12, 13, 14]))
+        extended, interests = by_name["Lethe consent extended at"]["field_code"], by_name["Lethe interests"]["field_code"]
+        # Strict input: an option id as a string, a bad date, an unknown key: 400 and nothing changes.
+        for bad in ({consent["field_code"]: "22"}, {extended: "2026-12-01T00:00:00Z"}, {"0" * 40: 1},
+                    {purpose["field_code"]: []}):
+            s, _, body = self.f.call("PATCH", "/api/v2/persons/1", {"custom_fields": bad}, headers=self.H)
+            self.assertEqual(s, 400, bad)
+        self.assertEqual(self.f.control("GET", "records")[0]["updates"], 0)
+        patch = {"custom_fields": {consent["field_code"]: 21, interests: None, extended: "2026-12-01"}}
+        s, _, body = self.f.call("PATCH", "/api/v2/persons/1", patch, headers=self.H)
+        self.assertEqual((s, body["data"]["custom_fields"][consent["field_code"]]), (200, 21))
+        rec = self.f.control("GET", "records")[0]
+        self.assertEqual((rec["marketing_consent"], rec["interests"], rec["consent_extended_at"], rec["updates"]),
+                         (True, "", "2026-12-01T00:00:00Z", 1))
+        self.assertEqual(self.f.call("PATCH", "/api/v2/persons/999", patch, headers=self.H)[0], 404)
+        self.assertEqual(self.f.call("PUT", "/api/v2/persons/1", patch, headers=self.H)[0], 404)
+        # Soft delete: gone from lists (also by ids), still readable with is_deleted; purged: 404.
+        self.assertEqual(self.f.call("DELETE", "/api/v2/persons/1", headers=self.H)[2], {"success": True, "data": {"id": 1}})
+        self.assertIs(self.f.call("GET", "/api/v2/persons/1", headers=self.H)[2]["data"]["is_deleted"], True)
+        self.assertEqual(self.f.call("GET", "/api/v2/persons?ids=1,2", headers=self.H)[2]["data"][0]["id"], 2)
+        self.assertEqual(self.f.call("GET", "/v1/persons/1?api_token=test-token")[2]["data"]["active_flag"], False)
+        self.f.control("POST", "purge")
+        self.assertEqual(self.f.call("GET", "/api/v2/persons/1", headers=self.H)[0], 404)
+        self.assertEqual(self.f.call("DELETE", "/api/v2/persons/1", headers=self.H)[0], 404)
+
+    def test_list_faults_and_route_faults(self):
+        self.f = Fake("pipedrive", "--max-page", "10")
+        self.f.control("POST", "faults", {"repeat_cursor": True})
+        first = self.f.call("GET", "/api/v2/persons", headers=self.H)[2]
+        again = self.f.call("GET", "/api/v2/persons?cursor=" + first["additional_data"]["next_cursor"], headers=self.H)[2]
+        self.assertEqual([p["id"] for p in again["data"]], list(range(1, 11)))
+        self.assertEqual(again["additional_data"]["next_cursor"], first["additional_data"]["next_cursor"])
+        self.f.control("POST", "faults", {"repeat_cursor": False, "clamp_pages": True})
+        ids, _ = self.walk("", limit=10)
+        self.assertEqual(ids, list(range(1, 26)))
+        past = self.f.call("GET", "/api/v2/persons?cursor=eyJpZCI6OTl9", headers=self.H)[2]   # {"id":99}
+        self.assertEqual(([p["id"] for p in past["data"]], past["additional_data"]["next_cursor"] is not None),
+                         (list(range(21, 26)), True))
+        self.f.control("POST", "faults", {"clamp_pages": False, "empty_list": True})
+        self.assertEqual(self.f.call("GET", "/api/v2/persons", headers=self.H)[2],
+                         {"success": True, "data": [], "additional_data": {"next_cursor": None}})
+        self.f.control("POST", "faults", {"empty_list": False, "missing_routes": ["GET /api/v2/persons"],
+                                          "fail_routes": {"PATCH /api/v2/persons/{id}": 503}})
+        self.assertEqual(self.f.call("GET", "/api/v2/persons?ids=1", headers=self.H)[0], 404)
+        self.assertEqual(self.f.call("PATCH", "/api/v2/persons/1", {"custom_fields": {}}, headers=self.H)[0], 503)
+        self.f.control("POST", "faults", {"missing_routes": [], "fail_routes": {}, "rate_limit_storm": 2})
+        self.assertEqual([self.f.call("DELETE", "/api/v2/persons/1", headers=self.H)[0] for _ in range(3)], [429, 429, 200])
+        stats = self.f.control("GET", "stats")["by_route"]
+        self.assertEqual((stats["DELETE /api/v2/persons/{id}"], stats["PATCH /api/v2/persons/{id}"]), (3, 1))
+
+
 class FaultModeTests(unittest.TestCase):
     """missing_routes, empty_list, repeat_cursor, clamp_pages, rate_limit_storm, fail_routes."""
     HS = {"Authorization": "Bearer test-token"}
