@@ -1,6 +1,6 @@
 import RetentionTesting
 import Foundation
-import RESTCRMConnector
+@testable import RESTCRMConnector
 import RetentionCore
 import Testing
 
@@ -147,6 +147,60 @@ struct ProviderSampleTests {
         let mapping = try RecordMapping(config: Self.pipedriveMapping.node())
         let body = #"{"success": true, "data": null, "additional_data": {"pagination": {"start": 100, "limit": 100, "more_items_in_collection": false}}}"#
         #expect(try mapping.records(fromListResponse: Data(body.utf8)).isEmpty)
+    }
+
+    // MARK: Pipedrive v2, GET /api/v2/persons?limit=100 (the documented example answer's shape)
+    static var pipedriveV2Mapping: TestYAML {
+        [
+            "records": "data",
+            "id": "id",
+            "fields": [
+                "email": "emails[primary=true].value",
+                "phone": "phones[primary=true].value",
+                "created_at": ["path": "add_time", "type": "datetime", "zone": "UTC"],
+                "updated_at": ["path": "update_time", "type": "datetime", "zone": "UTC"],
+                "purpose": ["path": .scalar("custom_fields.\(purposeKey)"), "values": ["31": "contract", "32": "marketing"], "join": ";"],
+                "interests": .scalar("custom_fields.\(interestsKey)"),
+            ],
+        ]
+    }
+    static var pipedriveV2Body: String {
+        """
+        {"success": true, "data": [
+          {"id": 1, "name": "Lee Minji", "first_name": "Minji", "last_name": "Lee", "owner_id": 9, "org_id": null,
+           "add_time": "2021-03-04T09:15:00Z", "update_time": "2021-03-05T10:00:00Z",
+           "emails": [{"value": "work@example.com", "primary": false, "label": "work"},
+                      {"value": "minji@example.com", "primary": true, "label": "home"}],
+           "phones": [{"value": "010-1234-5678", "primary": true, "label": "work"}],
+           "is_deleted": false, "visible_to": 7, "label_ids": [1, 2], "picture_id": null,
+           "custom_fields": {"\(purposeKey)": [31, 32], "\(interestsKey)": "golf"}},
+          {"id": 2, "name": "No Contact", "add_time": "2023-02-28T23:00:00+09:00", "update_time": null,
+           "emails": [], "phones": [], "is_deleted": false,
+           "custom_fields": {"\(purposeKey)": null, "\(interestsKey)": null}}
+        ],
+        "additional_data": {"next_cursor": "eyJmaWVsZCI6ImlkIiwiZmllbGRWYWx1ZSI6Nywic29ydERpcmVjdGlvbiI6ImFzYyIsImlkIjo3fQ"}}
+        """
+    }
+
+    @Test func pipedriveV2Persons() throws {
+        let mapping = try RecordMapping(config: Self.pipedriveV2Mapping.node())
+        let records = try mapping.records(fromListResponse: Data(Self.pipedriveV2Body.utf8))
+        #expect(records == [
+            SourceRecord(id: "1", fields: [
+                "email": "minji@example.com", "phone": "010-1234-5678", "created_at": "2021-03-04T09:15:00Z",
+                "updated_at": "2021-03-05T10:00:00Z", "purpose": "contract;marketing", "interests": "golf",
+            ]),
+            // No emails and null custom fields: absent, not empty. An offset is read as its instant.
+            SourceRecord(id: "2", fields: ["created_at": "2023-02-28T14:00:00Z"]),
+        ])
+    }
+
+    @Test func pipedriveV2LastPageHasANullCursor() throws {
+        let body = #"{"success": true, "data": [{"id": 3}], "additional_data": {"next_cursor": null}}"#
+        let json = try JSONValue.parse(Data(body.utf8))
+        let step = Pagination.cursor(next: JSONPath("additional_data.next_cursor")!)
+            .next(after: json, headers: HTTPResult(status: 200), count: 1, offset: 0, page: 1, pageSize: 100)
+        #expect(step == .done)
     }
 
     @Test func bodyThatIsTheArrayWhenRecordsIsOmitted() throws {
