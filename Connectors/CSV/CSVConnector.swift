@@ -76,8 +76,7 @@ public actor CSVConnector: ScanningSource, RecordWriter {
     /// they hold the rows kept). Write-backs run under the connector's run lock, so none is in use.
     private nonisolated func removeLeftovers(near path: String) {
         let url = URL(fileURLWithPath: path)
-        let prefix = ".\(url.lastPathComponent).lethe-"
-        let removed = PrivateFiles.removeLeftovers(in: url.deletingLastPathComponent().path) { $0.hasPrefix(prefix) && $0.hasSuffix(".tmp") }
+        let removed = PrivateFiles.removeLeftovers(in: url.deletingLastPathComponent().path) { PrivateFiles.isTemporary($0, of: url.lastPathComponent) }
         if !removed.isEmpty {
             log(.warning, "removed temporary files an interrupted write-back left beside the file", ["files": String(removed.count)])
         }

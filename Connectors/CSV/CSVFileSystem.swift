@@ -1,4 +1,5 @@
 import Foundation
+import PrivateFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -8,7 +9,7 @@ import Foundation
     import Darwin
 #endif
 
-/// The POSIX steps of an atomic, durable file replacement.
+/// The steps of an atomic, durable file replacement (PrivateFiles' shape), with the CSV connector's errors.
 enum CSVFileSystem {
     /// What identifies one version of a file: a rename over it or a write into it changes this.
     struct Identity: Equatable {
@@ -40,43 +41,46 @@ enum CSVFileSystem {
 
     /// Creates a new temporary file next to `path` with the given permissions.
     static func createTemporary(near path: String, mode: mode_t) throws(CSVConnectorError) -> (String, Int32) {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).lethe-\(UUID().uuidString).tmp").path
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw .io("cannot create a temporary file next to", path, errno: errno) }
-        _ = fchmod(descriptor, mode)
-        return (temporary, descriptor)
+        do {
+            return try PrivateFiles.createTemporary(near: path, mode: UInt32(mode))
+        } catch {
+            throw .io("cannot create a temporary file next to", path, errno: error.errno)
+        }
     }
 
     static func writeAll(_ bytes: UnsafeBufferPointer<UInt8>, to descriptor: Int32, path: String)
         throws(CSVConnectorError)
     {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw .io("cannot write a temporary file next to", path, errno: errno)
-            }
-            offset += written
+        do {
+            try PrivateFiles.writeAll(UnsafeRawBufferPointer(bytes), to: descriptor, path: path)
+        } catch {
+            throw .io("cannot write a temporary file next to", path, errno: error.errno)
         }
     }
 
     static func sync(_ descriptor: Int32, path: String) throws(CSVConnectorError) {
-        guard fsync(descriptor) == 0 else { throw .io("cannot fsync a temporary file next to", path, errno: errno) }
+        do {
+            try PrivateFiles.sync(descriptor, path: path)
+        } catch {
+            throw .io("cannot fsync a temporary file next to", path, errno: error.errno)
+        }
     }
 
     static func moveTemporary(_ temporary: String, over path: String) throws(CSVConnectorError) {
-        guard rename(temporary, path) == 0 else { throw .io("cannot replace", path, errno: errno) }
+        do {
+            try PrivateFiles.rename(temporary, over: path)
+        } catch {
+            throw .io("cannot replace", path, errno: error.errno)
+        }
     }
 
     /// Fsyncs the folder of `path` so the rename survives a crash; returns the error text on failure.
     static func syncFolder(of path: String) -> String? {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        let descriptor = open(folder, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return String(cString: strerror(errno)) }
-        defer { close(descriptor) }
-        return fsync(descriptor) == 0 ? nil : String(cString: strerror(errno))
+        do {
+            try PrivateFiles.syncFolder(PrivateFiles.folder(of: path))
+            return nil
+        } catch {
+            return String(cString: strerror(error.errno))
+        }
     }
 }

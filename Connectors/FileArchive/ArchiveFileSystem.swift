@@ -39,23 +39,30 @@ enum ArchiveFileSystem {
         if !existed { try syncDirectory((path as NSString).deletingLastPathComponent) }
     }
 
-    /// Replaces `path` atomically: a temporary file in the same folder, fsynced, renamed over it,
-    /// then the folder fsynced.
+    /// Replaces `path` atomically: a temporary file in the same folder (0600), fsynced, renamed over
+    /// it, then the folder fsynced.
     static func replace(_ path: String, with bytes: [UInt8]) throws(FileArchiveError) {
-        let temporary = "\(path).\(UUID().uuidString).tmp"
-        defer { unlink(temporary) }
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard descriptor >= 0 else { throw .io("cannot create a temporary file", errno: errno) }
-        do throws(FileArchiveError) {
-            try writeAll(bytes, to: descriptor)
-            guard fsync(descriptor) == 0 else { throw .io("cannot fsync a temporary file", errno: errno) }
+        do {
+            try PrivateFiles.replace(path, with: bytes)
         } catch {
-            close(descriptor)
-            throw error
+            throw .io("cannot replace an archive file", errno: error.errno)
         }
-        close(descriptor)
-        guard rename(temporary, path) == 0 else { throw .io("cannot replace an archive file", errno: errno) }
-        try syncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    /// Removes the temporary files an interrupted replacement left in the archive folder and its
+    /// connectors' folders (they hold archived entries); call it holding the archive's lock.
+    static func removeLeftovers(in root: String) -> Int {
+        // `.<name>.lethe-<id>.tmp`, and `<name>.<UUID>.tmp` of earlier versions.
+        let isLeftover: (String) -> Bool = { name in
+            PrivateFiles.isTemporary(name) || (name.hasSuffix(".tmp") && (name.hasPrefix(ArchiveLayout.manifestName) || name.contains(".jsonl")))
+        }
+        var removed = PrivateFiles.removeLeftovers(in: root, where: isLeftover).count
+        for name in (try? PrivateFiles.entries(of: root)) ?? [] where !name.hasPrefix(".") {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root + "/" + name, isDirectory: &isFolder), isFolder.boolValue else { continue }
+            removed += PrivateFiles.removeLeftovers(in: root + "/" + name, where: isLeftover).count
+        }
+        return removed
     }
 
     /// Removes `path` (gone already is fine) and fsyncs its folder.
@@ -74,10 +81,11 @@ enum ArchiveFileSystem {
     }
 
     static func syncDirectory(_ path: String) throws(FileArchiveError) {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw .io("cannot open an archive folder", errno: errno) }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw .io("cannot fsync an archive folder", errno: errno) }
+        do {
+            try PrivateFiles.syncFolder(path)
+        } catch {
+            throw .io("cannot fsync an archive folder", errno: error.errno)
+        }
     }
 
     /// Runs `body` holding an exclusive `flock` on `<directory>/.lock`, so that two processes never
@@ -96,14 +104,10 @@ enum ArchiveFileSystem {
     }
 
     static func writeAll(_ bytes: [UInt8], to descriptor: Int32) throws(FileArchiveError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw .io("cannot write an archive file", errno: errno)
-            }
-            offset += written
+        do {
+            try PrivateFiles.writeAll(bytes, to: descriptor, path: "archive")
+        } catch {
+            throw .io("cannot write an archive file", errno: error.errno)
         }
     }
 }

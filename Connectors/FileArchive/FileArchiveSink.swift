@@ -52,7 +52,11 @@ actor FileArchiveSink: ArchiveSink {
         }
         try ArchiveFileSystem.createDirectory(root)
         return try ArchiveFileSystem.withLock(in: root) { () throws(FileArchiveError) -> String in
-            try store(entries)
+            let removed = ArchiveFileSystem.removeLeftovers(in: root)
+            if removed > 0 {
+                log(.warning, "removed temporary files an interrupted archive write left", ["files": String(removed)])
+            }
+            return try store(entries)
         }
     }
 

@@ -79,7 +79,7 @@ struct FileMailSink: BatchingNoticeSink {
                         results[index] = .success(name)
                         continue
                     }
-                    let temporary = directory.appendingPathComponent(".\(name).\(UUID().uuidString).tmp").path
+                    let temporary = PrivateFiles.temporaryPath(near: directory.appendingPathComponent(name).path)
                     try Self.writeFile(message, to: temporary, sync: false)
                     written.append((index, temporary, name))
                 } catch {
@@ -114,7 +114,7 @@ struct FileMailSink: BatchingNoticeSink {
         if FileManager.default.fileExists(atPath: target) { return name }
 
         return try withFolder {
-            let temporary = directory.appendingPathComponent(".\(name).\(UUID().uuidString).tmp").path
+            let temporary = PrivateFiles.temporaryPath(near: directory.appendingPathComponent(name).path)
             defer { unlink(temporary) }
             try Self.writeFile(message.render(), to: temporary, sync: true)
             let published = try publish(temporary, as: name)
@@ -165,33 +165,22 @@ struct FileMailSink: BatchingNoticeSink {
         }
     }
 
-    /// Creates `path` (which must not exist) and writes all of `bytes`, fsynced when `sync`.
+    /// Creates `path` (which must not exist, mode 0600) and writes all of `bytes`, fsynced when `sync`.
     static func writeFile(_ bytes: [UInt8], to path: String, sync: Bool) throws(FileMailError) {
-        let descriptor: Int32
         do {
-            descriptor = try PrivateFiles.createNew(path)
+            try PrivateFiles.write(bytes, toNew: path, sync: sync)
         } catch {
-            throw .io("cannot create a temporary file", errno: error.errno)
+            throw .io("cannot write a temporary file", errno: error.errno)
         }
-        defer { close(descriptor) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw .io("cannot write a temporary file", errno: errno)
-            }
-            offset += written
-        }
-        guard !sync || fsync(descriptor) == 0 else { throw .io("cannot fsync a temporary file", errno: errno) }
     }
 
     /// Makes the new directory entry durable.
     static func syncDirectory(_ path: String) throws(FileMailError) {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw .io("cannot open the mail folder", errno: errno) }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw .io("cannot fsync the mail folder", errno: errno) }
+        do {
+            try PrivateFiles.syncFolder(path)
+        } catch {
+            throw .io("cannot fsync the mail folder", errno: error.errno)
+        }
     }
 }
 

@@ -6,8 +6,14 @@
     import Darwin
 #endif
 
-/// Files and folders only their owner may read: what Lethe keeps in its state folder and outboxes
-/// (the database, secrets, locks, mail, archive copies) holds keys or personal data.
+/// Files and folders only their owner may read, written durably: what Lethe keeps in its state folder
+/// and outboxes (the database, secrets, locks, mail, archive copies) and the files it rewrites (a CSV)
+/// hold keys or personal data.
+///
+/// A durable replacement is one shape everywhere: a temporary file beside the target
+/// (`.<name>.lethe-<UUID>.tmp`, created with `O_EXCL`), written, fsynced, renamed over the target, then
+/// the folder fsynced. An interrupted one leaves only such a temporary file, which the next write to
+/// the same place removes (`removeLeftovers`).
 ///
 /// Everything is created with its final mode (`open` with `O_CREAT | O_EXCL` and 0600, `mkdir` with
 /// 0700), then given exactly that mode on the open descriptor whatever the umask — never created
@@ -54,15 +60,108 @@ public enum PrivateFiles {
 
     /// Writes all of `bytes` to an open descriptor.
     public static func writeAll(_ bytes: [UInt8], to descriptor: Int32, path: String) throws(PrivateFileError) {
+        let failure: PrivateFileError? = bytes.withUnsafeBytes { buffer in
+            do throws(PrivateFileError) {
+                try writeAll(buffer, to: descriptor, path: path)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    public static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, path: String) throws(PrivateFileError) {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { systemWrite(descriptor, $0.baseAddress, $0.count) }
+            let written = systemWrite(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw PrivateFileError("cannot write", path, errno: errno)
             }
             offset += written
         }
+    }
+
+    // MARK: Durable replacement
+
+    /// The name of a temporary file beside `path`: `.<name>.lethe-<UUID>.tmp`.
+    public static func temporaryPath(near path: String) -> String {
+        let folder = parent(of: path)
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let prefix = folder.isEmpty ? "" : (folder == "/" ? "/" : folder + "/")
+        return prefix + ".\(name).lethe-\(randomHex()).tmp"
+    }
+
+    /// Whether `name` (in the same folder) is a temporary file of a replacement of `fileName`, or of
+    /// any file when `fileName` is nil.
+    public static func isTemporary(_ name: String, of fileName: String? = nil) -> Bool {
+        guard name.hasPrefix("."), name.hasSuffix(".tmp"), name.contains(".lethe-") else { return false }
+        guard let fileName else { return true }
+        return name.hasPrefix(".\(fileName).lethe-")
+    }
+
+    /// Creates a new temporary file beside `path` with exactly `mode` (0600 unless said otherwise:
+    /// a rewritten file keeps its own mode). The caller closes the descriptor.
+    public static func createTemporary(near path: String, mode: UInt32 = 0o600) throws(PrivateFileError) -> (path: String, descriptor: Int32) {
+        let temporary = temporaryPath(near: path)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
+        guard descriptor >= 0 else { throw PrivateFileError("cannot create a temporary file next to", path, errno: errno) }
+        guard fchmod(descriptor, mode_t(mode)) == 0 else {
+            let number = errno
+            close(descriptor)
+            unlink(temporary)
+            throw PrivateFileError("cannot restrict a temporary file next to", path, errno: number)
+        }
+        return (temporary, descriptor)
+    }
+
+    public static func sync(_ descriptor: Int32, path: String) throws(PrivateFileError) {
+        guard fsync(descriptor) == 0 else { throw PrivateFileError("cannot fsync", path, errno: errno) }
+    }
+
+    /// Renames a durable temporary file over `path` (the rename is atomic); the folder is not synced.
+    public static func rename(_ temporary: String, over path: String) throws(PrivateFileError) {
+        guard systemRename(temporary, path) == 0 else { throw PrivateFileError("cannot replace", path, errno: errno) }
+    }
+
+    /// Fsyncs a folder, so that a rename or a new file in it survives a crash.
+    public static func syncFolder(_ folder: String) throws(PrivateFileError) {
+        let descriptor = open(folder.isEmpty ? "." : folder, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw PrivateFileError("cannot open", folder, errno: errno) }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw PrivateFileError("cannot fsync", folder, errno: errno) }
+    }
+
+    /// The folder a path is in.
+    public static func folder(of path: String) -> String {
+        let folder = parent(of: path)
+        return folder.isEmpty ? "." : folder
+    }
+
+    /// Replaces `path` with `bytes` durably (temporary file with `mode`, fsync, rename, folder fsync);
+    /// on failure the target is unchanged and no temporary file is left.
+    public static func replace(_ path: String, with bytes: [UInt8], mode: UInt32 = 0o600) throws(PrivateFileError) {
+        let (temporary, descriptor) = try createTemporary(near: path, mode: mode)
+        var renamed = false
+        defer { if !renamed { unlink(temporary) } }
+        do throws(PrivateFileError) {
+            try writeAll(bytes, to: descriptor, path: temporary)
+            try sync(descriptor, path: temporary)
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        close(descriptor)
+        try rename(temporary, over: path)
+        renamed = true
+        try syncFolder(folder(of: path))
+    }
+
+    private static func randomHex() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: (0..<32).map { _ in digits[Int(generator.next() % 16)] }, as: UTF8.self)
     }
 
     /// Creates an empty file with mode 0600 unless `path` exists (a database about to be opened: SQLite
@@ -174,4 +273,9 @@ public struct PrivateFileError: Error, CustomStringConvertible, Sendable {
 @inline(__always)
 private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
     write(descriptor, buffer, count)
+}
+
+@inline(__always)
+private func systemRename(_ from: String, _ to: String) -> Int32 {
+    rename(from, to)
 }

@@ -43,6 +43,26 @@ struct FileArchiveSinkTests {
         }
     }
 
+    @Test("temporary files an interrupted write left (they hold archived entries) are removed at the next archive write")
+    func leftoversAreRemoved() async throws {
+        try await ArchiveFixtures.withFolder { folder in
+            let logs = LogCapture()
+            let key = ArchiveFixtures.newKey()
+            let sink = try ArchiveFixtures.sink(directory: folder, key: key, logs: logs)
+            _ = try await sink.archive([ArchiveFixtures.entry(1)])
+            let planted = [
+                folder.appendingPathComponent("contacts/.2026-11.jsonl.enc.lethe-0123.tmp"),
+                folder.appendingPathComponent("contacts/2026-11.jsonl.enc.\(UUID().uuidString).tmp"),
+                folder.appendingPathComponent("MANIFEST.sha256.\(UUID().uuidString).tmp"),
+            ]
+            for file in planted { FileManager.default.createFile(atPath: file.path, contents: Data("{}".utf8)) }
+            _ = try await sink.archive([ArchiveFixtures.entry(2)])
+            for file in planted { #expect(!FileManager.default.fileExists(atPath: file.path), "\(file.lastPathComponent)") }
+            #expect(logs.entries.contains { $0.message.contains("interrupted archive write") })
+            #expect(try FileArchiveReader(directory: folder, key: key).entries().count == 2)
+        }
+    }
+
     @Test("the archive's folders are 0700 and its files 0600 from their creation, whatever the umask")
     func privateModes() async throws {
         try await ArchiveFixtures.withFolder { folder in

@@ -70,6 +70,28 @@ import Testing
         #expect(throws: PrivateFileError.self) { try PrivateFiles.makeFolder("/proc/lethe-cannot-exist/state") }
     }
 
+    @Test func aReplacementIsAtomicPrivateAndLeavesNoTemporaryFile() throws {
+        let root = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try PrivateFiles.makeFolder(root)
+        let target = root + "/data.csv"
+        FileManager.default.createFile(atPath: target, contents: Data("old".utf8), attributes: [.posixPermissions: 0o644])
+        try PrivateFiles.replace(target, with: Array("new".utf8), mode: 0o640)
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "new")
+        #expect(Self.mode(target) == 0o640, "the mode asked for, exactly")
+        try PrivateFiles.replace(root + "/secret", with: Array("s".utf8))
+        #expect(Self.mode(root + "/secret") == 0o600)
+        #expect(try PrivateFiles.entries(of: root).sorted() == ["data.csv", "secret"], "no temporary file left")
+        #expect(throws: PrivateFileError.self, "a missing folder fails, loudly") {
+            try PrivateFiles.replace(root + "/missing/file", with: [1])
+        }
+        let temporary = PrivateFiles.temporaryPath(near: target)
+        let name = String(temporary.split(separator: "/").last!)
+        #expect(temporary.hasPrefix(root + "/.data.csv.lethe-") && temporary.hasSuffix(".tmp"))
+        #expect(PrivateFiles.isTemporary(name) && PrivateFiles.isTemporary(name, of: "data.csv"))
+        #expect(!PrivateFiles.isTemporary(name, of: "other.csv") && !PrivateFiles.isTemporary("data.csv"))
+    }
+
     @Test func onlyLeftoversOldEnoughAreRemoved() throws {
         let root = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
