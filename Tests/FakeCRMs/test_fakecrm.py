@@ -376,6 +376,10 @@ class PipedriveV2Tests(unittest.TestCase):
 
     def test_list_faults_and_route_faults(self):
         self.f = Fake("pipedrive", "--max-page", "10")
+        # --max-page pages lists, not a re-check by ids whose limit covers them.
+        body = self.f.call("GET", "/api/v2/persons?limit=100&ids=" + ",".join(map(str, range(1, 18))), headers=self.H)[2]
+        self.assertEqual((len(body["data"]), body["additional_data"]["next_cursor"]), (17, None))
+        self.assertEqual(len(self.f.call("GET", "/api/v2/persons?limit=100", headers=self.H)[2]["data"]), 10)
         self.f.control("POST", "faults", {"repeat_cursor": True})
         first = self.f.call("GET", "/api/v2/persons", headers=self.H)[2]
         again = self.f.call("GET", "/api/v2/persons?cursor=" + first["additional_data"]["next_cursor"], headers=self.H)[2]
