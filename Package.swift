@@ -18,6 +18,7 @@ let package = Package(
         // For the micro-benchmarks package (Benchmarks/) and outside packages.
         .library(name: "RetentionStore", targets: ["RetentionStore"]),
         .library(name: "CSVConnector", targets: ["CSVConnector"]),
+        .library(name: "ConnectorConformance", targets: ["ConnectorConformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -178,7 +179,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SMTPSinkTests",
-            dependencies: ["SMTPSink", "MailComposer", "RetentionCore", "RetentionTesting"],
+            dependencies: ["SMTPSink", "MailComposer", "RetentionCore", "RetentionTesting", "ConnectorConformance"],
             exclude: ["smtpd.py"],
             swiftSettings: swiftSettings
         ),
@@ -194,8 +195,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PrivateFilesTests", dependencies: ["PrivateFiles"], swiftSettings: swiftSettings),
-        .testTarget(name: "FileArchiveTests", dependencies: ["FileArchiveSink", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "FileMailTests", dependencies: ["FileMailSink", "MailComposer", "RetentionCore", "RetentionTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FileArchiveTests",
+            dependencies: ["FileArchiveSink", "RetentionCore", "RetentionTesting", "ConnectorConformance"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FileMailTests",
+            dependencies: ["FileMailSink", "MailComposer", "RetentionCore", "RetentionTesting", "ConnectorConformance"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "LetheCLITests",
             dependencies: [
