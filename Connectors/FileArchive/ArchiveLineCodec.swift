@@ -105,7 +105,8 @@ struct ArchiveLineCodec: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(Self.dateStyle))
+            // The style truncates to the millisecond; half a millisecond more makes it round.
+            try container.encode(date.addingTimeInterval(0.0005).formatted(Self.dateStyle))
         }
         do {
             return try encoder.encode(entry)
