@@ -8,8 +8,8 @@ import RESTCRMConnector
 struct ConnectorsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connectors",
-        abstract: "The connector types this build knows and the connectors configured.",
-        subcommands: [List.self]
+        abstract: "The connector types this build knows and the connectors configured; test them read-only.",
+        subcommands: [List.self, ConnectorsTestCommand.self]
     )
 
     struct List: AsyncParsableCommand {
