@@ -46,4 +46,23 @@ struct FileArchiveConformanceSubject: ArchiveSinkConformanceSubject {
             Issue.record(Comment(rawValue: "\(check) does not apply: \(reason)"), severity: .warning)
         }
     }
+
+    @Test(arguments: SinkConformanceCheck.archiveChecks)
+    func conformanceCatchesAMisbehavingSink(_ check: SinkConformanceCheck) async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("filearchive-conformance-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let subject = MisbehavingArchiveSubject(fault: check, inner: FileArchiveConformanceSubject(root: root))
+        let failure = await #expect(throws: SinkConformanceFailure.self) {
+            try await runSinkConformance(check, subject: subject)
+        }
+        #expect(failure?.check == check)
+    }
+
+    @Test func aCheckOfTheOtherKindIsRefused() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("filearchive-conformance-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        await #expect(throws: SinkConformanceFailure.self) {
+            try await runSinkConformance(.koreanTextSurvives, subject: FileArchiveConformanceSubject(root: root))
+        }
+    }
 }

@@ -56,4 +56,15 @@ struct FileMailConformanceSubject: NoticeSinkConformanceSubject {
             Issue.record(Comment(rawValue: "\(check) does not apply: \(reason)"), severity: .warning)
         }
     }
+
+    @Test(arguments: SinkConformanceCheck.noticeChecks)
+    func conformanceCatchesAMisbehavingSink(_ check: SinkConformanceCheck) async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("filemail-conformance-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let subject = MisbehavingNoticeSubject(fault: check, inner: FileMailConformanceSubject(root: root))
+        let failure = await #expect(throws: SinkConformanceFailure.self) {
+            try await runSinkConformance(check, subject: subject)
+        }
+        #expect(failure?.check == check)
+    }
 }
