@@ -88,6 +88,7 @@ let package = Package(
             dependencies: [
                 "RetentionCore", "LetheConfig", "RetentionStore", "SyncCoordinator", "Scheduling", "WebhookIntake", "HubServer", "PrivateFiles",
                 "CSVConnector", "FileArchiveSink", "FileMailSink", "RESTCRMConnector", "SMTPSink",
+                // new-connector: cli dependencies
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,6 +136,7 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        // new-connector: targets
 
         // MARK: Test kits
         .target(name: "RetentionTesting", dependencies: ["RetentionCore"], path: "Tests/RetentionTesting", swiftSettings: swiftSettings),
@@ -143,6 +145,17 @@ let package = Package(
             dependencies: ["RetentionCore"],
             path: "Tests/ConnectorConformance",
             swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tooling: `swift package --allow-writing-to-package-directory new-connector --name Zoho --kind source`
+        // The plugin compiles Sources/ConnectorTemplates through a symbolic link (a plugin cannot depend on a library).
+        .target(name: "ConnectorTemplates", swiftSettings: swiftSettings),
+        .plugin(
+            name: "ConnectorScaffold",
+            capability: .command(
+                intent: .custom(verb: "new-connector", description: "Lays out a new connector target, its conformance test and its registration"),
+                permissions: [.writeToPackageDirectory(reason: "Writes Connectors/<Name>/, its test target, and lines in Package.swift and BuiltinConnectors.swift")]
+            )
         ),
 
         // MARK: Tests
@@ -213,5 +226,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ConnectorTemplatesTests", dependencies: ["ConnectorTemplates"], swiftSettings: swiftSettings),
+        // new-connector: tests
     ]
 )

@@ -3,6 +3,7 @@ import FileArchiveSink
 import FileMailSink
 import RESTCRMConnector
 import SMTPSink
+// new-connector: imports
 import RetentionCore
 
 /// Every connector type this build knows, in one list. Adding a connector = one line here.
@@ -13,5 +14,6 @@ enum BuiltinConnectors {
         .fileMail,
         .smtp,
         .fileArchive,
+        // new-connector: factories
     ])
 }
