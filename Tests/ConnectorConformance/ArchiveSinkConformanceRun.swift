@@ -143,14 +143,17 @@ struct ArchiveSinkConformanceRun<Subject: ArchiveSinkConformanceSubject> {
         try expect(actualIDs == expectedIDs, "stored operation ids \(actualIDs), expected \(expectedIDs)")
         for entry in expected {
             guard let found = actual.first(where: { $0.operationID == entry.operationID }) else { continue }
-            let differing = [
-                ("connector", found.connector == entry.connector),
-                ("recordID", found.recordID == entry.recordID),
-                ("reference", found.reference == entry.reference),
-                ("rules", found.rules == entry.rules),
-                ("archivedAt", Self.milliseconds(found.archivedAt) == Self.milliseconds(entry.archivedAt)),
-            ].filter { !$0.1 }.map(\.0)
-                + Set(found.fields.keys).union(entry.fields.keys).sorted().filter { found.fields[$0] != entry.fields[$0] }
+            let differing =
+                [
+                    ("connector", found.connector == entry.connector),
+                    ("recordID", found.recordID == entry.recordID),
+                    ("reference", found.reference == entry.reference),
+                    ("rules", found.rules == entry.rules),
+                    ("archivedAt", Self.milliseconds(found.archivedAt) == Self.milliseconds(entry.archivedAt)),
+                ].filter { !$0.1 }.map(\.0)
+                + Set(found.fields.keys).union(entry.fields.keys).sorted().filter {
+                    found.fields[$0] != entry.fields[$0]
+                }
                 .map { "fields[\($0)]" }
             try expect(differing.isEmpty, "\(entry.operationID): \(differing) differ after reading back")
         }

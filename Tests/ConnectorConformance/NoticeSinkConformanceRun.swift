@@ -133,7 +133,8 @@ struct NoticeSinkConformanceRun<Subject: NoticeSinkConformanceSubject> {
         try await withSink { tested in
             for index in SinkConformanceFixtures.badRecipients.indices {
                 let notice = SinkConformanceFixtures.badNotice(check, index)
-                try expectNoPersonalData(in: try await expectFailure(tested.sink, notice, "bad recipient"), of: [notice])
+                try expectNoPersonalData(
+                    in: try await expectFailure(tested.sink, notice, "bad recipient"), of: [notice])
             }
         }
         if subject.exclusions[.transportFailureIsTransient] == nil, let broken = try await subject.makeBrokenSink() {
@@ -172,7 +173,9 @@ struct NoticeSinkConformanceRun<Subject: NoticeSinkConformanceSubject> {
     }
 
     /// The `ConnectorFailure` delivering `notice` throws; fails when it succeeds or throws another error.
-    private func expectFailure(_ sink: any NoticeSink, _ notice: Notice, _ step: String) async throws -> any ConnectorFailure {
+    private func expectFailure(_ sink: any NoticeSink, _ notice: Notice, _ step: String) async throws
+        -> any ConnectorFailure
+    {
         do {
             _ = try await sink.deliver(notice)
         } catch let error as any ConnectorFailure {

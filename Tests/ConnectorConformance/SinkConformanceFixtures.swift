@@ -19,7 +19,8 @@ public enum SinkConformanceFixtures {
         똠얌꿍 🍜
 
         """
-    public static let htmlBody = "<p>안녕하세요 <b>김민준</b>님</p>\n<p><a href=\"https://lethe.example/consent/abc\">연장</a></p>\n"
+    public static let htmlBody =
+        "<p>안녕하세요 <b>김민준</b>님</p>\n<p><a href=\"https://lethe.example/consent/abc\">연장</a></p>\n"
 
     /// A valid notice; `number` makes the operation id and the address distinct.
     public static func notice(_ check: SinkConformanceCheck, _ number: Int, html: Bool = true) -> Notice {

@@ -39,7 +39,8 @@ struct FileArchiveConformanceSubject: ArchiveSinkConformanceSubject {
 @Suite struct FileArchiveConformanceTests {
     @Test(arguments: SinkConformanceCheck.archiveChecks)
     func conformance(_ check: SinkConformanceCheck) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("filearchive-conformance-\(UUID().uuidString)")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "filearchive-conformance-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let outcome = try await runSinkConformance(check, subject: FileArchiveConformanceSubject(root: root))
         if case .notApplicable(let reason) = outcome {
@@ -49,7 +50,8 @@ struct FileArchiveConformanceSubject: ArchiveSinkConformanceSubject {
 
     @Test(arguments: SinkConformanceCheck.archiveChecks)
     func conformanceCatchesAMisbehavingSink(_ check: SinkConformanceCheck) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("filearchive-conformance-\(UUID().uuidString)")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "filearchive-conformance-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let subject = MisbehavingArchiveSubject(fault: check, inner: FileArchiveConformanceSubject(root: root))
         let failure = await #expect(throws: SinkConformanceFailure.self) {
@@ -59,7 +61,8 @@ struct FileArchiveConformanceSubject: ArchiveSinkConformanceSubject {
     }
 
     @Test func aCheckOfTheOtherKindIsRefused() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("filearchive-conformance-\(UUID().uuidString)")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "filearchive-conformance-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         await #expect(throws: SinkConformanceFailure.self) {
             try await runSinkConformance(.koreanTextSurvives, subject: FileArchiveConformanceSubject(root: root))

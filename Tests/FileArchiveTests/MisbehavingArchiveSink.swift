@@ -15,7 +15,8 @@ struct MisbehavingArchiveSink: ArchiveSink {
             var entry = entry
             switch fault {
             case .rearchiveStoresNothingNew: entry.operationID += "-\(call)"
-            case .entriesReadBackExactly: entry.archivedAt = Date(timeIntervalSince1970: entry.archivedAt.timeIntervalSince1970.rounded(.down))
+            case .entriesReadBackExactly:
+                entry.archivedAt = Date(timeIntervalSince1970: entry.archivedAt.timeIntervalSince1970.rounded(.down))
             case .unsafeConnectorNameIsRefused: entry.connector = SinkConformanceFixtures.connector
             default: break
             }
@@ -30,7 +31,8 @@ struct MisbehavingArchiveSink: ArchiveSink {
                 throw ConnectorError(code: error.code, message: error.message, isTransient: false)
             case .archiveErrorsHoldNoPersonalData:
                 throw ConnectorError(
-                    code: error.code, message: "cannot archive \(entries.map(\.recordID))", isTransient: error.isTransient)
+                    code: error.code, message: "cannot archive \(entries.map(\.recordID))",
+                    isTransient: error.isTransient)
             default: throw error
             }
         }
@@ -39,7 +41,12 @@ struct MisbehavingArchiveSink: ArchiveSink {
     final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var value = 0
-        func next() -> Int { lock.withLock { value += 1; return value } }
+        func next() -> Int {
+            lock.withLock {
+                value += 1
+                return value
+            }
+        }
     }
 }
 

@@ -27,7 +27,10 @@ struct FileMailConformanceSubject: NoticeSinkConformanceSubject {
     private func make(directory: URL) throws -> NoticeSinkUnderTest {
         let settings = ConfigNode(
             value: .mapping([
-                (key: "directory", node: ConfigNode(value: .scalar(directory.path), location: nil, keyPath: "settings.directory"))
+                (
+                    key: "directory",
+                    node: ConfigNode(value: .scalar(directory.path), location: nil, keyPath: "settings.directory")
+                )
             ]),
             location: nil, keyPath: "settings")
         let context = ConnectorContext(
@@ -49,7 +52,8 @@ struct FileMailConformanceSubject: NoticeSinkConformanceSubject {
 @Suite struct FileMailConformanceTests {
     @Test(arguments: SinkConformanceCheck.noticeChecks)
     func conformance(_ check: SinkConformanceCheck) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("filemail-conformance-\(UUID().uuidString)")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "filemail-conformance-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let outcome = try await runSinkConformance(check, subject: FileMailConformanceSubject(root: root))
         if case .notApplicable(let reason) = outcome {
@@ -59,7 +63,8 @@ struct FileMailConformanceSubject: NoticeSinkConformanceSubject {
 
     @Test(arguments: SinkConformanceCheck.noticeChecks)
     func conformanceCatchesAMisbehavingSink(_ check: SinkConformanceCheck) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("filemail-conformance-\(UUID().uuidString)")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "filemail-conformance-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let subject = MisbehavingNoticeSubject(fault: check, inner: FileMailConformanceSubject(root: root))
         let failure = await #expect(throws: SinkConformanceFailure.self) {

@@ -28,7 +28,8 @@ struct MisbehavingNoticeSink: BatchingNoticeSink {
             case .badRecipientIsPermanent, .transportFailureIsTransient:
                 throw ConnectorError(code: error.code, message: error.message, isTransient: !error.isTransient)
             case .noticeErrorsHoldNoPersonalData:
-                throw ConnectorError(code: error.code, message: "cannot deliver to \(notice.recipient)", isTransient: error.isTransient)
+                throw ConnectorError(
+                    code: error.code, message: "cannot deliver to \(notice.recipient)", isTransient: error.isTransient)
             default: throw error
             }
         }
@@ -42,7 +43,12 @@ struct MisbehavingNoticeSink: BatchingNoticeSink {
     final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var value = 0
-        func next() -> Int { lock.withLock { value += 1; return value } }
+        func next() -> Int {
+            lock.withLock {
+                value += 1
+                return value
+            }
+        }
     }
 }
 
