@@ -72,4 +72,20 @@ struct FileMailConformanceSubject: NoticeSinkConformanceSubject {
         }
         #expect(failure?.check == check)
     }
+
+    @Test func anExclusionNeedsAWrittenReason() async throws {
+        struct Unexplained: NoticeSinkConformanceSubject {
+            let inner: FileMailConformanceSubject
+            var exclusions: [SinkConformanceCheck: String] { [.koreanTextSurvives: " "] }
+            func makeSink() async throws -> NoticeSinkUnderTest { try await inner.makeSink() }
+        }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "filemail-conformance-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let failure = await #expect(throws: SinkConformanceFailure.self) {
+            try await runSinkConformance(
+                .koreanTextSurvives, subject: Unexplained(inner: FileMailConformanceSubject(root: root)))
+        }
+        #expect(failure?.message == "an exclusion needs a written reason")
+    }
 }
