@@ -17,9 +17,9 @@ public enum ConnectorTemplates {
     ) throws(ScaffoldError) -> ScaffoldPlan {
         let name = try ConnectorName(text, kind: kind)
         let files = files(for: name)
-        let existing = Set(existingPaths.map { $0.lowercased() })
-        for path in [name.folder, name.testFolder] + files.map(\.path) where existing.contains(path.lowercased()) {
-            throw exists(name, "\(path) already exists")
+        let existing = Dictionary(existingPaths.map { ($0.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        for path in [name.folder, name.testFolder] + files.map(\.path) {
+            if let found = existing[path.lowercased()] { throw exists(name, "\(found) already exists") }
         }
         if packageText.contains("\"\(name.target)\"") || packageText.contains("\"\(name.testTarget)\"") {
             throw exists(name, "\(packageFile) already names the target \(name.target)")

@@ -35,7 +35,11 @@ enum MiniPackage {
         }
 
         """
-    static let paths: Set<String> = ["Connectors/CSV", "Tests/CSVConnectorTests", "Tests/ConnectorConformance"]
+    static let paths: Set<String> = [
+        "Connectors/CSV", "Tests/CSVConnectorTests", "Tests/ConnectorConformance",
+        // A test folder left behind by a removed connector.
+        "Tests/OldConnectorTests",
+    ]
 
     static func plan(_ name: String, _ kind: ConnectorKind = .source, manifest: String = manifest, registry: String = registry)
         throws(ScaffoldError) -> ScaffoldPlan
@@ -140,7 +144,8 @@ enum MiniPackage {
 
     @Test(arguments: [
         ("CSV", "Connectors/CSV already exists"),
-        ("Csv", "Connectors/Csv already exists"),
+        ("Csv", "Connectors/CSV already exists"),
+        ("Old", "Tests/OldConnectorTests already exists"),
     ])
     func anExistingFolderChangesNothing(_ name: String, _ detail: String) {
         #expect(throws: ScaffoldError(code: "scaffold.exists", message: "a connector named \(name) exists: \(detail); nothing was changed")) {
