@@ -41,7 +41,7 @@ import Testing
         let path = directory.appendingPathComponent("lethe.sqlite")
         let secret = Data(repeating: 3, count: 32)
         let old = try DatabaseQueue(path: path.path)
-        try await SQLiteMigrations.migrator(
+        try SQLiteMigrations.migrator(
             fingerprints: RecordFingerprints(secret: [UInt8](secret)), operationIDs: OperationIdentifier(secret: secret),
             eventDigests: WebhookEventDigests(secret: secret)
         ).migrate(old, upTo: "v9-outbox-record-key")
@@ -76,7 +76,7 @@ import Testing
                 "the round is kept")
         #expect(try await store.operation(id: destroyed)?.status == .done, "a destroyed record's operation cannot be keyed again: kept as it was")
 
-        let rows = try await store.queue.read { db in try Row.fetchAll(db, sql: "SELECT event_id, record_id FROM webhook_events ORDER BY seq") }
+        let rows = try store.queue.read { db in try Row.fetchAll(db, sql: "SELECT event_id, record_id FROM webhook_events ORDER BY seq") }
         #expect(rows.allSatisfy { ($0[0] as String).hasPrefix("e-") }, "event ids are keyed digests")
         #expect(rows.map { $0[1] as String } == ["", "502"], "a processed event forgets its record; a pending one keeps it for processing")
         let replay = try await store.acceptWebhookEvents(
