@@ -146,6 +146,8 @@ let package = Package(
             path: "Tests/ConnectorConformance",
             swiftSettings: swiftSettings
         ),
+        // Reading back the messages a notice sink produced (file mail, SMTP), for their conformance runs.
+        .target(name: "MailTesting", dependencies: ["ConnectorConformance", "MailComposer"], path: "Tests/MailTesting", swiftSettings: swiftSettings),
 
         // MARK: Tooling: `swift package --allow-writing-to-package-directory new-connector --name Zoho --kind source`
         // The plugin compiles Sources/ConnectorTemplates through a symbolic link (a plugin cannot depend on a library).
@@ -192,7 +194,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SMTPSinkTests",
-            dependencies: ["SMTPSink", "MailComposer", "RetentionCore", "RetentionTesting", "ConnectorConformance"],
+            dependencies: ["SMTPSink", "MailComposer", "RetentionCore", "RetentionTesting", "ConnectorConformance", "MailTesting"],
             exclude: ["smtpd.py"],
             swiftSettings: swiftSettings
         ),
@@ -215,7 +217,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FileMailTests",
-            dependencies: ["FileMailSink", "MailComposer", "RetentionCore", "RetentionTesting", "ConnectorConformance"],
+            dependencies: ["FileMailSink", "MailComposer", "RetentionCore", "RetentionTesting", "ConnectorConformance", "MailTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -11,22 +11,9 @@ public import RetentionCore
 extension SQLiteStateStore {
     static let recordColumns = "key, connector, ref, record_id, digest, facts, state, line, dup_lines, next_due, reappeared, reason, phase"
 
-    /// The `phase` column is the record's phase (the safety check sets it set-based); the state's
-    /// copy of it is read through it.
-    static func storedRecord(_ row: Row) throws -> StoredRecord {
-        var state = try (row[6] as Data?).map(StoreCodec.decodeState)
-        if let text = row[12] as String?, let phase = RecordPhase(rawValue: text) { state?.phase = phase }
-        return StoredRecord(
-            connector: row[1], reference: row[2], key: row[0], recordID: row[3],
-            facts: try (row[5] as Data?).map(StoreCodec.decodeFacts), state: state,
-            line: row[7], duplicateLines: try StoreCoding.decode([Int].self, row[8]) ?? [],
-            digest: (row[4] as Int64?).map { UInt64(bitPattern: $0) }, nextDue: (row[9] as Double?).map(Date.init(timeIntervalSince1970:)),
-            reappeared: row[10], reason: Self.reason(row[11])
-        )
-    }
-
-    /// `storedRecord(_:)` read straight from a statement's current row (columns as `recordColumns`),
-    /// for the lookups an execution makes per operation.
+    /// A record read straight from a statement's current row (columns as `recordColumns`). The
+    /// `phase` column is the record's phase (the safety check sets it set-based); the state's copy of
+    /// it is read through it.
     static func storedRecord(raw handle: OpaquePointer) throws -> StoredRecord {
         var state = try RawStatement.blob(handle, 6).map { try StoreCodec.decodeState(buffer: $0) }
         if let text = RawStatement.text(handle, 12), let phase = RecordPhase(rawValue: text) { state?.phase = phase }
@@ -91,10 +78,10 @@ extension SQLiteStateStore {
     public func records(connector: String, keys: [Int64]) async throws -> [Int64: StoredRecord] {
         guard !keys.isEmpty else { return [:] }
         return try await queue.read { db in
-            let statement = try db.cachedStatement(sql: "SELECT \(Self.recordColumns) FROM record_state WHERE key = ? AND connector = ?")
+            let statement = try RawStatement(db, sql: "SELECT \(Self.recordColumns) FROM record_state WHERE key = ? AND connector = ?")
             var found: [Int64: StoredRecord] = Dictionary(minimumCapacity: keys.count)
             for key in keys where found[key] == nil {
-                if let row = try Row.fetchOne(statement, arguments: [key, connector]) { found[key] = try Self.storedRecord(row) }
+                if let record = try statement.bind(key).bind(connector).first(Self.storedRecord(raw:)) { found[key] = record }
             }
             return found
         }
@@ -102,11 +89,9 @@ extension SQLiteStateStore {
 
     public func recordPage(connector: String, after: Int64?, limit: Int) async throws -> [StoredRecord] {
         try await queue.read { db in
-            try Row.fetchAll(
-                db.cachedStatement(
-                    sql: "SELECT \(Self.recordColumns) FROM record_state WHERE key > ? AND connector = ? AND record_id IS NOT NULL ORDER BY key LIMIT ?"),
-                arguments: [after ?? Int64.min, connector, limit]
-            ).map(Self.storedRecord)
+            try RawStatement(
+                db, sql: "SELECT \(Self.recordColumns) FROM record_state WHERE key > ? AND connector = ? AND record_id IS NOT NULL ORDER BY key LIMIT ?"
+            ).bind(after ?? Int64.min).bind(connector).bind(limit).all(Self.storedRecord(raw:))
         }
     }
 
@@ -114,16 +99,9 @@ extension SQLiteStateStore {
         guard !references.isEmpty else { return [:] }
         return try await queue.read { db in
             var found: [String: StoredRecord] = Dictionary(minimumCapacity: references.count)
-            let byKey = try RawStatement(db, sql: "SELECT \(Self.recordColumns) FROM record_state WHERE key = ? AND connector = ? AND ref = ?")
+            let byReference = try RawStatement(db, sql: Self.byReference)
             for reference in references where found[reference] == nil {
-                // By the key the reference carries; a reference of an earlier version through `legacy_refs`.
-                if let key = RecordFingerprints.key(ofReference: reference),
-                    let record = try byKey.bind(key).bind(connector).bind(reference).first({ try Self.storedRecord(raw: $0) })
-                {
-                    found[reference] = record
-                } else if let record = try Self.record(db, connector: connector, reference: reference) {
-                    found[reference] = record
-                }
+                if let record = try Self.record(db, connector: connector, reference: reference, using: byReference) { found[reference] = record }
             }
             return found
         }
@@ -135,15 +113,23 @@ extension SQLiteStateStore {
 
     /// By the key the reference carries, else (a reference of an earlier version) through `legacy_refs`.
     static func record(_ db: Database, connector: String, reference: String) throws -> StoredRecord? {
-        let byKey = try db.cachedStatement(sql: "SELECT \(recordColumns) FROM record_state WHERE key = ? AND connector = ? AND ref = ?")
-        if let key = RecordFingerprints.key(ofReference: reference), let row = try Row.fetchOne(byKey, arguments: [key, connector, reference]) {
-            return try storedRecord(row)
+        try record(db, connector: connector, reference: reference, using: RawStatement(db, sql: byReference))
+    }
+
+    /// `record(_:connector:reference:)` with the `byReference` statement prepared once for many lookups.
+    static func record(_ db: Database, connector: String, reference: String, using byReference: RawStatement) throws -> StoredRecord? {
+        if let key = RecordFingerprints.key(ofReference: reference),
+            let record = try byReference.bind(key).bind(connector).bind(reference).first(storedRecord(raw:))
+        {
+            return record
         }
         guard let key = try Int64.fetchOne(db.cachedStatement(sql: "SELECT key FROM legacy_refs WHERE ref = ?"), arguments: [reference]) else {
             return nil
         }
-        return try Row.fetchOne(byKey, arguments: [key, connector, reference]).map(storedRecord)
+        return try byReference.bind(key).bind(connector).bind(reference).first(storedRecord(raw:))
     }
+
+    static let byReference = "SELECT \(recordColumns) FROM record_state WHERE key = ? AND connector = ? AND ref = ?"
 
     /// The key of the record with this reference (by the key the reference carries, else `legacy_refs`).
     static func key(_ db: Database, connector: String, reference: String) throws -> Int64? {
@@ -163,8 +149,9 @@ extension SQLiteStateStore {
     public func states(connector: String, references: [String]) async throws -> [String: LifecycleState] {
         try await queue.read { db in
             var found: [String: LifecycleState] = [:]
+            let byReference = try RawStatement(db, sql: Self.byReference)
             for reference in Set(references) {
-                if let state = try Self.record(db, connector: connector, reference: reference)?.state { found[reference] = state }
+                if let state = try Self.record(db, connector: connector, reference: reference, using: byReference)?.state { found[reference] = state }
             }
             return found
         }

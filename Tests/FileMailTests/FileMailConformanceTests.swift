@@ -1,6 +1,7 @@
 import ConnectorConformance
 import FileMailSink
 import Foundation
+import MailTesting
 import RetentionCore
 import Testing
 

@@ -1,5 +1,6 @@
 import ConnectorConformance
 import Foundation
+import MailTesting
 import RetentionCore
 import SMTPSink
 import Testing

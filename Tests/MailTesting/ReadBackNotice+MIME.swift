@@ -1,11 +1,11 @@
-import ConnectorConformance
+public import ConnectorConformance
 import Foundation
 import MailComposer
 
 extension ReadBackNotice {
     /// Reads a message `MIMEMessage` wrote: the `To` mailbox, the decoded subject, and the text and
     /// HTML parts (a single-part message has no HTML).
-    init(mime bytes: [UInt8]) throws {
+    public init(mime bytes: [UInt8]) throws {
         let message = try ParsedMIMEMessage(bytes: bytes)
         let to = message.decodedValue(of: "To") ?? ""
         var name: String?
