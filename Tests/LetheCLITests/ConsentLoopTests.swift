@@ -6,7 +6,7 @@ import Testing
 import FoundationNetworking
 #endif
 
-/// Issue 5's loop end to end: `lethe sync` mails the notices through a real SMTP server (STARTTLS +
+/// The consent loop end to end: `lethe sync` mails the notices through a real SMTP server (STARTTLS +
 /// AUTH), a notice's extend link POSTed to `lethe run` writes the consent date into the CSV, a declined
 /// record goes at its expiry, and nothing is sent twice.
 @Suite(.serialized, .enabled(if: SMTPServer.isAvailable))
