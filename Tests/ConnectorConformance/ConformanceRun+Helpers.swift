@@ -1,20 +1,46 @@
 import RetentionCore
 
 extension ConformanceRun {
+    /// A full pull, records named by fixture id.
     func pullAll() async throws -> [SourceRecord] {
         var records: [SourceRecord] = []
         for try await batch in source.pull(PullRequest(full: true)) { records += batch.records }
-        return records
+        return records.map(fixtureNamed)
     }
 
-    func delete(_ id: String) -> WriteOperation {
-        WriteOperation(id: "conformance-\(check)-delete-\(id)", kind: .delete, recordID: id)
+    /// `read(ids:)` of fixture ids, records named by fixture id.
+    func read(_ fixtureIDs: [String]) async throws -> [SourceRecord] {
+        try await source.read(ids: fixtureIDs.map(id)).map(fixtureNamed)
     }
 
-    func erase(_ id: String, _ fields: [String]) -> WriteOperation {
+    /// The system's id of a fixture record.
+    func id(_ fixtureID: String) -> String {
+        underTest.ids[fixtureID] ?? fixtureID
+    }
+
+    func fixtureNamed(_ record: SourceRecord) -> SourceRecord {
+        guard let fixtureID = underTest.ids.first(where: { $0.value == record.id })?.key else { return record }
+        var named = record
+        named.id = fixtureID
+        return named
+    }
+
+    func delete(_ fixtureID: String) -> WriteOperation {
+        WriteOperation(id: "conformance-\(check)-delete-\(fixtureID)", kind: .delete, recordID: id(fixtureID))
+    }
+
+    func erase(_ fixtureID: String, _ fields: [String]) -> WriteOperation {
         WriteOperation(
-            id: "conformance-\(check)-erase-\(id)", kind: .eraseFields, recordID: id,
+            id: "conformance-\(check)-erase-\(fixtureID)", kind: .eraseFields, recordID: id(fixtureID),
             fields: fields.map { ErasedField(field: $0, value: "") })
+    }
+
+    /// The backend, or a failure asking for one (or an exclusion).
+    func backend() throws -> any ConformanceBackend {
+        guard let backend = underTest.backend else {
+            throw failure("the check needs the subject's ConformanceBackend, or an exclusion with its reason")
+        }
+        return backend
     }
 
     func fixture(_ id: String) throws -> SourceRecord {
@@ -44,7 +70,12 @@ extension ConformanceRun {
 
     /// The same ids, each once, with equal values for every fixture field but `id` (raw text; a
     /// missing field equals an empty one). Names the first differing id and field, never values.
-    func expectMatches(_ actual: [SourceRecord], _ expected: [SourceRecord]) throws {
+    func expectMatches(_ actual: [SourceRecord], _ fixtures: [SourceRecord]) throws {
+        let expected = fixtures.map { fixture in
+            var presented = underTest.presented(fixture)
+            presented.id = fixture.id
+            return presented
+        }
         let actualIDs = actual.map(\.id).sorted()
         let expectedIDs = expected.map(\.id).sorted()
         try expect(actualIDs == expectedIDs, "ids \(actualIDs), expected \(expectedIDs)")
