@@ -27,7 +27,8 @@ public enum ConformanceCheck: String, CaseIterable, Sendable, CustomStringConver
     case deleteOfMissingIsAlreadyGone
     /// A delete changes no other record.
     case deleteLeavesOthersUntouched
-    /// An erase changes the listed fields of that record only.
+    /// An erase changes the listed fields of that record only (erased as the engine erases: an empty
+    /// value, `N` for `marketing_consent`).
     case eraseChangesOnlyListedFields
     /// Erasing again is `.applied` and changes nothing more.
     case eraseIsIdempotent

@@ -29,10 +29,11 @@ extension ConformanceRun {
         WriteOperation(id: "conformance-\(check)-delete-\(fixtureID)", kind: .delete, recordID: id(fixtureID))
     }
 
+    /// Erases `fields` as the engine does: an empty value, and `N` for `marketing_consent`.
     func erase(_ fixtureID: String, _ fields: [String]) -> WriteOperation {
         WriteOperation(
             id: "conformance-\(check)-erase-\(fixtureID)", kind: .eraseFields, recordID: id(fixtureID),
-            fields: fields.map { ErasedField(field: $0, value: "") })
+            fields: fields.map { ErasedField(field: $0, value: $0 == "marketing_consent" ? "N" : "") })
     }
 
     /// The backend, or a failure asking for one (or an exclusion).

@@ -83,7 +83,7 @@ struct ConformanceRun {
             ["applied"], "erase before read")
         let records = try await read([ConformanceFixtures.normalID, ConformanceFixtures.koreanID])
         var normal = try fixture(ConformanceFixtures.normalID)
-        normal.fields["marketing_consent"] = ""
+        normal.fields["marketing_consent"] = "N"
         normal.fields["interests"] = ""
         try expectMatches(records, [normal, try fixture(ConformanceFixtures.koreanID)])
     }
@@ -132,23 +132,23 @@ struct ConformanceRun {
         var expected = ConformanceFixtures.live
         for index in expected.indices where expected[index].id == id {
             expected[index].fields["interests"] = ""
-            expected[index].fields["marketing_consent"] = ""
+            expected[index].fields["marketing_consent"] = "N"
         }
         try expectMatches(try await pullAll(), expected)
     }
 
     private func eraseIsIdempotent() async throws {
         let id = ConformanceFixtures.normalID
-        try expectOutcomes(try await writer.apply([erase(id, ["email"])]), ["applied"], "first erase")
-        try expectOutcomes(try await writer.apply([erase(id, ["email"])]), ["applied"], "second erase")
+        try expectOutcomes(try await writer.apply([erase(id, ["interests"])]), ["applied"], "first erase")
+        try expectOutcomes(try await writer.apply([erase(id, ["interests"])]), ["applied"], "second erase")
         var expected = try fixture(id)
-        expected.fields["email"] = ""
+        expected.fields["interests"] = ""
         try expectMatches(try await read([id]), [expected])
     }
 
     private func eraseOfMissingIsAlreadyGone() async throws {
         let outcomes = try await writer.apply([
-            erase(ConformanceFixtures.unknownID, ["email"]), erase(ConformanceFixtures.alreadyDeletedID, ["email"]),
+            erase(ConformanceFixtures.unknownID, ["interests"]), erase(ConformanceFixtures.alreadyDeletedID, ["interests"]),
         ])
         try expectOutcomes(outcomes, ["alreadyGone", "alreadyGone"], "erase of missing ids")
     }

@@ -223,6 +223,7 @@ class FakeCRM:
                 self.faults[key] = self.fault_value(key, value)
             except ValueError as e:
                 raise SystemExit(f"fakecrm: {flag}: {e}")
+        self.faults.update(fail_all=0, omit_ids=[])   # control API only (see the README)
         self.rng = random.Random(args.seed)              # one draw per authorised API request
         self.kind_rng = random.Random(args.seed + 1)     # which of 500/502/503
         self.api_seq = 0          # authorised API requests, for --rate-limit-every
@@ -297,6 +298,14 @@ class FakeCRM:
         """Checks and normalises a value of the route / list / storm faults; raises ValueError.
         Other faults are taken as given."""
         labels = [label for _, _, _, label in self.routes]
+        if key == "fail_all":
+            if isinstance(value, bool) or not isinstance(value, int) or not (value == 0 or 400 <= value <= 599):
+                raise ValueError("fail_all must be 0 or an integer 400..599")
+            return value
+        if key == "omit_ids":
+            if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+                raise ValueError("omit_ids must be a list of provider ids")
+            return [str(v) for v in value]
         if key == "missing_routes":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError("missing_routes must be a list of route labels")
@@ -405,6 +414,15 @@ class FakeCRM:
             if draw < float(self.faults["fail_5xx"] or 0):
                 self.stats["failed_5xx"] += 1
                 return self.finish(self.server_error(kind), limited=False)
+            status = int(self.faults["fail_all"] or 0)
+            if status:
+                self.stats["failed_routes"] += 1
+                if status == 429:
+                    return self.finish(self.rate_limited(), limited=True)
+                if status == 404:
+                    return self.finish(self.not_found_route(req), limited=False)
+                return self.finish(self.server_error(status) if status >= 500 else self.status_error(status),
+                                   limited=False)
             if handler is None or label in self.faults["missing_routes"]:
                 return self.finish(self.not_found_route(req), limited=False)
             status = self.faults["fail_routes"].get(label)
@@ -1197,6 +1215,7 @@ class Salesforce(FakeCRM):
             raise Fail(self.err(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records "
                                 "into this call", []))
         results = [self.delete_result(pid) for pid in ids]
+        results = [r for r in results if str(r.get("id")) not in self.faults["omit_ids"]]   # left out: not deleted
         if req.q("allOrNone", "false").lower() == "true" and not all(r["success"] for r in results):
             rolled = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK", "fields": [],
                       "message": "Record rolled back because not all records were valid and the request was using "
@@ -1514,6 +1533,8 @@ class Pipedrive(FakeCRM):
             raise Fail(self.bad_request("ids parameter is required"))
         done = []
         for pid in ids:
+            if pid in self.faults["omit_ids"]:
+                continue   # left out of the answer, not deleted
             rec = self.lookup(pid) if pid.isdigit() else None
             if rec and not rec["_perm"]:
                 rec["_deleted"] = True
