@@ -560,6 +560,39 @@ class FaultModeTests(unittest.TestCase):
         self.assertEqual((s, body["error"], body["errorCode"]), (403, "Forbidden", 403))
 
 
+    def test_fail_all_and_omit_ids(self):
+        h, s, p = self.fakes(("hubspot",), ("salesforce",), ("pipedrive",))
+        self.assertEqual(h.call("POST", "/_fake/faults", {"fail_all": 200})[0], 400)
+        self.assertEqual(h.call("POST", "/_fake/faults", {"omit_ids": "1001"})[0], 400)
+        expected = {429: ("RATE_LIMIT", "errorType"), 404: None, 401: ("INVALID_AUTHENTICATION", "category"),
+                    503: ("SERVICE_UNAVAILABLE", "category")}
+        for status, shape in expected.items():
+            h.control("POST", "faults", {"fail_all": status})
+            got, _, body = h.call("DELETE", "/crm/v3/objects/contacts/1001", headers=self.HS)
+            self.assertEqual(got, status)
+            if shape:
+                self.assertEqual(body[shape[1]], shape[0])
+        self.assertFalse(h.control("GET", "records")[0]["deleted"])                # not performed
+        h.control("POST", "faults", {"fail_all": 0})
+        self.assertEqual(h.call("DELETE", "/crm/v3/objects/contacts/1001", headers=self.HS)[0], 204)
+        s.control("POST", "faults", {"fail_all": 429})
+        got, _, body = s.call("GET", "/services/data/v60.0/sobjects/Contact/003Dn0000000001IAA", headers=self.SF)
+        self.assertEqual((got, body[0]["errorCode"]), (403, "REQUEST_LIMIT_EXCEEDED"))   # Salesforce's rate limit
+        s.control("POST", "faults", {"fail_all": 0})
+        first, second = [r["provider_id"] for r in s.control("GET", "records")[:2]]
+        s.control("POST", "faults", {"omit_ids": [first]})
+        got, _, body = s.call("DELETE", f"/services/data/v60.0/composite/sobjects?ids={first},{second}&allOrNone=false",
+                              headers=self.SF)
+        self.assertEqual((got, [r["id"] for r in body]), (200, [second]))
+        self.assertEqual([r["deleted"] for r in s.control("GET", "records")[:2]], [False, True])
+        p.control("POST", "faults", {"omit_ids": [1]})
+        got, _, body = p.call("DELETE", f"/v1/persons?ids=1,2&{self.PD}")
+        self.assertEqual((got, body["data"]["id"]), (200, [2]))
+        self.assertEqual([r["deleted"] for r in p.control("GET", "records")[:2]], [False, True])
+        self.assertEqual(p.control("POST", "faults", {"omit_ids": []})["omit_ids"], [])
+
+
+
 class LifecycleTests(unittest.TestCase):
     def test_sigterm_and_stdin_eof(self):
         f = Fake("hubspot")
