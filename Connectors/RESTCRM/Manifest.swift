@@ -164,6 +164,7 @@ struct ReadSpec: Sendable, Equatable {
 ///   batch: {method: POST, path: …/batch/archive, body: '{"inputs": "{{ids:id}}"}', max: 100,
 ///           results: {records: "", id: id, success: success, code: "errors[0].statusCode"}}
 ///   purge: {…}                  # permanent mode: a request that makes the delete permanent, per {{id}} or {{ids}}
+///   job: {…}                    # permanent mode: a bulk job deletes permanently instead (`DeleteJobSpec`)
 /// ```
 struct DeleteSpec: Sendable, Equatable {
     enum Mode: String, Sendable { case soft, permanent }
@@ -175,9 +176,11 @@ struct DeleteSpec: Sendable, Equatable {
     var batchMax: Int
     var results: ItemResults?
     var purge: Endpoint?
+    /// Permanent mode: the bulk job that deletes (`one`, `batch` and `purge` are then not used).
+    var job: DeleteJobSpec?
 
     init(config node: ConfigNode) throws(ConfigError) {
-        try node.rejectUnknownKeys(allowed: ["mode", "restorable", "one", "batch", "purge"])
+        try node.rejectUnknownKeys(allowed: ["mode", "restorable", "one", "batch", "purge", "job"])
         mode = try IncrementalSpec.choice(node["mode"], default: .soft)
         restorable = try node["restorable"]?.period()
         one = try node["one"].map { child throws(ConfigError) in try Endpoint(config: child, defaultMethod: "DELETE") }
@@ -189,7 +192,10 @@ struct DeleteSpec: Sendable, Equatable {
             results = try batchNode["results"].map { child throws(ConfigError) in try ItemResults(config: child) }
         }
         purge = try node["purge"].map { child throws(ConfigError) in try Endpoint(config: child, defaultMethod: "DELETE") }
-        guard one != nil || batch != nil else { throw node.error("config.missing", "delete needs one or batch") }
+        job = try node["job"].map { child throws(ConfigError) in try DeleteJobSpec(config: child) }
+        guard one != nil || batch != nil || (mode == .permanent && job != nil) else {
+            throw node.error("config.missing", mode == .permanent ? "delete needs one, batch or job" : "delete needs one or batch")
+        }
         if mode == .soft, restorable == nil {
             throw node.error("config.missing", "a soft delete needs restorable (how long the provider keeps deleted records, e.g. 90d)")
         }

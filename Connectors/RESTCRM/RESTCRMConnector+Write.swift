@@ -73,6 +73,9 @@ extension RESTCRMConnector {
             let failure = RESTCRMConnectorError(code: "rest.cannot_delete", message: "the manifest declares no delete request", isTransient: false)
             return Dictionary(uniqueKeysWithValues: ids.map { ($0, OperationOutcome.failed(failure)) })
         }
+        if spec.mode == .permanent, let job = spec.job {
+            return await deleteThroughJobs(ids, spec: job)
+        }
         var outcomes: [String: OperationOutcome] = [:]
         if let batch = spec.batch {
             for start in stride(from: 0, to: ids.count, by: spec.batchMax) {

@@ -69,7 +69,7 @@ struct DestructionRegister {
                         data: detail["fields"] == "*" ? "레코드 전체 (entire record)" : (detail["fields"] ?? ""),
                         rules: detail["rules"] ?? entry.draft.rule ?? "",
                         legalBasis: detail["legalBasis"] ?? "",
-                        method: methodText(kind),
+                        method: methodText(kind, how: detail["deleteMethod"]),
                         operatorName: detail["operator"] ?? "lethe (automatic)",
                         expiry: detail["expiry"] ?? "",
                         operation: entry.draft.operation ?? "",
@@ -105,9 +105,10 @@ struct DestructionRegister {
         }
     }
 
-    static func methodText(_ kind: String) -> String {
+    /// `how`: the target's own words for a delete ("hard delete (Bulk API 2.0)"), when it gave them.
+    static func methodText(_ kind: String, how: String? = nil) -> String {
         switch kind {
-        case "delete": "원본 레코드 삭제 (record deleted at source)"
+        case "delete": "원본 레코드 삭제 (record deleted at source" + (how.map { ": \($0))" } ?? ")")
         case "erase-fields": "선택 항목 삭제 (optional fields erased at source)"
         default: "분리 보관 (archived to separated storage)"
         }

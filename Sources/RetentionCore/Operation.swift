@@ -75,10 +75,14 @@ public struct DeletionReceipt: Sendable, Equatable {
     public var mode: Mode
     /// Soft deletes: until when the provider can restore the record.
     public var restorableUntil: Date?
+    /// How the target deleted it, in a few words for the register ("hard delete (Bulk API 2.0)");
+    /// nil when the mode says enough. Never personal data.
+    public var method: String?
 
-    public init(mode: Mode, restorableUntil: Date? = nil) {
+    public init(mode: Mode, restorableUntil: Date? = nil, method: String? = nil) {
         self.mode = mode
         self.restorableUntil = restorableUntil
+        self.method = method
     }
 }
 

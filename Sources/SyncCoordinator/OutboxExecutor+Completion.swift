@@ -127,6 +127,7 @@ extension OutboxExecutor {
             if let deletion {
                 detail["deleteMode"] = deletion.mode.rawValue
                 if let until = deletion.restorableUntil { detail["restorableUntil"] = AuditTimestamp.iso8601(until) }
+                if let method = deletion.method { detail["deleteMethod"] = method }
             }
             effect = .tombstone(phase: .deleted)
             summary.deleted += 1

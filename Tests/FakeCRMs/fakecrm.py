@@ -216,7 +216,8 @@ class FakeCRM:
                        "truncate_every": args.truncate_every, "token_expires_after": args.token_expires_after,
                        "latency_ms": args.latency_ms, "max_page": args.max_page,
                        "missing_routes": [], "empty_list": args.empty_list, "repeat_cursor": args.repeat_cursor,
-                       "clamp_pages": args.clamp_pages, "rate_limit_storm": 0, "fail_routes": {}}
+                       "clamp_pages": args.clamp_pages, "rate_limit_storm": 0, "fail_routes": {},
+                       "job_polls_in_progress": 0, "job_end_state": "JobComplete", "job_record_errors": {}}
         for key, flag, value in (("missing_routes", "--missing-route", args.missing_route or []),
                                  ("rate_limit_storm", "--rate-limit-storm", args.rate_limit_storm)):
             try:
@@ -331,6 +332,18 @@ class FakeCRM:
             if bad:
                 raise ValueError(f"fail_routes statuses must be integers 400..599: {bad}")
             return dict(value)
+        if key == "job_polls_in_progress":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError("job_polls_in_progress must be an integer >= 0")
+            return value
+        if key == "job_end_state":
+            if value not in ("JobComplete", "Failed", "Aborted"):
+                raise ValueError("job_end_state must be JobComplete, Failed or Aborted")
+            return value
+        if key == "job_record_errors":
+            if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
+                raise ValueError('job_record_errors must be an object {"<provider id>": "CODE:message:fields"}')
+            return {str(k): v for k, v in value.items()}
         return value
 
     def served_last_page(self):
@@ -1239,10 +1252,13 @@ class Salesforce(FakeCRM):
         return Resp(200, out)
 
     # --- Bulk API 2.0 ingest (the REST way to hard delete: operation "hardDelete")
+    # Open --PUT batches--> Open --PATCH UploadComplete--> UploadComplete --GET--> InProgress (for
+    # `job_polls_in_progress` status reads) --GET--> `job_end_state`. The records are processed when the
+    # job reaches JobComplete; a Failed or Aborted job processes none.
+    ENDED = ("JobComplete", "Failed", "Aborted")
+
     def job_info(self, job):
-        info = {k: v for k, v in job.items() if not k.startswith("_")}
-        info["state"] = "JobComplete" if job["state"] == "UploadComplete" else job["state"]
-        return info
+        return {k: v for k, v in job.items() if not k.startswith("_")}
 
     def job(self, jid):
         job = self.jobs.get(jid)
@@ -1267,6 +1283,9 @@ class Salesforce(FakeCRM):
         job = self.job(jid)
         if job["state"] != "Open":
             raise Fail(self.err(400, "INVALIDJOBSTATE", "Job is not open for upload"))
+        ctype = req.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if ctype != "text/csv":
+            raise Fail(self.err(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be text/csv"))
         rows = list(csv.DictReader(io.StringIO(req.body.decode("utf-8-sig"))))
         job["_ids"] += [(r.get("Id") or r.get("ID") or r.get("id") or "").strip() for r in rows]
         return Resp(201)
@@ -1274,41 +1293,60 @@ class Salesforce(FakeCRM):
     def job_patch(self, req, jid):
         job = self.job(jid)
         state = (req.json(self.bad_request) or {}).get("state")
-        if state == "Aborted":
+        if state == "Aborted" and job["state"] not in self.ENDED:
             job["state"] = "Aborted"
         elif state == "UploadComplete" and job["state"] == "Open":
             job["state"] = "UploadComplete"
-            for pid in job["_ids"]:
-                rec = self.lookup(pid)
-                if rec is None or rec["_perm"]:
-                    job["_failed"].append((pid, "INVALID_CROSS_REFERENCE_KEY:invalid cross reference id:--"))
-                elif rec["_deleted"]:
-                    job["_failed"].append((pid, "ENTITY_IS_DELETED:entity is deleted:--"))
-                else:
-                    rec["_deleted"] = True
-                    rec["_perm"] = job["operation"] == "hardDelete"
-                    job["_ok"].append(rec["_pid"])
-            job["numberRecordsProcessed"] = len(job["_ids"])
-            job["numberRecordsFailed"] = len(job["_failed"])
+            job["_polls_left"] = int(self.faults["job_polls_in_progress"] or 0)
+            job["_end"] = self.faults["job_end_state"]
+            job["_errors"] = dict(self.faults["job_record_errors"])
         else:
             raise Fail(self.err(400, "INVALIDJOBSTATE", f"Cannot change job state to {state}"))
-        info = self.job_info(job)
-        info["state"] = job["state"]
-        return Resp(200, info)
+        return Resp(200, self.job_info(job))
+
+    def job_process(self, job):
+        for pid in job["_ids"]:
+            rec = self.lookup(pid)
+            if pid in job["_errors"]:
+                job["_failed"].append((rec["_pid"] if rec else "", job["_errors"][pid], pid))
+            elif rec is None or rec["_perm"]:
+                job["_failed"].append(("", "INVALID_CROSS_REFERENCE_KEY:invalid cross reference id:--", pid))
+            elif rec["_deleted"]:
+                job["_failed"].append(("", "ENTITY_IS_DELETED:entity is deleted:--", pid))
+            else:
+                rec["_deleted"] = True
+                rec["_perm"] = job["operation"] == "hardDelete"
+                job["_ok"].append((rec["_pid"], pid))
+        job["numberRecordsProcessed"] = len(job["_ids"])
+        job["numberRecordsFailed"] = len(job["_failed"])
 
     def job_get(self, req, jid):
-        return Resp(200, self.job_info(self.job(jid)))
+        job = self.job(jid)
+        if job["state"] in ("UploadComplete", "InProgress"):
+            if job["_polls_left"] > 0:
+                job["_polls_left"] -= 1
+                job["state"] = "InProgress"
+            else:
+                job["state"] = job["_end"]
+                if job["state"] == "JobComplete":
+                    self.job_process(job)
+                elif job["state"] == "Failed":
+                    job["errorMessage"] = "InvalidBatch : Failed to process query"
+                    job["numberRecordsProcessed"] = 0
+        return Resp(200, self.job_info(job))
 
     def job_results(self, req, jid, which):
         job = self.job(jid)
+        if job["state"] not in self.ENDED:
+            raise Fail(self.err(400, "INVALIDJOBSTATE", "Job is not complete"))
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
         if which == "successfulResults":
             w.writerow(["sf__Id", "sf__Created", "Id"])
-            w.writerows([pid, "false", pid] for pid in job["_ok"])
+            w.writerows([pid, "false", sent] for pid, sent in job["_ok"])
         else:
             w.writerow(["sf__Id", "sf__Error", "Id"])
-            w.writerows(["", err, pid] for pid, err in job["_failed"])
+            w.writerows([pid, err, sent] for pid, err, sent in job["_failed"])
         return Resp(200, out.getvalue().encode(), ctype="text/csv")
 
 

@@ -182,6 +182,45 @@ class SalesforceTests(unittest.TestCase):
         recs = {r["provider_id"]: r for r in self.f.control("GET", "records")}
         self.assertTrue(recs[c]["permanently_deleted"] and not recs[a]["permanently_deleted"])
 
+    def hard_delete_job(self, ids):
+        s, _, job = self.f.call("POST", "/services/data/v60.0/jobs/ingest",
+                                {"object": "Contact", "operation": "hardDelete", "contentType": "CSV", "lineEnding": "LF"},
+                                self.h)
+        self.assertEqual(s, 200)
+        csv_body = "Id\n" + "".join(i + "\n" for i in ids)
+        self.assertEqual(self.f.call("PUT", "/" + job["contentUrl"], csv_body, dict(self.h, **{"Content-Type": "text/csv"}))[0], 201)
+        s, _, info = self.f.call("PATCH", f"/services/data/v60.0/jobs/ingest/{job['id']}", {"state": "UploadComplete"}, self.h)
+        self.assertEqual((s, info["state"]), (200, "UploadComplete"))
+        return f"/services/data/v60.0/jobs/ingest/{job['id']}"
+
+    def test_bulk_job_progress_record_errors_and_failed_jobs(self):
+        self.f.control("POST", "faults", {"rate_limit_every": 0, "job_polls_in_progress": 2,
+                                          "job_record_errors": {"003Dn0000000002IAA": "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access:--"}})
+        a, b, gone = "003Dn0000000001IAA", "003Dn0000000002IAA", "003Dn0000000099IAA"
+        job = self.hard_delete_job([a, b, gone])
+        self.assertEqual(self.f.call("GET", job + "/successfulResults/", headers=self.h)[0], 400, "not ended yet")
+        states = [self.f.call("GET", job, headers=self.h)[2]["state"] for _ in range(3)]
+        self.assertEqual(states, ["InProgress", "InProgress", "JobComplete"])
+        s, headers, ok = self.f.call("GET", job + "/successfulResults/", headers=self.h)
+        self.assertEqual((s, headers["Content-Type"].split(";")[0]), (200, "text/csv"))
+        self.assertEqual(ok.splitlines(), ['"sf__Id","sf__Created","Id"', f'"{a}","false","{a}"'])
+        failed = self.f.call("GET", job + "/failedResults/", headers=self.h)[2].splitlines()
+        self.assertEqual(failed[0], '"sf__Id","sf__Error","Id"')
+        self.assertIn(f'"{b}","UNABLE_TO_LOCK_ROW:unable to obtain exclusive access:--","{b}"', failed)
+        self.assertIn(f'"","INVALID_CROSS_REFERENCE_KEY:invalid cross reference id:--","{gone}"', failed)
+        recs = {r["provider_id"]: r for r in self.f.control("GET", "records")}
+        self.assertTrue(recs[a]["permanently_deleted"])
+        self.assertFalse(recs[b]["deleted"])
+        # A Failed job processes nothing; an upload that is not text/csv is refused.
+        self.f.control("POST", "faults", {"job_polls_in_progress": 0, "job_end_state": "Failed", "job_record_errors": {}})
+        job = self.hard_delete_job([b])
+        info = self.f.call("GET", job, headers=self.h)[2]
+        self.assertEqual((info["state"], "errorMessage" in info), ("Failed", True))
+        self.assertFalse({r["provider_id"]: r for r in self.f.control("GET", "records")}[b]["deleted"])
+        s, _, created = self.f.call("POST", "/services/data/v60.0/jobs/ingest", {"object": "Contact", "operation": "hardDelete"}, self.h)
+        self.assertEqual(self.f.call("PUT", "/" + created["contentUrl"], f"Id\n{b}\n", self.h)[0], 415)
+        self.assertEqual(self.f.call("POST", "/_fake/faults", {"job_end_state": "Done"})[0], 400)
+
     def test_token_expiry_and_refresh(self):
         self.f.control("POST", "faults", {"rate_limit_every": 0, "token_expires_after": 2})
         path = "/services/data/v60.0/sobjects/Contact/003Dn0000000001IAA?fields=Id,Email"
