@@ -75,6 +75,17 @@ final class RawStatement {
         return self
     }
 
+    @discardableResult
+    func bind(_ value: DatabaseValue) -> Self {
+        switch value.storage {
+        case .null: return bind(nil as Int64?)
+        case .int64(let number): return bind(number)
+        case .double(let number): return bind(number)
+        case .string(let text): return bind(text)
+        case .blob(let data): return bind(data)
+        }
+    }
+
     /// Runs the statement with the values bound since the last run; returns the rows it changed.
     @discardableResult
     func run() throws -> Int {

@@ -188,6 +188,52 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // The audit log, compact (`AuditCodec`): the words entries repeat stored once in `audit_words`
+        // (append-only too), references and hashes as bytes, the previous hash not stored again (it is
+        // the previous entry's). Every hash stays what it was — each covers the same canonical text —
+        // so the head and the signed checkpoints still hold. A detail that is not what Lethe writes (an
+        // edited entry) is kept as it is, for verification to find.
+        migrator.registerMigration("v12-compact-audit") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_words (id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE);
+                    CREATE TRIGGER audit_words_no_update BEFORE UPDATE ON audit_words BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+                    CREATE TRIGGER audit_words_no_delete BEFORE DELETE ON audit_words BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+                    CREATE TABLE audit_compact (
+                        seq INTEGER PRIMARY KEY, at REAL NOT NULL, event NOT NULL, connector, ref, rule, operation, detail NOT NULL, hash NOT NULL);
+                    """
+            )
+            var vocabulary = try AuditVocabulary.load(db)
+            let insert = try RawStatement(
+                db,
+                sql: "INSERT INTO audit_compact (seq, at, event, connector, ref, rule, operation, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            )
+            let rows = try Row.fetchCursor(db, sql: "SELECT seq, at, event, connector, ref, rule, operation, detail, hash FROM audit ORDER BY seq")
+            while let row = try rows.next() {
+                let text: String = row[7]
+                let detail: DatabaseValue
+                if let parsed = try? StoreCoding.decoder.decode([String: String].self, from: Data(text.utf8)), AuditChain.detailJSON(parsed) == text {
+                    detail = try AuditCodec.encodeDetail(parsed, &vocabulary, db)
+                } else {
+                    detail = text.databaseValue
+                }
+                try insert.bind(row[0] as Int64).bind(row[1] as Double)
+                    .bind(try AuditCodec.encodeWord(row[2], &vocabulary, db)).bind(try AuditCodec.encodeWord(row[3], &vocabulary, db))
+                    .bind(AuditCodec.encodeReference(row[4])).bind(try AuditCodec.encodeWord(row[5], &vocabulary, db))
+                    .bind(AuditCodec.encodeReference(row[6])).bind(detail).bind(AuditCodec.encodeHash(row[8]))
+                    .run()
+            }
+            try db.execute(
+                sql: """
+                    DROP TRIGGER audit_no_update;
+                    DROP TRIGGER audit_no_delete;
+                    DROP TABLE audit;
+                    ALTER TABLE audit_compact RENAME TO audit;
+                    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+                    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+                    """
+            )
+        }
         return migrator
     }
 }

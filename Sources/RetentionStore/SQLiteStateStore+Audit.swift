@@ -16,19 +16,22 @@ extension SQLiteStateStore {
         }
         var seq: Int64 = head["seq"]
         var previous: String = head["hash"]
+        var vocabulary = try AuditVocabulary.load(db)
         let insert = try RawStatement(
             db,
-            sql: """
-                INSERT INTO audit (seq, at, event, connector, ref, rule, operation, detail, prev_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
+            sql: "INSERT INTO audit (seq, at, event, connector, ref, rule, operation, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         for draft in drafts {
             seq += 1
-            let detail = AuditChain.detailJSON(draft.detail)
-            let hash = AuditChain.hash(previous: previous, seq: seq, draft: draft, detailJSON: detail)
-            try insert.bind(seq).bind(draft.at.timeIntervalSince1970).bind(draft.event).bind(draft.connector).bind(draft.reference)
-                .bind(draft.rule).bind(draft.operation).bind(detail).bind(previous).bind(hash)
+            let hash = AuditChain.hash(previous: previous, seq: seq, draft: draft)
+            try insert.bind(seq).bind(draft.at.timeIntervalSince1970)
+                .bind(try AuditCodec.encodeWord(draft.event, &vocabulary, db))
+                .bind(try AuditCodec.encodeWord(draft.connector, &vocabulary, db))
+                .bind(AuditCodec.encodeReference(draft.reference))
+                .bind(try AuditCodec.encodeWord(draft.rule, &vocabulary, db))
+                .bind(AuditCodec.encodeReference(draft.operation))
+                .bind(try AuditCodec.encodeDetail(draft.detail, &vocabulary, db))
+                .bind(AuditCodec.encodeHash(hash))
                 .run()
             previous = hash
         }
@@ -37,23 +40,37 @@ extension SQLiteStateStore {
 
     public func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry] {
         try await queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
-                .map(Self.auditEntry)
+            let vocabulary = try AuditVocabulary.load(db)
+            var previous = try seq <= 0 ? AuditChain.genesis
+                : (DatabaseValue.fetchOne(db, sql: "SELECT hash FROM audit WHERE seq = ?", arguments: [seq]).map(AuditCodec.decodeHash) ?? "")
+            var entries: [AuditEntry] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.auditColumns) FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
+            while let row = try rows.next() {
+                let stored = try Self.storedAuditEntry(row, previous: previous, vocabulary: vocabulary)
+                entries.append(stored.entry)
+                previous = stored.entry.hash
+            }
+            return entries
         }
     }
 
-    static func auditEntry(_ row: Row) throws -> AuditEntry {
-        let detailText: String = row["detail"]
-        let detail = (try? StoreCoding.decoder.decode([String: String].self, from: Data(detailText.utf8))) ?? ["_unreadable": detailText]
-        return AuditEntry(
-            seq: row["seq"],
+    static let auditColumns = "seq, at, event, connector, ref, rule, operation, detail, hash"
+
+    /// An entry as stored (columns in `auditColumns` order), and whether its detail is stored as Lethe writes it.
+    static func storedAuditEntry(_ row: Row, previous: String, vocabulary: AuditVocabulary) throws -> (entry: AuditEntry, canonicalDetail: Bool) {
+        let detail = try AuditCodec.decodeDetail(row[7], vocabulary)
+        let entry = AuditEntry(
+            seq: row[0],
             draft: AuditDraft(
-                at: Date(timeIntervalSince1970: row["at"]), event: row["event"], connector: row["connector"],
-                reference: row["ref"], rule: row["rule"], operation: row["operation"], detail: detail
+                at: Date(timeIntervalSince1970: row[1]), event: try AuditCodec.decodeWord(row[2], vocabulary) ?? "",
+                connector: try AuditCodec.decodeWord(row[3], vocabulary), reference: try AuditCodec.decodeReference(row[4]),
+                rule: try AuditCodec.decodeWord(row[5], vocabulary), operation: try AuditCodec.decodeReference(row[6]),
+                detail: detail.detail
             ),
-            previousHash: row["prev_hash"],
-            hash: row["hash"]
+            previousHash: previous,
+            hash: AuditCodec.decodeHash(row[8])
         )
+        return (entry, detail.canonical)
     }
 
     public func auditPublicKey() async throws -> AuditPublicKey {
@@ -68,9 +85,9 @@ extension SQLiteStateStore {
                 throw StoreError(code: "audit.no_head", message: "the audit head is missing")
             }
             if unlessCurrent,
-                let last = try Row.fetchOne(db, sql: "SELECT event, detail FROM audit WHERE seq = ?", arguments: [head["seq"] as Int64]),
-                last["event"] == AuditCheckpoint.event,
-                let current = Self.checkpoint(detail: last["detail"])
+                let last = try Self.lastAuditEntry(db, where: "seq = \(head["seq"] as Int64)"),
+                last.event == AuditCheckpoint.event,
+                let current = AuditCheckpoint(detail: last.detail)
             {
                 return current
             }
@@ -82,16 +99,18 @@ extension SQLiteStateStore {
 
     public func latestAuditCheckpoint() async throws -> AuditCheckpoint? {
         try await queue.read { db in
-            let detail = try String.fetchOne(
-                db, sql: "SELECT detail FROM audit WHERE event = ? ORDER BY seq DESC LIMIT 1", arguments: [AuditCheckpoint.event])
-            return detail.flatMap(Self.checkpoint(detail:))
+            let event = try Int64.fetchOne(db, sql: "SELECT id FROM audit_words WHERE word = ?", arguments: [AuditCheckpoint.event])
+            guard let event else { return nil }
+            return try Self.lastAuditEntry(db, where: "event = \(event)").flatMap { AuditCheckpoint(detail: $0.detail) }
         }
     }
 
-    /// The checkpoint an `audit.checkpoint` entry's stored detail records.
-    static func checkpoint(detail: String) -> AuditCheckpoint? {
-        guard let fields = try? StoreCoding.decoder.decode([String: String].self, from: Data(detail.utf8)) else { return nil }
-        return AuditCheckpoint(detail: fields)
+    /// The content of the last entry that matches `condition` (SQL over the stored columns).
+    static func lastAuditEntry(_ db: Database, where condition: String) throws -> AuditDraft? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT \(auditColumns) FROM audit WHERE \(condition) ORDER BY seq DESC LIMIT 1") else {
+            return nil
+        }
+        return try storedAuditEntry(row, previous: "", vocabulary: AuditVocabulary.load(db)).entry.draft
     }
 
     /// The installation's audit signing key, created on first use (`meta.audit_signing_key`: the raw
@@ -120,19 +139,22 @@ extension SQLiteStateStore {
         try await queue.read { db in
             var expectedSeq: Int64 = 0
             var previous = AuditChain.genesis
-            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit ORDER BY seq")
+            let vocabulary = try AuditVocabulary.load(db)
+            let cursor = try Row.fetchCursor(db, sql: "SELECT \(Self.auditColumns) FROM audit ORDER BY seq")
             while let row = try cursor.next() {
                 expectedSeq += 1
-                let entry = try Self.auditEntry(row)
-                let detailText: String = row["detail"]
                 func failure(_ problem: String) -> AuditVerification {
-                    AuditVerification(ok: false, entries: expectedSeq - 1, headHash: previous, problem: "entry \(entry.seq): \(problem)")
+                    AuditVerification(ok: false, entries: expectedSeq - 1, headHash: previous, problem: "entry \(row[0] as Int64): \(problem)")
                 }
+                let stored: (entry: AuditEntry, canonicalDetail: Bool)
+                do {
+                    stored = try Self.storedAuditEntry(row, previous: previous, vocabulary: vocabulary)
+                } catch {
+                    return failure("it is unreadable (edited)")
+                }
+                let entry = stored.entry
                 if entry.seq != expectedSeq { return failure("expected entry \(expectedSeq): entries were removed or inserted") }
-                if entry.previousHash != previous { return failure("its link to the previous entry is broken") }
-                if AuditChain.detailJSON(entry.draft.detail) != detailText {
-                    return failure("its detail was edited")
-                }
+                if !stored.canonicalDetail { return failure("its detail was edited") }
                 if AuditChain.hash(previous: previous, seq: entry.seq, draft: entry.draft) != entry.hash {
                     return failure("its content does not match its hash (edited)")
                 }

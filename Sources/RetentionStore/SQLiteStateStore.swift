@@ -69,9 +69,9 @@ public final class SQLiteStateStore: StateStore {
             try queue.write { db in
                 try db.execute(sql: "INSERT OR IGNORE INTO meta (key, value) VALUES ('pseudonym_secret', ?)", arguments: [secret])
             }
-            if !before.isEmpty, !before.contains("v8-lean-records") {
-                // The copies of contacts' fields earlier versions kept are gone from the tables: give
-                // their pages back and overwrite them on disk too.
+            if !before.isEmpty, !before.contains("v8-lean-records") || !before.contains("v12-compact-audit") {
+                // The copies of contacts' fields earlier versions kept are gone from the tables, and the
+                // audit log is rewritten compact: give their pages back and overwrite them on disk too.
                 // VACUUM writes the new pages through the WAL: the checkpoint puts them in the file
                 // (over the old ones) and empties the WAL.
                 try queue.writeWithoutTransaction { db in

@@ -114,7 +114,7 @@ import Testing
                 try db.execute(sql: "DELETE FROM audit WHERE seq >= 3")
                 for seq in 3...6 {
                     try db.execute(
-                        sql: "INSERT INTO audit (seq, at, event, detail, prev_hash, hash) VALUES (?, ?, 'quiet', '{}', '', '')",
+                        sql: "INSERT INTO audit (seq, at, event, detail, hash) VALUES (?, ?, 'quiet', '{}', '')",
                         arguments: [seq, at.timeIntervalSince1970])
                 }
                 try Self.rebuild(db)
@@ -152,11 +152,12 @@ import Testing
     static func rebuild(_ db: Database) throws {
         var previous = AuditChain.genesis
         var seq: Int64 = 0
-        for row in try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY seq") {
-            let entry = try SQLiteStateStore.auditEntry(row)
+        let vocabulary = try AuditVocabulary.load(db)
+        for row in try Row.fetchAll(db, sql: "SELECT \(SQLiteStateStore.auditColumns) FROM audit ORDER BY seq") {
+            let entry = try SQLiteStateStore.storedAuditEntry(row, previous: previous, vocabulary: vocabulary).entry
             seq = entry.seq
             let hash = AuditChain.hash(previous: previous, seq: seq, draft: entry.draft)
-            try db.execute(sql: "UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?", arguments: [previous, hash, seq])
+            try db.execute(sql: "UPDATE audit SET hash = ? WHERE seq = ?", arguments: [hash, seq])
             previous = hash
         }
         try db.execute(sql: "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", arguments: [seq, previous])

@@ -204,7 +204,7 @@ import Testing
             case .reorderAt: try db.execute(sql: "UPDATE audit SET at = at + 1 WHERE seq = 1")
             case .rewriteLastWithHash:
                 // An attacker who recomputes the last hash still breaks the head kept beside the chain.
-                let previous = try String.fetchOne(db, sql: "SELECT prev_hash FROM audit WHERE seq = 4")!
+                let previous = try #require(try Data.fetchOne(db, sql: "SELECT hash FROM audit WHERE seq = 3")).hexString
                 let forged = AuditChain.hash(previous: previous, seq: 4, draft: AuditDraft(at: at, event: "forged", reference: "r-4", detail: ["n": "4"]))
                 try db.execute(sql: "UPDATE audit SET event = 'forged', hash = ? WHERE seq = 4", arguments: [forged])
             }
