@@ -19,6 +19,10 @@ let package = Package(
         .library(name: "RetentionStore", targets: ["RetentionStore"]),
         .library(name: "CSVConnector", targets: ["CSVConnector"]),
         .library(name: "ConnectorConformance", targets: ["ConnectorConformance"]),
+        // For the fuzz targets (Fuzz/), a package of their own.
+        .library(name: "LetheConfig", targets: ["LetheConfig"]),
+        .library(name: "RESTCRMConnector", targets: ["RESTCRMConnector"]),
+        .library(name: "WebhookIntake", targets: ["WebhookIntake"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

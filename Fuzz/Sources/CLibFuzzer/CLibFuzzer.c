@@ -1,0 +1,2 @@
+// Declarations only: LLVMFuzzerRunDriver comes from the fuzzer runtime that -sanitize=fuzzer links.
+#include "CLibFuzzer.h"
