@@ -21,7 +21,7 @@ public struct ConfigLoader: Sendable {
     public func loadTree(file: URL) throws(ConfigError) -> ConfigNode {
         let name = Self.displayName(file)
         let text = try Self.readText(file)
-        let builder = ConfigTreeBuilder(file: name, substitution: VariableSubstitution(environment: environment))
+        var builder = ConfigTreeBuilder(file: name, substitution: VariableSubstitution(environment: environment))
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -31,8 +31,8 @@ public struct ConfigLoader: Sendable {
         guard let root else {
             return ConfigNode(value: .null, location: SourceLocation(file: name, line: 1), keyPath: "")
         }
-        return try builder.build(
-            root, keyPath: "", location: builder.location(root.mark) ?? SourceLocation(file: name, line: 1))
+        let location = builder.location(root.mark) ?? SourceLocation(file: name, line: 1)
+        return try builder.build(root, keyPath: "", location: location)
     }
 
     /// Loads and checks a whole configuration: the main file, then every policy file it lists

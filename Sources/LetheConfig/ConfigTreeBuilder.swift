@@ -7,10 +7,24 @@ import Yams
 /// The location of a mapping value is the line of its key, so that errors read
 /// `file:line: key: problem` with the line the user sees the key on. Plain `~`, `null` and empty
 /// scalars become `.null`; keys are never substituted.
+///
+/// Yams has already replaced every YAML alias by the node it names, so a few aliases of aliases can
+/// stand for billions of nodes: one file builds at most `maximumValues` nodes and `maximumText` bytes
+/// of scalars (`config.too_large` beyond), far more than any configuration or manifest holds.
 struct ConfigTreeBuilder {
     /// The file name shown in locations, as the caller gave it.
     let file: String
     let substitution: VariableSubstitution
+
+    static let maximumValues = 100_000
+    static let maximumText = 16 << 20
+    private var values = 0
+    private var text = 0
+
+    init(file: String, substitution: VariableSubstitution) {
+        self.file = file
+        self.substitution = substitution
+    }
 
     private static let nullLiterals: Set<String> = ["", "~", "null", "Null", "NULL"]
 
@@ -18,7 +32,15 @@ struct ConfigTreeBuilder {
         mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
     }
 
-    func build(_ node: Node, keyPath: String, location: SourceLocation?) throws(ConfigError) -> ConfigNode {
+    mutating func build(_ node: Node, keyPath: String, location: SourceLocation?) throws(ConfigError) -> ConfigNode {
+        values += 1
+        if case .scalar(let scalar) = node { text += scalar.string.utf8.count }
+        guard values <= Self.maximumValues, text <= Self.maximumText else {
+            throw ConfigError(
+                code: "config.too_large", location: location, key: keyPath,
+                problem: "the file stands for more than \(Self.maximumValues) values or \(Self.maximumText >> 20) MiB of text "
+                    + "once its YAML aliases are expanded")
+        }
         switch node {
         case .scalar(let scalar):
             return try buildScalar(scalar, keyPath: keyPath, location: location)
