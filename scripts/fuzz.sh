@@ -35,16 +35,17 @@ build() {
 }
 
 run() {
-    local target=$1 failed=0
+    local target=$1 failed=0 dictionary=()
     mkdir -p "$WORK/corpus/$target" "$WORK/crashes/$target" "$WORK/scratch"
+    case $target in FuzzConfigLoader | FuzzManifest) dictionary=(-dict=Fuzz/dictionaries/yaml.dict) ;; esac
     echo "fuzz: $target for ${SECONDS_EACH} s"
     # The found corpus first (new inputs are written there), then the seeds (read only). Leak reports are
-    # off: Foundation keeps caches alive on purpose and leaks a buffer when it reads an empty file.
-    LETHE_FUZZ_SCRATCH="$WORK/scratch" "$BUILD/debug/$target" \
+    # off, per input and at exit: Foundation leaks a buffer each time it reads an empty file.
+    ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" LETHE_FUZZ_SCRATCH="$WORK/scratch" "$BUILD/debug/$target" \
         -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 -print_final_stats=1 \
-        -artifact_prefix="$WORK/crashes/$target/" \
+        -artifact_prefix="$WORK/crashes/$target/" ${dictionary[@]+"${dictionary[@]}"} \
         "$WORK/corpus/$target" "Fuzz/corpus/$target" >"$WORK/$target.log" 2>&1 || failed=1
-    grep -E "^#[0-9]+ +DONE" "$WORK/$target.log" || true
+    grep -E "^#[0-9]+[[:space:]]+DONE" "$WORK/$target.log" || true
     if [ "$failed" = 1 ]; then
         echo "fuzz: $target FAILED; the last lines of $WORK/$target.log:" >&2
         tail -n 40 "$WORK/$target.log" >&2
