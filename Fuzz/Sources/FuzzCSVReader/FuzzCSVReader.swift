@@ -16,22 +16,25 @@ public func fuzzCSVReaderMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeM
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCSVReader(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     var input = FuzzInput(start, count)
-    let encoding = input.pick([CSVEncoding.auto, .utf8, .cp949])
+    let options = input.byte()
+    let encoding = [CSVEncoding.auto, .utf8, .cp949][Int(options & 0x7F) % 3]
+    // With the high bit: the `email` field is read from a column named 이메일, which the header must have.
+    let columns = options & 0x80 != 0 ? ["email": "이메일"] : [:]
     let delimiter = input.pick([",", ";", "\t", "|"] as [Character])
     let split = Int(input.byte())
     let bytes = input.rest()
 
-    readAsConnector(bytes, encoding: encoding, delimiter: delimiter)
+    readAsConnector(bytes, encoding: encoding, delimiter: delimiter, columns: columns)
     checkChunking(bytes, delimiter: delimiter.asciiValue!, split: split)
     checkValidator(bytes, split: split)
     return 0
 }
 
 /// Opens the file and reads every row the way `pull`, `read(ids:)` and the header check do.
-private func readAsConnector(_ bytes: [UInt8], encoding: CSVEncoding, delimiter: Character) {
+private func readAsConnector(_ bytes: [UInt8], encoding: CSVEncoding, delimiter: Character, columns: [String: String]) {
     let file = scratch.write(bytes, to: "contacts.csv")
     let configuration = CSVConnectorConfiguration(
-        path: file, encoding: encoding, delimiter: delimiter, columns: ["email": "이메일"], idColumn: "id")
+        path: file, encoding: encoding, delimiter: delimiter, columns: columns, idColumn: "id")
     _ = try? CSVDocument.canonicalColumns(configuration)
     guard let document = try? CSVDocument(configuration) else { return }
     var previousLine = 0
