@@ -13,12 +13,17 @@ import RetentionCore
 ///
 /// Layout: a version byte, then items. A string is a LEB128 length and its UTF-8 bytes; a date is the
 /// little-endian bit pattern of its `timeIntervalSince1970`; an optional is a 0/1 byte and the value.
-/// Lifecycle states are written in layout 3: layout 2 added each rule's re-confirmation cycle, layout 3
-/// the consent values last seen (a count, then field name and 0/1 pairs in sorted order). States of
-/// layouts 1 and 2 still read.
+/// Lifecycle states are written in layout 4: layout 2 added each rule's re-confirmation cycle, layout 3
+/// the consent values last seen (a count, then field name and 0/1 pairs in sorted order), layout 4 writes
+/// phases and stages as one byte each (`phaseCodes`, `stageCodes`) and dates as whole seconds where they
+/// are (a tag, then a zigzag LEB128; others as before). States of layouts 1 to 3 still read.
 enum StoreCodec {
     static let version: UInt8 = 1
-    static let stateVersion: UInt8 = 3
+    static let stateVersion: UInt8 = 4
+
+    /// Layout 4's codes: a value's position. Append only.
+    static let phaseCodes: [RecordPhase] = [.active, .quarantined, .held, .expiring, .awaitingApproval, .deleted, .gone]
+    static let stageCodes: [RuleStage] = [.active, .awaitingResponse, .extended, .erased, .expired]
 
     // MARK: Fields
 
@@ -82,18 +87,30 @@ enum StoreCodec {
 
     // MARK: Lifecycle state
 
-    static func encode(state: LifecycleState) -> Data {
-        var writer = Writer(version: stateVersion)
-        writer.string(state.phase.rawValue)
-        writer.optionalDate(state.finalExpiry)
+    static func encode(state: LifecycleState, layout: UInt8 = stateVersion) -> Data {
+        var writer = Writer(version: layout)
+        let compact = layout >= 4
+        func date(_ value: Date?, optional: Bool) {
+            if compact { writer.compactDate(value) } else if optional { writer.optionalDate(value) } else if let value { writer.date(value) }
+        }
+        if compact {
+            writer.bytes.append(UInt8(phaseCodes.firstIndex(of: state.phase) ?? 0))
+        } else {
+            writer.string(state.phase.rawValue)
+        }
+        date(state.finalExpiry, optional: true)
         writer.count(state.rules.count)
         for name in state.rules.keys.sorted() {
             guard let progress = state.rules[name] else { continue }
             writer.string(name)
-            writer.string(progress.stage.rawValue)
-            writer.date(progress.expiry)
-            writer.optionalDate(progress.noticedFor)
-            writer.optionalDate(progress.reconfirmedFor)
+            if compact {
+                writer.bytes.append(UInt8(stageCodes.firstIndex(of: progress.stage) ?? 0))
+            } else {
+                writer.string(progress.stage.rawValue)
+            }
+            date(progress.expiry, optional: false)
+            date(progress.noticedFor, optional: true)
+            date(progress.reconfirmedFor, optional: true)
         }
         writer.count(state.consentSeen.count)
         for field in state.consentSeen.keys.sorted() {
@@ -108,17 +125,34 @@ enum StoreCodec {
     }
 
     static func decodeState(buffer: UnsafeRawBufferPointer) throws -> LifecycleState {
-        var reader = try Reader(buffer, versions: [1, 2, stateVersion])
-        guard let phase = RecordPhase(rawValue: try reader.string()) else { throw corrupt("unknown phase") }
-        let finalExpiry = try reader.optionalDate()
+        var reader = try Reader(buffer, versions: [1, 2, 3, stateVersion])
+        let compact = reader.layout >= 4
+        let phase: RecordPhase
+        if compact {
+            let code = Int(try reader.byte())
+            guard code < phaseCodes.count else { throw corrupt("unknown phase") }
+            phase = phaseCodes[code]
+        } else {
+            guard let named = RecordPhase(rawValue: try reader.string()) else { throw corrupt("unknown phase") }
+            phase = named
+        }
+        let finalExpiry = compact ? try reader.compactDate() : try reader.optionalDate()
         let count = try reader.count()
         var rules: [String: RuleProgress] = Dictionary(minimumCapacity: count)
         for _ in 0..<count {
             let name = try reader.string()
-            guard let stage = RuleStage(rawValue: try reader.string()) else { throw corrupt("unknown rule stage") }
-            let expiry = try reader.date()
-            let noticedFor = try reader.optionalDate()
-            let reconfirmedFor = reader.layout >= 2 ? try reader.optionalDate() : nil
+            let stage: RuleStage
+            if compact {
+                let code = Int(try reader.byte())
+                guard code < stageCodes.count else { throw corrupt("unknown rule stage") }
+                stage = stageCodes[code]
+            } else {
+                guard let named = RuleStage(rawValue: try reader.string()) else { throw corrupt("unknown rule stage") }
+                stage = named
+            }
+            guard let expiry = compact ? try reader.compactDate() : try reader.date() else { throw corrupt("missing expiry") }
+            let noticedFor = compact ? try reader.compactDate() : try reader.optionalDate()
+            let reconfirmedFor = reader.layout >= 2 ? (compact ? try reader.compactDate() : try reader.optionalDate()) : nil
             rules[name] = RuleProgress(stage: stage, expiry: expiry, noticedFor: noticedFor, reconfirmedFor: reconfirmedFor)
         }
         var consentSeen: [String: Bool] = [:]
@@ -224,6 +258,20 @@ enum StoreCodec {
             }
         }
 
+        /// Layout 4's date: 0 for none, 1 and the bits of a date that is not whole seconds, 2 and the
+        /// zigzag seconds of one that is (exactly the same value read back).
+        mutating func compactDate(_ value: Date?) {
+            guard let value else { return bytes.append(0) }
+            let seconds = value.timeIntervalSince1970
+            if seconds.magnitude < 9.0e15, let whole = Int64(exactly: seconds), Double(whole).bitPattern == seconds.bitPattern {
+                bytes.append(2)
+                unsigned(UInt64(bitPattern: (whole << 1) ^ (whole >> 63)))
+            } else {
+                bytes.append(1)
+                date(value)
+            }
+        }
+
         mutating func optionalDate(_ value: Date?) {
             if let value {
                 bytes.append(1)
@@ -292,6 +340,17 @@ enum StoreCodec {
             }
             index += 8
             return Date(timeIntervalSince1970: Double(bitPattern: bits))
+        }
+
+        mutating func compactDate() throws -> Date? {
+            switch try byte() {
+            case 0: return nil
+            case 1: return try date()
+            case 2:
+                let zigzag = try unsigned()
+                return Date(timeIntervalSince1970: Double(Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)))
+            default: throw StoreCodec.corrupt("bad date")
+            }
         }
 
         mutating func optionalDate() throws -> Date? {

@@ -57,6 +57,12 @@ import Testing
             rules: ["dispute": RuleProgress(stage: .expired, expiry: .distantPast), "x": RuleProgress(stage: .erased, expiry: .distantFuture)],
             finalExpiry: .distantFuture
         ),
+        LifecycleState(
+            phase: .expiring,
+            rules: ["payment": RuleProgress(stage: .active, expiry: Date(timeIntervalSince1970: -0.0), noticedFor: Date(timeIntervalSince1970: -86_400),
+                                            reconfirmedFor: Date(timeIntervalSince1970: 9.5e15))],
+            finalExpiry: Date(timeIntervalSince1970: 4_102_444_800)
+        ),
     ]
 
     @Test(arguments: states)
@@ -64,6 +70,29 @@ import Testing
         let decoded = try StoreCodec.decodeState(StoreCodec.encode(state: state))
         #expect(decoded == state)
         #expect(decoded.finalExpiry?.timeIntervalSince1970.bitPattern == state.finalExpiry?.timeIntervalSince1970.bitPattern)
+    }
+
+    @Test(arguments: states)
+    func statesOfLayoutThreeStillRead(_ state: LifecycleState) throws {
+        let decoded = try StoreCodec.decodeState(StoreCodec.encode(state: state, layout: 3))
+        #expect(decoded == state)
+    }
+
+    /// Layout 4 names each phase and stage by a one-byte code: every case has one.
+    @Test func everyPhaseAndStageHasACode() {
+        #expect(Set(StoreCodec.phaseCodes) == Set(RecordPhase.allCases) && StoreCodec.phaseCodes.count == RecordPhase.allCases.count)
+        #expect(StoreCodec.stageCodes.count == 5 && Set(StoreCodec.stageCodes.map(\.rawValue)).count == 5)
+    }
+
+    /// A typical live record's state (two rules, whole-second dates) takes a few dozen bytes.
+    @Test func aTypicalStateIsSmall() {
+        let state = LifecycleState(
+            phase: .active,
+            rules: ["payment": RuleProgress(stage: .active, expiry: Date(timeIntervalSince1970: 1_900_000_000)),
+                    "marketing": RuleProgress(stage: .active, expiry: Date(timeIntervalSince1970: 1_850_000_000))],
+            finalExpiry: Date(timeIntervalSince1970: 1_900_000_000))
+        #expect(StoreCodec.encode(state: state).count <= 48)
+        #expect(StoreCodec.encode(state: state, layout: 3).count > 60)
     }
 
     @Test func everyPhaseAndStageRoundTrips() throws {
@@ -92,6 +121,9 @@ import Testing
         var badPhase = StoreCodec.Writer()
         badPhase.string("nonsense")
         #expect(throws: StoreError.self) { try StoreCodec.decodeState(Data(badPhase.bytes)) }
+        #expect(throws: StoreError.self) { try StoreCodec.decodeState(Data([4, 200, 0, 0, 0])) }
+        #expect(throws: StoreError.self) { try StoreCodec.decodeState(Data([4, 0, 0, 1, 1, 0x72, 99, 2, 0, 0, 0, 0, 0])) }
+        #expect(throws: StoreError.self) { try StoreCodec.decodeState(Data([4, 0, 7, 0, 0])) }
     }
 
     @Test func auditTimestampMatchesFoundation() throws {
@@ -115,7 +147,7 @@ import Testing
                     "payment": RuleProgress(stage: .active, expiry: Date(timeIntervalSince1970: 2_000_000_000))],
             finalExpiry: Date(timeIntervalSince1970: 2_000_000_000), consentSeen: ["marketing_consent": true, "ad_consent": false])
         let encoded = StoreCodec.encode(state: state)
-        #expect(encoded.first == 3)
+        #expect(encoded.first == StoreCodec.stateVersion)
         #expect(try StoreCodec.decodeState(encoded) == state)
         var reordered = LifecycleState(phase: .active, rules: state.rules, finalExpiry: state.finalExpiry)
         reordered.consentSeen["ad_consent"] = false
@@ -127,7 +159,7 @@ import Testing
     @Test func layoutTwoStatesStillRead() throws {
         let state = LifecycleState(phase: .active, rules: ["marketing": RuleProgress(stage: .active, expiry: Date(timeIntervalSince1970: 1_900_000_000),
                                                                                      reconfirmedFor: Date(timeIntervalSince1970: 1_800_000_000))])
-        var bytes = [UInt8](StoreCodec.encode(state: state))
+        var bytes = [UInt8](StoreCodec.encode(state: state, layout: 3))
         #expect(bytes.removeLast() == 0, "layout 3 ends with the (empty) consent map")
         bytes[0] = 2
         #expect(try StoreCodec.decodeState(Data(bytes)) == state)
