@@ -36,8 +36,19 @@ struct RESTHTTPClientCancellationTests {
         }
     }
 
-    static func waitUntil(_ condition: () -> Bool) async throws {
-        while !condition() { try await Task.sleep(for: .milliseconds(5)) }
+    struct NeverHappened: Error, CustomStringConvertible {
+        let what: String
+        var description: String { "waited 30 s for \(what)" }
+    }
+
+    /// Waits for `condition`; after 30 s the test fails, naming what it waited for (a request that
+    /// ended early on a loaded machine must not turn into a silent hang).
+    static func waitUntil(_ what: @autoclosure () -> String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw NeverHappened(what: what()) }
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// The task's result, or `nil` when `timer` ran out first (the task is then left cancelled).
@@ -72,9 +83,9 @@ struct RESTHTTPClientCancellationTests {
             let completions = Completions()
             let held = Self.start("/held", client, completions)
             // The held request has reached the server: it owns the only slot for 6 s.
-            try await Self.waitUntil { !server.requests.isEmpty }
+            try await Self.waitUntil("the held request to reach the server") { !server.requests.isEmpty }
             let waiting = Self.start("/waiting", client, completions)
-            try await Self.waitUntil { client.gate.slotUsage.waiting == 1 }
+            try await Self.waitUntil("a request waiting for the slot (usage then: \(client.gate.slotUsage), ended: \(completions.order))") { client.gate.slotUsage.waiting == 1 }
             try await Task.sleep(for: .milliseconds(100))
             waiting.cancel()
             let cancelled = await waiting.result
@@ -110,7 +121,7 @@ struct RESTHTTPClientCancellationTests {
             #expect(try await Self.start("/first", client, completions).value == 200)
             let waiting = Self.start("/second", client, completions)
             // It holds a slot while it waits for the 30 s window.
-            try await Self.waitUntil { client.gate.slotUsage.inFlight == 1 }
+            try await Self.waitUntil("a request holding a slot") { client.gate.slotUsage.inFlight == 1 }
             try await Task.sleep(for: .milliseconds(100))
             waiting.cancel()
             let outcome = await Self.result(of: waiting, before: .seconds(10))
@@ -128,10 +139,10 @@ struct RESTHTTPClientCancellationTests {
             let completions = Completions()
             // Answered 429 with `Retry-After: 30`: it sleeps before its retry and pauses the client.
             let backingOff = Self.start("/limited", client, completions)
-            try await Self.waitUntil { client.statistics.retries == 1 }
+            try await Self.waitUntil("the first retry") { client.statistics.retries == 1 }
             // Admitted by no slot limit, it waits out the pause.
             let paused = Self.start("/paused", client, completions)
-            try await Self.waitUntil { client.gate.slotUsage.inFlight == 1 }
+            try await Self.waitUntil("a request holding a slot") { client.gate.slotUsage.inFlight == 1 }
             try await Task.sleep(for: .milliseconds(100))
             backingOff.cancel()
             paused.cancel()
