@@ -236,7 +236,8 @@ extension SQLiteStateStore {
         case .tombstone(let phase):
             let others = try statements.others.bind(connector).bind(reference).bind(completion.operationID)
                 .all { handle in (id: RawStatement.text(handle, 0) ?? "", pending: sqlite3_column_int(handle, 1) != 0) }
-            if let key = try statements.key(db, connector: connector, reference: reference) {
+            if try !statements.tombstone.tombstone(connector: connector, reference: reference, phase: phase),
+               let key = try statements.key(db, connector: connector, reference: reference) {
                 try Self.tombstone(db, key: key, phase: phase, using: statements.tombstone, operations: false)
             }
             // Most destroyed records have no other operation: the outbox is touched only when one does.

@@ -386,8 +386,12 @@ extension SQLiteStateStore {
     /// The statements a tombstone runs, prepared once for many records of one transaction.
     final class TombstoneStatements {
         let record: RawStatement
+        /// The same, for the record with this key, connector and reference only.
+        let matching: RawStatement
         let outbox: RawStatement
         let missing: RawStatement
+        /// Whether any record is held as missing (most states have none: no delete to run then).
+        let anyMissing: Bool
 
         init(_ db: Database) throws {
             record = try RawStatement(
@@ -396,6 +400,13 @@ extension SQLiteStateStore {
                     UPDATE record_state SET record_id = NULL, digest = NULL, facts = NULL, dup_lines = NULL, reason = NULL, line = NULL,
                         phase = ?, state = ?, next_due = NULL
                     WHERE key = ? AND record_id IS NOT NULL RETURNING connector, ref
+                    """)
+            matching = try RawStatement(
+                db,
+                sql: """
+                    UPDATE record_state SET record_id = NULL, digest = NULL, facts = NULL, dup_lines = NULL, reason = NULL, line = NULL,
+                        phase = ?, state = ?, next_due = NULL
+                    WHERE key = ? AND record_id IS NOT NULL AND connector = ? AND ref = ?
                     """)
             outbox = try RawStatement(
                 db,
@@ -406,6 +417,18 @@ extension SQLiteStateStore {
                     WHERE connector = ? AND ref = ?
                     """)
             missing = try RawStatement(db, sql: "DELETE FROM missing_records WHERE key = ?")
+            anyMissing = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM missing_records)") ?? true
+        }
+
+        /// Tombstones the live record with this reference when the key it carries finds it (one
+        /// statement); false when it does not (a legacy reference, or no live record).
+        func tombstone(connector: String, reference: String, phase: RecordPhase) throws -> Bool {
+            guard let key = RecordFingerprints.key(ofReference: reference) else { return false }
+            let changed = try matching.bind(phase.rawValue).bind(StoreCodec.encode(state: LifecycleState(phase: phase))).bind(key)
+                .bind(connector).bind(reference).run()
+            guard changed > 0 else { return false }
+            if anyMissing { try missing.bind(key).run() }
+            return true
         }
 
         /// Every operation of the record forgets its id; what was still pending is cancelled.
@@ -426,7 +449,7 @@ extension SQLiteStateStore {
             .first { handle in (RawStatement.text(handle, 0) ?? "", RawStatement.text(handle, 1) ?? "") }
         guard let (connector, reference) = found else { return nil }
         if operations { try statements.forget(connector: connector, reference: reference) }
-        try statements.missing.bind(key).run()
+        if statements.anyMissing { try statements.missing.bind(key).run() }
         return reference
     }
 

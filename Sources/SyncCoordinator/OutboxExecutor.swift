@@ -180,37 +180,50 @@ struct OutboxExecutor {
             return
         }
         // Recorded a few thousand at a time: bounded memory and transactions. A crash in between
-        // leaves the rest pending, and re-applying them is idempotent.
+        // leaves the rest pending, and re-applying them is idempotent. A chunk's completions are
+        // prepared (its records read, its audit details built) while the previous chunk's are written.
         var done: [(operation: OutboxOperation, receipt: String, deletion: DeletionReceipt?)] = []
         done.reserveCapacity(min(writes.count, chunks.completion))
-        for (operation, outcome) in zip(writes, outcomes) {
-            switch outcome {
-            case .applied(let detail):
-                done.append((operation, detail, operation.kind == .delete ? DeletionReceipt(mode: .permanent) : nil))
-            case .deleted(let receipt): done.append((operation, "deleted (\(receipt.mode.rawValue))", receipt))
-            case .alreadyGone: done.append((operation, "already gone", nil))
-            case .failed(let failure): try await fail(operation, error: failure, summary: &summary)
+        var writing: Task<Void, any Error>?
+        do {
+            for (operation, outcome) in zip(writes, outcomes) {
+                switch outcome {
+                case .applied(let detail):
+                    done.append((operation, detail, operation.kind == .delete ? DeletionReceipt(mode: .permanent) : nil))
+                case .deleted(let receipt): done.append((operation, "deleted (\(receipt.mode.rawValue))", receipt))
+                case .alreadyGone: done.append((operation, "already gone", nil))
+                case .failed(let failure): try await fail(operation, error: failure, summary: &summary)
+                }
+                if done.count >= chunks.completion {
+                    writing = try await record(done, after: writing, connector: connector, operators: operators, summary: &summary)
+                    done.removeAll(keepingCapacity: true)
+                }
             }
-            if done.count >= chunks.completion {
-                try await record(done, connector: connector, operators: operators, summary: &summary)
-                done.removeAll(keepingCapacity: true)
-            }
+            writing = try await record(done, after: writing, connector: connector, operators: operators, summary: &summary)
+            try await writing?.value
+        } catch {
+            // Nothing is left writing once the execution ends, even when it ends in an error.
+            _ = try? await writing?.value
+            throw error
         }
-        try await record(done, connector: connector, operators: operators, summary: &summary)
         time("recordSeconds")
     }
 
+    /// Prepares the completions of `done`, waits for `previous` (the write of the chunk before), and
+    /// starts writing them; returns that write.
     private func record(
-        _ done: [(operation: OutboxOperation, receipt: String, deletion: DeletionReceipt?)], connector: ConnectorRuntime,
-        operators: [String: String], summary: inout SyncSummary
-    ) async throws {
-        guard !done.isEmpty else { return }
+        _ done: [(operation: OutboxOperation, receipt: String, deletion: DeletionReceipt?)], after previous: Task<Void, any Error>?,
+        connector: ConnectorRuntime, operators: [String: String], summary: inout SyncSummary
+    ) async throws -> Task<Void, any Error>? {
+        guard !done.isEmpty else { return previous }
         let records = try await store.records(connector: connector.name, references: done.map(\.operation.reference))
         let completions = done.map { item in
             finish(item.operation, policy: connector.policy, record: records[item.operation.reference], receipt: item.receipt,
                    deletion: item.deletion, operators: operators, summary: &summary)
         }
-        try await store.complete(completions)
+        try await previous?.value
+        let store = store
+        return Task { try await store.complete(completions) }
     }
 
     // MARK: Notices and archive
