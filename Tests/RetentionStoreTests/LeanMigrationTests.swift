@@ -45,6 +45,17 @@ import Testing
         let tombstone = try #require(try await store.record(connector: "crm", reference: "r-99887766554433221100"))
         #expect(tombstone.recordID == nil && tombstone.state?.phase == .deleted)
         #expect(try await store.knownRecords(connector: "crm").count == 2)
+
+        // A delete of a record known by its earlier reference destroys it like any other.
+        try await store.queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO outbox (id, connector, ref, record_id, kind, rule, cycle, fields, status, created_at, updated_at)
+                VALUES ('op-legacy', 'crm', 'r-00112233445566778899', 'c-7731', 'delete', '*', 0, x'0100', 'pending', 0, 0)
+                """)
+        }
+        try await store.complete(OperationCompletion(operationID: "op-legacy", status: .done, attempts: 1, effect: .tombstone(phase: .deleted), audit: []))
+        let destroyed = try #require(try await store.record(connector: "crm", reference: "r-00112233445566778899"))
+        #expect(destroyed.recordID == nil && destroyed.state?.phase == .deleted)
     }
 
     /// The personal values found in the state folder's database files.
