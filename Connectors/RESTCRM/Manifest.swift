@@ -55,6 +55,9 @@ public struct Manifest: Sendable {
             readBatch = try readNode["batch"].map { child throws(ConfigError) in try ReadSpec(config: child, batch: true) }
         }
         delete = try node["delete"].map { child throws(ConfigError) in try DeleteSpec(config: child) }
+        if delete?.confirmedIDs != nil, readOne == nil, readBatch == nil, let confirmedNode = node["delete"]?["batch"]?["confirmedIDs"] {
+            throw confirmedNode.error("config.missing", "confirmedIDs needs read.one or read.batch: an id the answer leaves out is re-read")
+        }
         let declared = lookups
         update = try node["update"].map { child throws(ConfigError) in try UpdateSpec(config: child, lookups: declared) }
     }
@@ -163,6 +166,8 @@ struct ReadSpec: Sendable, Equatable {
 ///   one: {method: DELETE, path: /crm/v3/objects/contacts/{{id}}}
 ///   batch: {method: POST, path: …/batch/archive, body: '{"inputs": "{{ids:id}}"}', max: 100,
 ///           results: {records: "", id: id, success: success, code: "errors[0].statusCode"}}
+///   # or, for an answer that lists the ids it deleted (Pipedrive v1 `{"data": {"id": [1, 2]}}`):
+///   batch: {method: DELETE, path: /v1/persons, query: {ids: "{{ids}}"}, confirmedIDs: data.id}
 ///   purge: {…}                  # permanent mode: a request that makes the delete permanent, per {{id}} or {{ids}}
 ///   job: {…}                    # permanent mode: a bulk job deletes permanently instead (`DeleteJobSpec`)
 /// ```
@@ -175,6 +180,9 @@ struct DeleteSpec: Sendable, Equatable {
     var batch: Endpoint?
     var batchMax: Int
     var results: ItemResults?
+    /// Where a 2xx batch answer lists the ids it deleted. Those are deleted; every other id of the
+    /// batch is re-read: gone → already gone, still there → a transient failure (`rest.item_unconfirmed`).
+    var confirmedIDs: JSONPath?
     var purge: Endpoint?
     /// Permanent mode: the bulk job that deletes (`one`, `batch` and `purge` are then not used).
     var job: DeleteJobSpec?
@@ -186,10 +194,14 @@ struct DeleteSpec: Sendable, Equatable {
         one = try node["one"].map { child throws(ConfigError) in try Endpoint(config: child, defaultMethod: "DELETE") }
         batchMax = 100
         if let batchNode = node["batch"] {
-            batch = try Endpoint(config: batchNode, extraKeys: ["max", "results"], defaultMethod: "POST")
+            batch = try Endpoint(config: batchNode, extraKeys: ["max", "results", "confirmedIDs"], defaultMethod: "POST")
             batchMax = try batchNode["max"]?.int() ?? 100
             guard batchMax > 0 else { throw batchNode["max"]!.error("config.range", "max must be positive") }
             results = try batchNode["results"].map { child throws(ConfigError) in try ItemResults(config: child) }
+            confirmedIDs = try Pagination.path(batchNode, "confirmedIDs")
+            if results != nil, let confirmedNode = batchNode["confirmedIDs"] {
+                throw confirmedNode.error("config.conflict", "a batch answer has per-item results or confirmedIDs, not both")
+            }
         }
         purge = try node["purge"].map { child throws(ConfigError) in try Endpoint(config: child, defaultMethod: "DELETE") }
         job = try node["job"].map { child throws(ConfigError) in try DeleteJobSpec(config: child) }

@@ -134,8 +134,7 @@ extension RESTCRMConnector {
             if let code, spec.gone.contains(code) || manifest.gone.codes.contains(code) {
                 outcomes[row.id] = .alreadyGone
             } else {
-                outcomes[row.id] = .failed(RESTCRMConnectorError(
-                    code: "rest.item_failed", message: "\(spec.operation) job: item refused (\(code ?? "no code"))", isTransient: false))
+                outcomes[row.id] = .failed(itemRefused(code, by: "\(spec.operation) job"))
             }
         }
         for id in ids where outcomes[id] == nil { outcomes[id] = Self.unconfirmed }

@@ -103,16 +103,16 @@ extension RESTCRMConnector {
         }
     }
 
-    /// One batch request. A 2xx answer applies every id (or per item, with `results`); a gone
-    /// answer or a 4xx for the whole batch leaves the ids to single deletes when the manifest has
-    /// them (a batch refused because of one id must not fail the others).
+    /// One batch request. A 2xx answer applies every id (or per item, with `results`; or the ids it
+    /// lists, with `confirmedIDs`); a gone answer or a 4xx for the whole batch leaves the ids to single
+    /// deletes when the manifest has them (a batch refused because of one id must not fail the others).
     private func deleteBatch(_ ids: [String], endpoint: Endpoint, spec: DeleteSpec) async -> [String: OperationOutcome] {
         var variables = TemplateVariables()
         variables["ids"] = .array(ids.map(JSONValue.string))
         let request = endpoint.request(variables)
         let result: HTTPResult
         do {
-            result = try await client.send(request, expectJSON: spec.batch != nil && spec.results != nil)
+            result = try await client.send(request, expectJSON: spec.results != nil || spec.confirmedIDs != nil)
         } catch {
             return Dictionary(uniqueKeysWithValues: ids.map { ($0, .failed(Self.failure(error))) })
         }
@@ -120,6 +120,9 @@ extension RESTCRMConnector {
             let failure = client.failure(for: request, result: result)
             if spec.one != nil, !failure.isTransient { return [:] }
             return Dictionary(uniqueKeysWithValues: ids.map { ($0, .failed(failure)) })
+        }
+        if let confirmed = spec.confirmedIDs {
+            return await settleConfirmed(ids, listed: Self.listedIDs(in: result.body, at: confirmed))
         }
         guard let results = spec.results else {
             return Dictionary(uniqueKeysWithValues: ids.map { ($0, .applied(detail: "batch delete")) })
@@ -142,13 +145,56 @@ extension RESTCRMConnector {
             if let code, manifest.gone.codes.contains(code) {
                 outcomes[id] = .alreadyGone
             } else {
-                outcomes[id] = .failed(RESTCRMConnectorError(
-                    code: "rest.item_failed", message: "\(request.summary): item refused (\(code ?? "no code"))", isTransient: false))
+                outcomes[id] = .failed(itemRefused(code, by: request.summary))
             }
         }
         // An id the provider did not answer for is retried later.
         for id in ids where outcomes[id] == nil {
             outcomes[id] = .failed(RESTCRMConnectorError(code: "rest.item_missing", message: "the batch answer has no result for an item", isTransient: true))
+        }
+        return outcomes
+    }
+
+    /// A batch item (or a job row) the provider refused with `code`: permanent, unless the manifest
+    /// lists the code under `errors.transient` (a passing condition such as a locked row).
+    func itemRefused(_ code: String?, by summary: String) -> RESTCRMConnectorError {
+        RESTCRMConnectorError(
+            code: "rest.item_failed", message: "\(summary): item refused (\(code ?? "no code"))",
+            isTransient: code.map(manifest.http.transientCodes.contains) ?? false)
+    }
+
+    /// The ids a 2xx batch answer lists at `path`: an array of ids, or one id. Anything else (no
+    /// list, a body that is not JSON) confirms none.
+    static func listedIDs(in body: Data, at path: JSONPath) -> Set<String> {
+        guard let json = try? RecordMapping.document(body) else { return [] }
+        switch path.evaluate(json) {
+        case .array(let items)?: return Set(items.compactMap(\.text))
+        case let value?: return value.text.map { [$0] } ?? []
+        case nil: return []
+        }
+    }
+
+    /// `confirmedIDs`: an id the answer lists is deleted. Any other id of the batch is re-read the way
+    /// the re-check before a delete reads it: absent (404/410, a `gone` code, `absentWhen`) is already
+    /// gone; still there is a transient failure, retried later; a re-read that fails is that failure.
+    /// So no id is reported deleted without the provider naming it, and none is failed for good
+    /// because an answer left it out.
+    private func settleConfirmed(_ ids: [String], listed: Set<String>) async -> [String: OperationOutcome] {
+        var outcomes: [String: OperationOutcome] = [:]
+        for id in ids where listed.contains(id) { outcomes[id] = .applied(detail: "batch delete") }
+        let unconfirmed = ids.filter { !listed.contains($0) }
+        guard !unconfirmed.isEmpty else { return outcomes }
+        do {
+            let present = Set(try await read(ids: unconfirmed).map(\.id))
+            for id in unconfirmed {
+                outcomes[id] = present.contains(id)
+                    ? .failed(RESTCRMConnectorError(
+                        code: "rest.item_unconfirmed", message: "the batch answer does not list an item, which is still there",
+                        isTransient: true))
+                    : .alreadyGone
+            }
+        } catch {
+            for id in unconfirmed { outcomes[id] = .failed(Self.failure(error)) }
         }
         return outcomes
     }

@@ -17,6 +17,9 @@ public struct HTTPConfiguration: Sendable {
     var rateLimit: HTTPRateLimit
     /// Where an error body keeps the provider's error code, tried in order.
     var errorCodePaths: [JSONPath]
+    /// `errors.transient`: provider codes of a passing condition (Salesforce `UNABLE_TO_LOCK_ROW`). A
+    /// request answered with one, a batch item or a job row refused with one, is a transient failure.
+    var transientCodes: Set<String>
 
     /// The keys of the manifest root this type reads.
     public static let keys: Set<String> = ["baseURL", "headers", "timeout", "connectTimeout", "tls", "auth", "rateLimit", "errors"]
@@ -39,8 +42,10 @@ public struct HTTPConfiguration: Sendable {
         auth = try HTTPAuth(config: manifest["auth"])
         rateLimit = try HTTPRateLimit(config: manifest["rateLimit"])
         errorCodePaths = []
+        transientCodes = []
         if let errors = manifest["errors"] {
-            try errors.rejectUnknownKeys(allowed: ["code"])
+            try errors.rejectUnknownKeys(allowed: ["code", "transient"])
+            transientCodes = Set(try errors["transient"]?.items().map { item throws(ConfigError) in try item.string() } ?? [])
             if let codeNode = errors["code"] {
                 let nodes: [ConfigNode]
                 if case .sequence(let items) = codeNode.value { nodes = items } else { nodes = [codeNode] }

@@ -15,13 +15,15 @@ extension RESTHTTPClient {
     }
 
     /// The error for an answer the caller did not expect: code `rest.http_<status>`, message
-    /// `<METHOD> <path> answered <status> (<provider code>)`, transient for 5xx, 408, 429 and the
-    /// configured rate-limit pairs (with `retryAfter` when the answer tells one). Never sets
+    /// `<METHOD> <path> answered <status> (<provider code>)`, transient for 5xx, 408, 429, the
+    /// configured rate-limit pairs (with `retryAfter` when the answer tells one) and a provider code
+    /// listed in `errors.transient` (not retried within the request: the operation is retried later). Never sets
     /// `isAlreadyGone`: what "gone" means is the manifest's to say.
     public func failure(for request: HTTPRequestSpec, result: HTTPResult) -> RESTCRMConnectorError {
         let providerCode = errorCode(in: result.body)
         let limited = configuration.rateLimit.isLimited(status: result.status, providerCode: providerCode)
-        let transient = result.status >= 500 || result.status == 408 || limited
+        let passing = providerCode.map(configuration.transientCodes.contains) ?? false
+        let transient = result.status >= 500 || result.status == 408 || limited || passing
         let suffix = providerCode.map { " (\($0))" } ?? ""
         return RESTCRMConnectorError(
             code: "rest.http_\(result.status)",

@@ -74,17 +74,21 @@ struct BulkHardDeleteTests {
                 "","ENTITY_IS_DELETED:entity is deleted:--","003B"
                 "","INVALID_CROSS_REFERENCE_KEY:invalid cross reference id:--","003C"
                 "003D","UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record, a value with ""quotes"", and a comma:--","003D"
+                "003F","INSUFFICIENT_ACCESS_OR_READONLY:insufficient access rights on object id:--","003F"
 
                 """)
-        let outcomes = try await Fixture.connector(try Self.permanent(), transport).apply(Self.deletes(["003A", "003B", "003C", "003D", "003E"]))
+        let ids = ["003A", "003B", "003C", "003D", "003E", "003F"]
+        let outcomes = try await Fixture.connector(try Self.permanent(), transport).apply(Self.deletes(ids))
         guard case .deleted = outcomes[0] else { Issue.record("003A: \(outcomes[0])"); return }
         guard case .alreadyGone = outcomes[1] else { Issue.record("003B, in the Recycle Bin: \(outcomes[1])"); return }
         guard case .alreadyGone = outcomes[2] else { Issue.record("003C, no longer there: \(outcomes[2])"); return }
-        guard case .failed(let refused) = outcomes[3], case .failed(let missing) = outcomes[4] else {
-            Issue.record("003D and 003E must fail: \(outcomes[3]), \(outcomes[4])"); return
+        guard case .failed(let locked) = outcomes[3], case .failed(let missing) = outcomes[4], case .failed(let refused) = outcomes[5] else {
+            Issue.record("003D, 003E and 003F must fail: \(outcomes[3]), \(outcomes[4]), \(outcomes[5])"); return
         }
+        #expect(locked.code == "rest.item_failed" && locked.isTransient, "a passing lock (errors.transient): retried")
+        #expect(locked.message.contains("UNABLE_TO_LOCK_ROW") && !locked.message.contains("exclusive access"), "the code, never the text")
         #expect(refused.code == "rest.item_failed" && !refused.isTransient)
-        #expect(refused.message.contains("UNABLE_TO_LOCK_ROW") && !refused.message.contains("exclusive access"), "the code, never the text")
+        #expect(refused.message.contains("INSUFFICIENT_ACCESS_OR_READONLY") && !refused.message.contains("rights"))
         #expect(missing.code == "rest.item_missing" && missing.isTransient, "in neither file: unconfirmed, retried")
     }
 

@@ -177,6 +177,42 @@ struct ShippedManifestTests {
         #expect(!failure.message.contains("003LOCK"))
     }
 
+    /// `UNABLE_TO_LOCK_ROW` is a passing lock (`errors.transient` in salesforce.yaml): that record's
+    /// delete fails transient and is retried; other refusals stay permanent.
+    @Test func salesforceLockedRowIsATransientFailureOfThatRecordOnly() async throws {
+        let transport = ScriptedTransport { request in
+            let ids = Fixture.query(request, "ids")!.split(separator: ",").map(String.init)
+            return Fixture.json(ids.map { id -> [String: Any] in
+                let code = ["003LOCK": "UNABLE_TO_LOCK_ROW", "003DENY": "INSUFFICIENT_ACCESS_OR_READONLY"][id]
+                guard let code else { return ["id": id, "success": true, "errors": []] }
+                return ["id": id, "success": false, "errors": [["statusCode": code, "message": "unable to obtain exclusive access", "fields": []]]]
+            })
+        }
+        let connector = Fixture.connector(try Fixture.shipped("salesforce"), transport)
+        let outcomes = try await connector.apply(["003A", "003LOCK", "003DENY"].map { WriteOperation(id: "op-\($0)", kind: .delete, recordID: $0) })
+        guard case .deleted = outcomes[0], case .failed(let locked) = outcomes[1], case .failed(let denied) = outcomes[2] else {
+            Issue.record("unexpected outcomes \(outcomes)")
+            return
+        }
+        #expect(locked.code == "rest.item_failed" && locked.isTransient)
+        #expect(locked.message.contains("UNABLE_TO_LOCK_ROW") && !locked.message.contains("exclusive"))
+        #expect(denied.code == "rest.item_failed" && !denied.isTransient)
+        #expect(try Fixture.shipped("salesforce").http.transientCodes == ["UNABLE_TO_LOCK_ROW"])
+    }
+
+    /// A whole request refused with a listed code (a single update of a locked row) is transient too.
+    @Test func salesforceLockedRowRefusingARequestIsTransient() async throws {
+        let client = try RESTHTTPClient(configuration: try Fixture.shipped("salesforce").http, log: { _, _, _ in })
+        let request = HTTPRequestSpec(method: "PATCH", path: "/services/data/v60.0/sobjects/Contact/003A",
+                                      displayPath: "/services/data/v60.0/sobjects/Contact/{{id}}")
+        let locked = Fixture.json([["errorCode": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain exclusive access"]], status: 400)
+        let invalid = Fixture.json([["errorCode": "INVALID_FIELD", "message": "no such column"]], status: 400)
+        let lockedFailure = client.failure(for: request, result: locked)
+        #expect(lockedFailure.isTransient && lockedFailure.code == "rest.http_400")
+        #expect(!client.failure(for: request, result: invalid).isTransient)
+        try await client.shutdown()
+    }
+
     @Test func salesforceUpdateWritesABooleanAndNull() async throws {
         let transport = ScriptedTransport { _ in HTTPResult(status: 204) }
         let connector = Fixture.connector(try Fixture.shipped("salesforce"), transport)
