@@ -41,7 +41,9 @@ run() {
     echo "fuzz: $target for ${SECONDS_EACH} s"
     # The found corpus first (new inputs are written there), then the seeds (read only). Leak reports are
     # off, per input and at exit: Foundation leaks a buffer each time it reads an empty file.
-    ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" LETHE_FUZZ_SCRATCH="$WORK/scratch" "$BUILD/debug/$target" \
+    # Swift's own crash backtracer is off: it would hold a crash for minutes symbolising the large binary.
+    ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" SWIFT_BACKTRACE=enable=no \
+        LETHE_FUZZ_SCRATCH="$WORK/scratch" "$BUILD/debug/$target" \
         -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 -print_final_stats=1 \
         -artifact_prefix="$WORK/crashes/$target/" ${dictionary[@]+"${dictionary[@]}"} \
         "$WORK/corpus/$target" "Fuzz/corpus/$target" >"$WORK/$target.log" 2>&1 || failed=1

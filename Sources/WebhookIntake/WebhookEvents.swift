@@ -6,7 +6,8 @@ import RetentionCore
 ///
 /// Contract: pure, no deduplication (duplicates of an event id are all returned, in body order), events about
 /// other object types than the configured one are skipped, and an unreadable body throws a
-/// `WebhookIntakeError` whose message holds no body content.
+/// `WebhookIntakeError` whose message holds no body content. Every event has a non-empty event id and
+/// record id: an empty id in a body counts as absent.
 public struct WebhookEvents: Sendable {
     enum Format: Sendable {
         case hubspot(objectType: String)
@@ -96,10 +97,10 @@ enum HubSpotEvents {
             case "deletion", "privacyDeletion": kind = .deleted
             default: continue  // associationChange and future types: nothing to re-read
             }
-            guard let eventID = item["eventId"]?.scalarText else {
+            guard let eventID = item["eventId"]?.idText else {
                 throw .unexpectedShape("event \(position) has no eventId")
             }
-            guard let objectID = item["objectId"]?.scalarText else {
+            guard let objectID = item["objectId"]?.idText else {
                 throw .unexpectedShape("event \(position) has no objectId")
             }
             let occurredAt = WebhookEvents.date(fromEpoch: item["occurredAt"], milliseconds: true)
@@ -110,7 +111,7 @@ enum HubSpotEvents {
             var others: [JSONValue] = [item["primaryObjectId"], item["newObjectId"]].compactMap { $0 }
             if case .array(let merged) = item["mergedObjectIds"] { others += merged }
             for other in others {
-                guard let id = other.scalarText, seen.insert(id).inserted else { continue }
+                guard let id = other.idText, seen.insert(id).inserted else { continue }
                 events.append(RecordEvent(eventID: "\(eventID):\(id)", recordID: id, kind: .changed, occurredAt: occurredAt))
             }
         }
@@ -147,13 +148,13 @@ enum PipedriveEvents {
         default: return []
         }
         if isV2 {
-            guard let recordID = meta["entity_id"]?.scalarText ?? json["data"]?["id"]?.scalarText ?? json["previous"]?["id"]?.scalarText
+            guard let recordID = meta["entity_id"]?.idText ?? json["data"]?["id"]?.idText ?? json["previous"]?["id"]?.idText
             else { throw .unexpectedShape("the Pipedrive webhook has no meta.entity_id") }
-            let eventID = meta["id"]?.scalarText ?? WebhookEvents.digestID(of: json)
+            let eventID = meta["id"]?.idText ?? WebhookEvents.digestID(of: json)
             let occurredAt = meta["timestamp"]?.scalarText.flatMap { DateParser(zone: .gmt).parse($0) }
             return [RecordEvent(eventID: eventID, recordID: recordID, kind: kind, occurredAt: occurredAt)]
         }
-        guard let recordID = meta["id"]?.scalarText ?? json["current"]?["id"]?.scalarText ?? json["previous"]?["id"]?.scalarText else {
+        guard let recordID = meta["id"]?.idText ?? json["current"]?["id"]?.idText ?? json["previous"]?["id"]?.idText else {
             throw .unexpectedShape("the Pipedrive webhook has no meta.id")
         }
         let stamp = meta["timestamp_micro"]?.scalarText ?? meta["timestamp"]?.scalarText
@@ -182,12 +183,12 @@ enum GenericEvents {
         }
         return try items.enumerated().map { (position, item) throws(WebhookIntakeError) in
             guard case .object = item else { throw .unexpectedShape("event \(position) is not an object") }
-            guard let recordID = mapping.id.evaluate(item)?.scalarText else {
+            guard let recordID = mapping.id.evaluate(item)?.idText else {
                 throw .unexpectedShape("event \(position) has no record id at '\(mapping.id)'")
             }
             var eventID = WebhookEvents.digestID(of: item)
             if let path = mapping.eventID {
-                guard let id = path.evaluate(item)?.scalarText else {
+                guard let id = path.evaluate(item)?.idText else {
                     throw .unexpectedShape("event \(position) has no event id at '\(path)'")
                 }
                 eventID = id
@@ -209,5 +210,14 @@ enum GenericEvents {
             }
             return RecordEvent(eventID: eventID, recordID: recordID, kind: kind, occurredAt: occurredAt)
         }
+    }
+}
+
+extension JSONValue {
+    /// The text of an id: a string or number, not empty. An empty id names nothing (no record to read, no
+    /// event to tell apart from the others), so it counts as absent.
+    var idText: String? {
+        guard let text = scalarText, !text.isEmpty else { return nil }
+        return text
     }
 }

@@ -80,6 +80,7 @@ public func fuzzWebhook(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     if let events = try? configuration.events.events(from: request.body) {
         for event in events {
             expect(!event.eventID.isEmpty, "an event has an id")
+            expect(!event.recordID.isEmpty, "an event names a record")
         }
     }
     if let text = request.headers["X-Path"], let path = JSONPath(text), let json = try? JSONValue.parse(request.body) {
