@@ -11,7 +11,8 @@ struct WebhookEmptyIDTests {
         return error?.code == "webhook.unexpected_shape"
     }
 
-    /// The input FuzzWebhook found: a generic event whose record id is an empty string was accepted.
+    /// A generic event whose record id is an empty string was accepted (an input that breaks FuzzWebhook's
+    /// expectation that every event names a record).
     @Test func genericEventWithAnEmptyRecordIDIsRefused() throws {
         let events = try GenericEventsTests.mapping(["format": "generic", "id": "id"])
         #expect(Self.unexpectedShape(events, #"{"id":""}"#))
