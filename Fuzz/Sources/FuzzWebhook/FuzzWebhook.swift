@@ -117,7 +117,9 @@ private struct Delivery {
         if requestLine.count > 1 { uri = String(requestLine[1]) }
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((name: String(line[..<colon]), value: String(line[line.index(after: colon)...])))
+            // As an HTTP server hands them over: without the spaces after the colon.
+            let value = line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
+            headers.append((name: String(line[..<colon]), value: String(value)))
         }
     }
 
