@@ -51,8 +51,12 @@ extension ComplianceReport {
         case "notify": "사전 통지 (notify)"
         case "archive": "분리 보관 (archive)"
         case "archive-purge": "분리 보관본 파기 (archive-purge)"
-        case "dead": "실패 보관 (dead-lettered)"
-        default: action
+        default:
+            if action.hasPrefix("dead:") {
+                "실패 보관 (dead-lettered " + action.dropFirst(5).split(separator: ":", maxSplits: 1).joined(separator: ", ") + ")"
+            } else {
+                action
+            }
         }
     }
 

@@ -10,7 +10,7 @@ struct ComplianceReport: Encodable {
     /// Completed operations of one kind with the same connector, purposes and legal basis.
     struct Tally: Encodable, Hashable {
         var connector: String
-        /// `delete`, `erase-fields`, `extend`, `notify`, `archive`, `archive-purge` or `dead`.
+        /// `delete`, `erase-fields`, `extend`, `notify`, `archive`, `archive-purge`, or `dead:KIND:CODE`.
         var action: String
         var rules: String
         var legalBasis: String
@@ -154,8 +154,8 @@ struct ComplianceReport: Encodable {
                     status: "destroyed-late", daysLate: Self.days(from: due, to: draft.at),
                     resolution: "파기 완료 (destroyed late\(approval))"))
         case "operation.dead":
-            let key = Tally(connector: connector, action: "dead", rules: draft.rule ?? "",
-                            legalBasis: "\(detail["kind"] ?? "?"): \(detail["code"] ?? "unknown")", count: 0)
+            let key = Tally(connector: connector, action: "dead:\(detail["kind"] ?? "?"):\(detail["code"] ?? "unknown")",
+                            rules: draft.rule ?? "", legalBasis: "", count: 0)
             tallies[key, default: 0] += 1
             summary.deadLettered += 1
         case "archive.purged":

@@ -1,5 +1,7 @@
 import Foundation
 @testable import LetheCLI
+import RetentionCore
+import RetentionStore
 import Testing
 
 /// `lethe report`: a month of the example's enforcement, read back from the audit log.
@@ -176,5 +178,84 @@ import Testing
         let result = await harness.run(["report", "--month", "2026-11", "--format", "pdf", "--output", file.path, "--as-of", Self.later])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try Data(contentsOf: file).starts(with: Data("%PDF".utf8)))
+    }
+}
+
+/// `ComplianceReport` on an audit log written by hand: month edges in the policy's zone, overdue rules.
+@Suite struct ComplianceReportTests {
+    static let seoul = TimeZone(identifier: "Asia/Seoul")!
+
+    static func at(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+
+    static func done(_ kind: String, _ id: String, at: String, expiry: String, batch: String? = nil) -> AuditDraft {
+        var detail = ["kind": kind, "rules": "marketing", "legalBasis": "basis", "expiry": expiry, "operator": batch == nil ? "lethe (automatic)" : "kim"]
+        if let batch { detail["batch"] = batch }
+        return AuditDraft(at: Self.at(at), event: "operation.done", connector: "contacts", reference: "r-\(id)", rule: "marketing",
+                          operation: id, detail: detail)
+    }
+
+    static func step(_ event: String, _ id: String, at: String, _ detail: [String: String] = [:]) -> AuditDraft {
+        AuditDraft(at: Self.at(at), event: event, connector: "contacts", reference: "r-\(id)", rule: "*", operation: id, detail: detail)
+    }
+
+    static func report(_ drafts: [AuditDraft], now: String = "2026-12-20T00:00:00Z") async throws -> ComplianceReport {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let store = try SQLiteStateStore(path: folder.appendingPathComponent("lethe.sqlite"))
+        try await store.appendAudit(drafts)
+        return try await ComplianceReport.load(
+            from: store, month: try ReportMonth(parsing: "2026-11", zone: seoul), now: at(now), destroyWithin: ["contacts": Period(days: 5)])
+    }
+
+    @Test func theMonthRunsFromTheFirstToTheFirstInThePolicysZone() async throws {
+        let report = try await Self.report([
+            Self.done("delete", "a", at: "2026-10-31T14:59:59Z", expiry: "2026-10-30T00:00:00Z"),  // Oct 31 23:59:59 KST
+            Self.done("delete", "b", at: "2026-10-31T15:00:00Z", expiry: "2026-10-30T00:00:00Z"),  // Nov 1 00:00 KST
+            Self.done("delete", "c", at: "2026-11-30T14:59:59Z", expiry: "2026-11-29T00:00:00Z"),  // Nov 30 23:59:59 KST
+            Self.done("delete", "d", at: "2026-11-30T15:00:00Z", expiry: "2026-11-29T00:00:00Z"),  // Dec 1 00:00 KST
+        ])
+        #expect(report.summary.destroyed == 2)
+        #expect(report.actions.map(\.count) == [2])
+        #expect(report.overdue.isEmpty, "each within 5 days of its expiry")
+    }
+
+    @Test func lateAndOpenDestructionsWithTheirOutcome() async throws {
+        let report = try await Self.report([
+            Self.done("erase-fields", "late", at: "2026-11-20T00:00:00Z", expiry: "2026-11-10T00:00:00Z", batch: "contacts-1"),
+            Self.done("erase-fields", "ontime", at: "2026-11-20T00:00:00Z", expiry: "2026-11-18T00:00:00Z"),
+            Self.step("operation.queued", "dead", at: "2026-11-02T00:00:00Z", ["kind": "delete", "status": "pending", "cycle": "2026-11-01T00:00:00Z"]),
+            Self.step("operation.retry", "dead", at: "2026-11-03T00:00:00Z", ["kind": "delete", "code": "rest.http_503"]),
+            Self.step("operation.dead", "dead", at: "2026-11-04T00:00:00Z", ["kind": "delete", "code": "rest.http_403"]),
+            Self.step("operation.retried", "dead", at: "2026-12-02T00:00:00Z", ["operator": "lee"]),
+            Self.step("operation.done", "dead", at: "2026-12-02T01:00:00Z", ["kind": "delete", "expiry": "2026-11-01T00:00:00Z"]),
+            Self.step("operation.queued", "notyet", at: "2026-11-02T00:00:00Z", ["kind": "delete", "status": "pending", "cycle": "2026-11-28T00:00:00Z"]),
+            Self.step("operation.queued", "gone", at: "2026-11-02T00:00:00Z", ["kind": "delete", "status": "pending", "cycle": "2026-11-01T00:00:00Z"]),
+            Self.step("operation.cancelled", "gone", at: "2026-11-10T00:00:00Z", ["kind": "delete", "reason": "held"]),
+            Self.step("operation.queued", "notify", at: "2026-11-02T00:00:00Z", ["kind": "notify", "status": "pending", "cycle": "2026-11-01T00:00:00Z"]),
+            AuditDraft(at: Self.at("2026-11-05T00:00:00Z"), event: "hold.added", connector: "contacts", reference: "r-h", detail: ["operator": "park", "reason": "litigation"]),
+            AuditDraft(at: Self.at("2026-11-06T00:00:00Z"), event: "hold.removed", connector: "contacts", reference: "r-h", detail: ["operator": "park"]),
+        ])
+        #expect(report.summary.erased == 2)
+        #expect(report.summary.deadLettered == 1)
+        #expect(report.actions.contains { $0.action == "dead:delete:rest.http_403" && $0.count == 1 })
+        #expect(report.summary.holdsPlaced == 1 && report.summary.holdsLifted == 1)
+        #expect(report.holds.map(\.operatorName) == ["park", "park"])
+        #expect(report.overdue.map(\.operation) == ["dead", "late"], "the late erasure and the delete dead at the month's end, nothing else")
+        let late = try #require(report.overdue.first { $0.operation == "late" })
+        #expect(late.status == "destroyed-late" && late.daysLate == 5 && late.resolution.contains("batch contacts-1 by kim"))
+        let open = try #require(report.overdue.first { $0.operation == "dead" })
+        #expect(open.status == "pending")
+        #expect(open.resolution.contains("dead-lettered: rest.http_403"))
+        #expect(open.resolution.contains("destroyed 2026-12-02 10:00"), "what became of it, in the policy's zone")
+        #expect(open.destroyedAt == Self.at("2026-12-02T01:00:00Z"))
+    }
+
+    @Test func theCurrentMonthIsJudgedAtNow() async throws {
+        let drafts = [
+            Self.step("operation.queued", "x", at: "2026-11-02T00:00:00Z", ["kind": "delete", "status": "awaiting-approval", "cycle": "2026-11-08T00:00:00Z", "batch": "contacts-1"]),
+        ]
+        #expect(try await Self.report(drafts, now: "2026-11-12T00:00:00Z").overdue.isEmpty, "not due yet on the 12th")
+        let report = try await Self.report(drafts, now: "2026-11-14T00:00:00Z")
+        #expect(report.overdue.first?.resolution.hasPrefix("승인 대기 (awaiting approval of batch contacts-1)") == true)
     }
 }
