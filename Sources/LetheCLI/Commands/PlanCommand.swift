@@ -14,6 +14,11 @@ struct PlanCommand: AsyncParsableCommand {
             in its source since then is planned as it was. Event kinds: delete (or \
             archive-then-delete), erase-fields, notify (extension notice), reconfirm (the 2-year consent \
             re-confirmation of policies with reconfirm:), quarantined, held.
+
+            With --policy FILE: what adopting the policy in FILE instead would change, per connector — records \
+            deleted sooner or later, newly deleted, no longer deleted, erasing or noticed otherwise within the \
+            horizon, with a few examples by pseudonymous reference, and the fields FILE needs that the state does \
+            not keep (read as empty). Writes nothing.
             """
     )
 
@@ -28,6 +33,9 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Plan only this connector.")
     var connector: String?
 
+    @Option(help: "Compare the current policy with the policy in this file (table or json).")
+    var policy: String?
+
     struct Report: Encodable {
         var asOf: Date
         var horizon: String
@@ -39,6 +47,10 @@ struct PlanCommand: AsyncParsableCommand {
         let format = global.json ? "json" : format
         guard ["table", "json", "csv"].contains(format) else { throw ValidationError("--format must be table, json or csv") }
         guard let period = Period(parsing: horizon) else { throw ValidationError("--horizon: '\(horizon)' is not a period such as 30d (at most 1000y)") }
+        if let policy {
+            guard format != "csv" else { throw ValidationError("--policy reports as a table or json, not csv") }
+            return try await whatIf(policyFile: policy, period: period, format: format)
+        }
         let workspace = try Workspace(options: global)
         let store = try workspace.openStore()
         let now = workspace.clock.now()
