@@ -36,8 +36,10 @@ public final class SQLiteStateStore: StateStore {
         configuration.maximumReaderCount = 4
         configuration.prepareDatabase { db in
             guard !db.configuration.readonly else {
-                // Readers: a smaller page cache each (they walk what the writer also reads).
-                try db.execute(sql: "PRAGMA cache_size = -16384")
+                // Readers: a small page cache each. They look records up by key, scattered over the
+                // table, where the operating system's file cache serves as well; every reader's cache
+                // counts in the process's memory.
+                try db.execute(sql: "PRAGMA cache_size = -4096")
                 return
             }
             try db.execute(sql: "PRAGMA synchronous = FULL")
