@@ -81,7 +81,7 @@ extension ComplianceReport {
     static let style = """
         @page { size: A4; margin: 15mm 12mm; }
         @page wide { size: A4 landscape; margin: 12mm 10mm; }
-        body { font-family: "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "Apple SD Gothic Neo", sans-serif;
+        body { font-family: "Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Nanum Gothic", "Malgun Gothic", "Apple SD Gothic Neo", sans-serif;
                font-size: 9.5pt; color: #000; background: #fff; margin: 0; }
         h1 { font-size: 15pt; margin: 0 0 6pt; }
         h2 { font-size: 11.5pt; margin: 14pt 0 4pt; border-bottom: 1px solid #000; page-break-after: avoid; }

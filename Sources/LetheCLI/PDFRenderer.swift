@@ -39,6 +39,28 @@ struct PDFRenderer {
         throw Missing()
     }
 
+    /// Whether fontconfig knows a font with Korean glyphs (nil: `fc-list` is not on PATH). Without
+    /// one WeasyPrint draws the Korean headings as empty boxes.
+    static func hasKoreanFont(path: String?) -> Bool? {
+        guard let folder = (path ?? "").split(separator: ":").first(where: {
+            FileManager.default.isExecutableFile(atPath: "\($0)/fc-list")
+        }) else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "\(folder)/fc-list")
+        process.arguments = [":lang=ko", "family"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let listed = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return !listed.allSatisfy { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: " ") }
+    }
+
+    static let koreanFontWarning =
+        "warning: no font with Korean glyphs is installed, so the PDF shows the Korean text as empty boxes: "
+        + "install the Debian package fonts-nanum (or fonts-noto-cjk)"
+
     /// Renders in a private temporary folder removed afterwards; returns the PDF's bytes.
     func render(html: String, environment: [String: String]) throws -> Data {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-report-\(UUID().uuidString)")

@@ -41,7 +41,11 @@ struct ReportCommand: AsyncParsableCommand {
         switch format {
         case "csv": data = report.csv()
         case "json": data = Data((JSONOutput.line(report) + "\n").utf8)
-        case "pdf": data = try renderer!.render(html: report.html(), environment: workspace.environment.variables)
+        case "pdf":
+            if PDFRenderer.hasKoreanFont(path: workspace.environment.variables["PATH"]) == false {
+                workspace.environment.output.err(PDFRenderer.koreanFontWarning)
+            }
+            data = try renderer!.render(html: report.html(), environment: workspace.environment.variables)
         default: data = Data(report.html().utf8)
         }
         let out = workspace.environment.output
