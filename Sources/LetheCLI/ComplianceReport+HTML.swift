@@ -15,9 +15,10 @@ extension ComplianceReport {
         body += "(No personal data: records appear only by their pseudonymous reference, as in the audit log.)</p>\n"
         body += section(Heading.summary, columns: ["항목 (item)", "건수 (count)"], rows: summaryLines.map { [$0.label, String($0.count)] }, numeric: [1])
         body += section(Heading.actions, columns: Heading.actionColumns, rows: actionRows(), numeric: [4])
-        body += section(Heading.overdue, columns: Heading.overdueColumns, rows: overdueRows(format), numeric: [8])
         body += section(Heading.holds, columns: Heading.holdColumns, rows: holdRows(format))
         body += section(Heading.approvals, columns: Heading.approvalColumns, rows: approvalRows(format), numeric: [5, 6])
+        // The wide tables last, on landscape pages.
+        body += section(Heading.overdue, columns: Heading.overdueColumns, rows: overdueRows(format), numeric: [8], wide: true)
         body += "<p class=\"note\">개인정보 파기 관리대장 항목: 파기 일시, 파기 대상 개인정보 항목, 파기 사유(보유 목적·법적 근거·보유기간 만료), "
         body += "파기 방법, 처리자/승인자. (Columns of the PIPA destruction register: when, which data, why, how, by whom.)</p>\n"
         body += section(Heading.register, columns: DestructionRegister.header, rows: registerRows(format), wide: true)
