@@ -13,7 +13,10 @@ import NIOSSL
 ///   connection errors and timeouts, and — when `expectJSON` — 2xx bodies that are not valid JSON.
 ///   `Retry-After` (seconds or an HTTP date) and a reset header replace the backoff, capped by
 ///   `rateLimit.backoff.retryAfterMax`, and pause every request of this client.
-/// - A 401 with OAuth2 refreshes the token once and retries; any other 401 throws `rest.unauthorized`.
+/// - A 401 with OAuth2 (and the credentials to refresh) retries with a valid token: the current one
+///   when another request already replaced the token it sent, a new one (one refresh at a time for
+///   the whole client) when the token had expired. A 401 to a newly issued token that no request got
+///   through with, a 401 without OAuth2 refresh, or a fifth 401 for one request throws `rest.unauthorized`.
 /// - Every other answer (2xx, 3xx — redirects are not followed — 403, 404, 410, other 4xx) is returned.
 /// - Messages and log lines carry method, path (without query), status and provider code; never a
 ///   token, key, password, client secret, query string or body.
@@ -76,7 +79,7 @@ public final class RESTHTTPClient: Sendable {
     /// Sends a request and returns its final answer; see the type's contract for what is retried.
     ///
     /// - Throws: `RESTCRMConnectorError` — transient (with `retryAfter` when known) when retries
-    ///   are exhausted; `rest.unauthorized` on a 401 that a token refresh did not fix;
+    ///   are exhausted; `rest.unauthorized` on a 401 that a valid token did not fix (see above);
     ///   `rest.auth_failed` when the token endpoint refuses; `rest.bad_url`, `rest.tls`,
     ///   `rest.body_too_large` (permanent). `CancellationError` when the task is cancelled: promptly,
     ///   also while it waits for a concurrency slot, for the budget window, for a provider's pause
@@ -85,15 +88,20 @@ public final class RESTHTTPClient: Sendable {
         let url = try url(for: request)
         let limits = configuration.rateLimit
         var retries = 0
-        var refreshed = false
+        var refusals = 0
         while true {
             try Task.checkCancellation()
             var sentToken: String?
             let decision: Decision
             do {
-                sentToken = try await tokens?.current()
-                let token = sentToken
-                let result = try await gate.run { try await self.attempt(request, url: url, token: token) }
+                // The token is read once a slot is free, so that it is as recent as can be when sent.
+                let (token, result) = try await gate.run { () async throws -> (String?, HTTPResult) in
+                    let token = try await self.tokens?.current()
+                    let result = try await self.attempt(request, url: url, token: token)
+                    if let token, result.status != 401, result.status < 500 { await self.tokens?.accepted(token) }
+                    return (token, result)
+                }
+                sentToken = token
                 decision = await classify(result, request: request, expectJSON: expectJSON)
             } catch let failure as RESTCRMConnectorError {
                 if Task.isCancelled { throw CancellationError() }
@@ -107,12 +115,13 @@ public final class RESTHTTPClient: Sendable {
             case .done(let result):
                 return result
             case .unauthorized(let result, let providerCode):
-                guard let tokens, canRefreshToken, !refreshed else {
+                refusals += 1
+                guard let tokens, let sentToken, canRefreshToken, refusals <= Self.maxRefusals,
+                    try await tokens.afterRefusal(of: sentToken) == .retry
+                else {
                     throw RESTCRMConnectorError.unauthorized(request.summary, status: result.status, providerCode: providerCode)
                 }
-                refreshed = true
-                log(.info, "\(request.summary) answered 401: refreshing the OAuth2 token", [:])
-                _ = try await tokens.refresh(replacing: sentToken)
+                log(.info, "\(request.summary) answered 401: retrying with a current OAuth2 token", [:])
             case .retry(let wait, let failure):
                 guard retries < limits.retries else {
                     var exhausted = failure
@@ -127,6 +136,10 @@ public final class RESTHTTPClient: Sendable {
             }
         }
     }
+
+    /// The 401s one request may see before its credentials count as refused: each one means the
+    /// token had expired or had been replaced meanwhile.
+    static let maxRefusals = 4
 
     /// What to do after one attempt.
     enum Decision {
