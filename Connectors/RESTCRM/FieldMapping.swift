@@ -12,23 +12,23 @@ public import RetentionCore
 /// element is replaced by its option label when `options` names a lookup, then looked up in `values` (raw → canonical; unmapped values pass through), then, for
 /// `datetime`, normalised by `DateTimeNormalizer`; a list is joined with `join` (default: `split`,
 /// else `,`).
-public struct FieldMapping: Sendable, Equatable {
-    public enum Kind: String, Sendable, Equatable {
+struct FieldMapping: Sendable, Equatable {
+    enum Kind: String, Sendable, Equatable {
         case text
         case datetime
     }
 
-    public var path: JSONPath
-    public var kind: Kind
+    var path: JSONPath
+    var kind: Kind
     /// The zone of zone-less date-times; `nil` leaves them as they are.
-    public var zone: TimeZone?
-    public var split: String?
-    public var join: String?
-    public var values: [String: String]
+    var zone: TimeZone?
+    var split: String?
+    var join: String?
+    var values: [String: String]
     /// A lookup (manifest `lookups`) mapping the field's option ids to labels (Pipedrive).
-    public var options: String?
+    var options: String?
 
-    public init(path: JSONPath, kind: Kind = .text, zone: TimeZone? = nil, split: String? = nil,
+    init(path: JSONPath, kind: Kind = .text, zone: TimeZone? = nil, split: String? = nil,
                 join: String? = nil, values: [String: String] = [:], options: String? = nil) {
         self.options = options
         self.path = path
@@ -42,7 +42,7 @@ public struct FieldMapping: Sendable, Equatable {
     static let keys: Set<String> = ["path", "type", "zone", "split", "join", "values", "options"]
 
     /// Decodes a field's config (a path, or a mapping of options).
-    public init(config node: ConfigNode) throws(ConfigError) {
+    init(config node: ConfigNode) throws(ConfigError) {
         guard case .mapping = node.value else {
             self.init(path: try Self.path(node))
             return

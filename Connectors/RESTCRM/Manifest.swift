@@ -5,9 +5,9 @@ public import RetentionCore
 /// update its records, and how its records map to Lethe's canonical fields. The reference is
 /// docs/connectors/rest.md; the shipped manifests are config/connectors/*.yaml.
 public struct Manifest: Sendable {
-    public var name: String
-    public var summary: String
-    public var http: HTTPConfiguration
+    var name: String
+    var summary: String
+    var http: HTTPConfiguration
     var list: ListSpec
     var incremental: IncrementalSpec?
     public var mapping: RecordMapping

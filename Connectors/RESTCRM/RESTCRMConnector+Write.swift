@@ -5,7 +5,7 @@ extension RESTCRMConnector {
     /// Deletes (batched where the manifest declares a batch request) and field updates (erasures,
     /// extensions), one outcome per operation in order. A failure of one request fails only the
     /// operations it carried.
-    public func apply(_ operations: [WriteOperation]) async throws -> [OperationOutcome] {
+    func apply(_ operations: [WriteOperation]) async throws -> [OperationOutcome] {
         var outcomes = [OperationOutcome?](repeating: nil, count: operations.count)
         let deletes = operations.indices.filter { operations[$0].kind == .delete }
         let updates = operations.indices.filter { [.eraseFields, .extend].contains(operations[$0].kind) }

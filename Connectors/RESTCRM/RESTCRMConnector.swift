@@ -2,7 +2,7 @@ public import Foundation
 public import RetentionCore
 
 /// The sending side the connector needs; `RESTHTTPClient` is the real one.
-public protocol HTTPSending: Sendable {
+protocol HTTPSending: Sendable {
     func send(_ request: HTTPRequestSpec, expectJSON: Bool) async throws -> HTTPResult
     func errorCode(in body: Data) -> String?
     func failure(for request: HTTPRequestSpec, result: HTTPResult) -> RESTCRMConnectorError
@@ -17,13 +17,13 @@ extension RESTHTTPClient: HTTPSending {}
 /// offset); the same id is yielded once per pull; a record the manifest marks deleted
 /// (`absentWhen`) counts as absent; deleting what is gone is `.alreadyGone`; only the fields an
 /// operation changes are written. Nothing it logs or throws holds a token, a field value or an id.
-public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
-    public let manifest: Manifest
+final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
+    let manifest: Manifest
     let client: any HTTPSending
     let context: ConnectorContext
     let lookups: LookupCache
 
-    public init(manifest: Manifest, client: any HTTPSending, context: ConnectorContext) {
+    init(manifest: Manifest, client: any HTTPSending, context: ConnectorContext) {
         self.manifest = manifest
         self.client = client
         self.context = context
@@ -32,7 +32,7 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
 
     // MARK: Source
 
-    public func check() async throws {
+    func check() async throws {
         var variables = TemplateVariables()
         variables["pageSize"] = .integer(1)
         let request = manifest.list.endpoint.request(variables)
@@ -41,7 +41,7 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
     }
 
     /// Pages are read at most two ahead of the consumer (bounded memory whatever the CRM's size).
-    public func pull(_ request: PullRequest) -> AsyncThrowingStream<RecordBatch, any Error> {
+    func pull(_ request: PullRequest) -> AsyncThrowingStream<RecordBatch, any Error> {
         let buffer = PageBuffer(capacity: 2)
         let producer = Task {
             do {
@@ -203,7 +203,7 @@ public final class RESTCRMConnector: RecordSource, RecordWriter, Sendable {
         RESTCRMConnectorError(code: "rest.pagination_loop", message: "the pull stopped: \(detail)", isTransient: false)
     }
 
-    public func read(ids: [String]) async throws -> [SourceRecord] {
+    func read(ids: [String]) async throws -> [SourceRecord] {
         guard !ids.isEmpty else { return [] }
         let tables = try await optionTables()
         if let batch = manifest.readBatch {
@@ -467,5 +467,5 @@ actor LookupCache {
 
 extension RESTCRMConnector {
     /// The manifest declares an incremental pull (`lethe sync --incremental`, scheduled incremental runs).
-    public var supportsIncrementalPull: Bool { manifest.incremental != nil }
+    var supportsIncrementalPull: Bool { manifest.incremental != nil }
 }

@@ -5,16 +5,16 @@ public import RetentionCore
 /// Messages name the step, the method and path (never the query string), the status and the
 /// provider's error code, or the size or kind of what was found; never a response body, a token,
 /// an API key, a password, a record id or a field value.
-public struct RESTCRMConnectorError: ConnectorFailure, Equatable {
-    public var code: String
-    public var message: String
-    public var isTransient: Bool
+struct RESTCRMConnectorError: ConnectorFailure, Equatable {
+    var code: String
+    var message: String
+    var isTransient: Bool
     /// The provider asked to wait this long (`Retry-After` or a rate-limit reset header).
-    public var retryAfter: Duration?
+    var retryAfter: Duration?
     /// The target is already gone; set by callers that interpret 404/410 or a provider code.
-    public var isAlreadyGone: Bool
+    var isAlreadyGone: Bool
 
-    public init(code: String, message: String, isTransient: Bool, retryAfter: Duration? = nil, isAlreadyGone: Bool = false) {
+    init(code: String, message: String, isTransient: Bool, retryAfter: Duration? = nil, isAlreadyGone: Bool = false) {
         self.code = code
         self.message = message
         self.isTransient = isTransient

@@ -14,11 +14,11 @@ public import RetentionCore
 /// The mapping never interprets values beyond the declared conversions: the policy does that.
 public struct RecordMapping: Sendable, Equatable {
     /// `nil`: the body is the record array.
-    public var recordsPath: JSONPath?
-    public var idPath: JSONPath
-    public var fields: [String: FieldMapping]
+    var recordsPath: JSONPath?
+    var idPath: JSONPath
+    var fields: [String: FieldMapping]
 
-    public init(recordsPath: JSONPath?, idPath: JSONPath, fields: [String: FieldMapping]) {
+    init(recordsPath: JSONPath?, idPath: JSONPath, fields: [String: FieldMapping]) {
         self.recordsPath = recordsPath
         self.idPath = idPath
         self.fields = fields
@@ -28,7 +28,7 @@ public struct RecordMapping: Sendable, Equatable {
 
     /// Decodes the mapping section. Unknown keys, invalid paths, zones and types are `ConfigError`s
     /// at their own line.
-    public init(config node: ConfigNode) throws(ConfigError) {
+    init(config node: ConfigNode) throws(ConfigError) {
         try node.rejectUnknownKeys(allowed: Self.keys)
         guard let idNode = node["id"] else { throw node.error("config.missing", "id is required") }
         idPath = try Self.path(idNode)
@@ -53,7 +53,7 @@ public struct RecordMapping: Sendable, Equatable {
     /// missing gets the id `""`, and an element that is not an object also carries a `defect`: the
     /// coordinator quarantines both. Throws `RESTCRMConnectorError` `rest.bad_body` (transient) when
     /// the body is not JSON or has no array at the records path; the message holds no body content.
-    public func records(fromListResponse data: Data) throws -> [SourceRecord] {
+    func records(fromListResponse data: Data) throws -> [SourceRecord] {
         try elements(of: try Self.document(data)).map { record($0) }
     }
 

@@ -4,10 +4,10 @@ import RetentionCore
 /// The values a request template may use: `{{pageSize}}`, `{{cursor}}`, `{{offset}}`, `{{page}}`,
 /// `{{watermark}}`, `{{id}}`, `{{ids}}`, `{{ids:KEY}}` (the ids as `[{"KEY": id}, …]`) and
 /// `{{fields}}` (an update's provider fields as an object).
-public struct TemplateVariables: Sendable {
+struct TemplateVariables: Sendable {
     var values: [String: JSONValue] = [:]
 
-    public init() {}
+    init() {}
 
     subscript(name: String) -> JSONValue? {
         get { values[name] }

@@ -1,6 +1,6 @@
 import RetentionTesting
 import Foundation
-import RESTCRMConnector
+@testable import RESTCRMConnector
 import RetentionCore
 import Testing
 

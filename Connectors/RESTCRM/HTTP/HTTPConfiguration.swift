@@ -4,14 +4,14 @@ public import RetentionCore
 /// How to reach a provider, decoded from a manifest's connection keys: `baseURL`, `headers`,
 /// `timeout`, `connectTimeout`, `tls`, `auth`, `rateLimit`, `errors`. Other keys of the manifest root
 /// are left to the manifest; unknown keys inside these sections are errors.
-public struct HTTPConfiguration: Sendable {
+struct HTTPConfiguration: Sendable {
     /// `scheme://host[:port][/prefix]`, without a trailing slash.
-    public var baseURL: String
+    var baseURL: String
     /// Sent with every request; a request's own header of the same name wins.
-    public var headers: [(name: String, value: String)]
+    var headers: [(name: String, value: String)]
     /// The deadline of one attempt, body included (default 30s).
-    public var timeout: Duration
-    public var connectTimeout: Duration
+    var timeout: Duration
+    var connectTimeout: Duration
     var tls: HTTPTLSSettings
     var auth: HTTPAuth
     var rateLimit: HTTPRateLimit
@@ -22,9 +22,9 @@ public struct HTTPConfiguration: Sendable {
     var transientCodes: Set<String>
 
     /// The keys of the manifest root this type reads.
-    public static let keys: Set<String> = ["baseURL", "headers", "timeout", "connectTimeout", "tls", "auth", "rateLimit", "errors"]
+    static let keys: Set<String> = ["baseURL", "headers", "timeout", "connectTimeout", "tls", "auth", "rateLimit", "errors"]
 
-    public init(config manifest: ConfigNode) throws(ConfigError) {
+    init(config manifest: ConfigNode) throws(ConfigError) {
         guard let baseNode = manifest["baseURL"] else { throw manifest.error("config.missing", "baseURL is required") }
         var base = try baseNode.string().trimmingCharacters(in: .whitespaces)
         guard Self.isHTTPURL(base), !base.contains("?"), !base.contains("#") else {

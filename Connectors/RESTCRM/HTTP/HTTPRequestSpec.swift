@@ -7,17 +7,17 @@ public import Foundation
 /// Error messages and log lines name the request by `method` and `displayPath` when set, else by
 /// `path` without its query: pass the unrendered template (`/crm/v3/objects/contacts/{{id}}`) as
 /// `displayPath` when the path carries a record id.
-public struct HTTPRequestSpec: Sendable, Equatable {
-    public var method: String
-    public var path: String
-    public var query: [(name: String, value: String)]
-    public var headers: [(name: String, value: String)]
+struct HTTPRequestSpec: Sendable, Equatable {
+    var method: String
+    var path: String
+    var query: [(name: String, value: String)]
+    var headers: [(name: String, value: String)]
     /// JSON; `Content-Type: application/json` is added when set (unless `headers` has one).
-    public var body: Data?
+    var body: Data?
     /// What messages show instead of `path`; never the query.
-    public var displayPath: String?
+    var displayPath: String?
 
-    public init(
+    init(
         method: String,
         path: String,
         query: [(name: String, value: String)] = [],
@@ -33,7 +33,7 @@ public struct HTTPRequestSpec: Sendable, Equatable {
         self.displayPath = displayPath
     }
 
-    public static func == (lhs: HTTPRequestSpec, rhs: HTTPRequestSpec) -> Bool {
+    static func == (lhs: HTTPRequestSpec, rhs: HTTPRequestSpec) -> Bool {
         lhs.method == rhs.method && lhs.path == rhs.path && lhs.body == rhs.body && lhs.displayPath == rhs.displayPath
             && lhs.query.map(\.name) == rhs.query.map(\.name) && lhs.query.map(\.value) == rhs.query.map(\.value)
             && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
@@ -47,7 +47,7 @@ public struct HTTPRequestSpec: Sendable, Equatable {
     }
 
     /// `METHOD /path` for messages: the display path, or the path without query, scheme and host.
-    public var summary: String {
+    var summary: String {
         if let displayPath { return "\(method) \(Self.stripQuery(displayPath))" }
         var text = Self.stripQuery(path)
         for scheme in ["https://", "http://"] where text.lowercased().hasPrefix(scheme) {
@@ -63,19 +63,19 @@ public struct HTTPRequestSpec: Sendable, Equatable {
 }
 
 /// A final response: any status the client did not retry away.
-public struct HTTPResult: Sendable {
-    public var status: Int
-    public var headers: [(name: String, value: String)]
-    public var body: Data
+struct HTTPResult: Sendable {
+    var status: Int
+    var headers: [(name: String, value: String)]
+    var body: Data
 
-    public init(status: Int, headers: [(name: String, value: String)] = [], body: Data = Data()) {
+    init(status: Int, headers: [(name: String, value: String)] = [], body: Data = Data()) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
     /// The first value of a header, by case-insensitive name.
-    public func header(_ name: String) -> String? {
+    func header(_ name: String) -> String? {
         let wanted = name.lowercased()
         return headers.first { $0.name.lowercased() == wanted }?.value
     }

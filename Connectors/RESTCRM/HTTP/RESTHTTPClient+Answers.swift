@@ -4,7 +4,7 @@ import RetentionCore
 extension RESTHTTPClient {
     /// The provider's error code in an error body, from the manifest's `errors.code` paths tried in
     /// order (at most 100 characters); `nil` when the body is not JSON or no path matches.
-    public func errorCode(in body: Data) -> String? {
+    func errorCode(in body: Data) -> String? {
         guard !configuration.errorCodePaths.isEmpty, !body.isEmpty, let document = try? JSONValue.parse(body) else { return nil }
         for path in configuration.errorCodePaths {
             if let text = path.evaluate(document)?.text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
@@ -19,7 +19,7 @@ extension RESTHTTPClient {
     /// configured rate-limit pairs (with `retryAfter` when the answer tells one) and a provider code
     /// listed in `errors.transient` (not retried within the request: the operation is retried later). Never sets
     /// `isAlreadyGone`: what "gone" means is the manifest's to say.
-    public func failure(for request: HTTPRequestSpec, result: HTTPResult) -> RESTCRMConnectorError {
+    func failure(for request: HTTPRequestSpec, result: HTTPResult) -> RESTCRMConnectorError {
         let providerCode = errorCode(in: result.body)
         let limited = configuration.rateLimit.isLimited(status: result.status, providerCode: providerCode)
         let passing = providerCode.map(configuration.transientCodes.contains) ?? false

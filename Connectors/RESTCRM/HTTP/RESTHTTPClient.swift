@@ -22,8 +22,8 @@ import NIOSSL
 ///   token, key, password, client secret, query string or body.
 /// - Transport timing uses the real clocks, not `ConnectorContext.clock` (which `--as-of` may fix).
 /// - `shutdown()` must be called before the client is released.
-public final class RESTHTTPClient: Sendable {
-    public let configuration: HTTPConfiguration
+final class RESTHTTPClient: Sendable {
+    let configuration: HTTPConfiguration
     let client: HTTPClient
     let log: LogFunction
     let gate: RequestGate
@@ -36,7 +36,7 @@ public final class RESTHTTPClient: Sendable {
     let usageWarning = HTTPLocked<ContinuousClock.Instant?>(nil)
 
     /// - Throws: `ConfigError` (naming `tls.caFile`) when the CA bundle cannot be loaded.
-    public init(configuration: HTTPConfiguration, log: @escaping LogFunction, maxBodyBytes: Int = 64 << 20) throws {
+    init(configuration: HTTPConfiguration, log: @escaping LogFunction, maxBodyBytes: Int = 64 << 20) throws {
         self.configuration = configuration
         self.log = log
         self.maxBodyBytes = maxBodyBytes
@@ -69,10 +69,10 @@ public final class RESTHTTPClient: Sendable {
         }
     }
 
-    public var statistics: HTTPStatistics { counters.withLock { $0 } }
+    var statistics: HTTPStatistics { counters.withLock { $0 } }
 
     /// Shuts down the underlying HTTP client; requests after this fail.
-    public func shutdown() async throws {
+    func shutdown() async throws {
         try await client.shutdown()
     }
 
@@ -84,7 +84,7 @@ public final class RESTHTTPClient: Sendable {
     ///   `rest.body_too_large` (permanent). `CancellationError` when the task is cancelled: promptly,
     ///   also while it waits for a concurrency slot, for the budget window, for a provider's pause
     ///   or for a retry's backoff.
-    public func send(_ request: HTTPRequestSpec, expectJSON: Bool = true) async throws -> HTTPResult {
+    func send(_ request: HTTPRequestSpec, expectJSON: Bool = true) async throws -> HTTPResult {
         let url = try url(for: request)
         let limits = configuration.rateLimit
         var retries = 0

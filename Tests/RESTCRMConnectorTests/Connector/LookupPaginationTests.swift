@@ -1,5 +1,5 @@
 import Foundation
-import RESTCRMConnector
+@testable import RESTCRMConnector
 import RetentionCore
 import Testing
 

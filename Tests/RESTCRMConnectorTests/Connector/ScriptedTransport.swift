@@ -1,6 +1,6 @@
 import Foundation
 import LetheConfig
-import RESTCRMConnector
+@testable import RESTCRMConnector
 import RetentionCore
 import Synchronization
 
