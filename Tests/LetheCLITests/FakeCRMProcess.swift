@@ -6,21 +6,18 @@ import FoundationNetworking
 
 /// A fake CRM (Tests/FakeCRMs/fakecrm.py) running on loopback for one test.
 final class FakeCRMProcess: @unchecked Sendable {
-    let server: LoopbackProcess
-    let provider: String
-    var port: Int { server.port }
+    let fake: FakeCRMServer
+    var server: LoopbackProcess { fake.server }
+    var provider: String { fake.provider }
+    var port: Int { fake.port }
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    var baseURL: String { fake.baseURL }
 
     init(provider: String, seed records: [[String: Any]], arguments: [String] = []) throws {
-        self.provider = provider
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("fakecrm-\(UUID().uuidString).json")
-        try JSONSerialization.data(withJSONObject: records).write(to: data)
-        let script = CLIHarness.repository.appendingPathComponent("Tests/FakeCRMs/fakecrm.py")
-        server = try LoopbackProcess(python: [script.path, "--provider", provider, "--port", "0", "--data", data.path] + arguments)
+        fake = try FakeCRMServer(provider: provider, seed: records, repository: CLIHarness.repository, arguments: arguments)
     }
 
-    func stop() { server.stop() }
+    func stop() { fake.stop() }
 
     // MARK: Control API
 
@@ -42,13 +39,6 @@ final class FakeCRMProcess: @unchecked Sendable {
 
     @discardableResult
     func call(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any? {
-        var request = URLRequest(url: URL(string: baseURL + path)!)
-        request.httpMethod = method
-        if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, _) = try await URLSession.shared.data(for: request)
-        return data.isEmpty ? nil : try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        try await fake.call(method, path, body)
     }
 }

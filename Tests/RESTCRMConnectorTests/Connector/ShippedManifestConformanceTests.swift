@@ -149,19 +149,14 @@ final class FakeCRM: ConformanceBackend, @unchecked Sendable {
         "PIPEDRIVE_FIELD_CONSENT_EXTENDED_AT": "a6c2db92912f8dce6b72e679c5db94311e54d081",
     ]
 
-    let server: LoopbackProcess
-    var baseURL: String { "http://127.0.0.1:\(server.port)" }
+    let fake: FakeCRMServer
+    var baseURL: String { fake.baseURL }
 
     init(provider: String, seed records: [[String: Any]], token: String) throws {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("fakecrm-\(UUID().uuidString).json")
-        try JSONSerialization.data(withJSONObject: records).write(to: data)
-        let script = Fixture.repository.appendingPathComponent("Tests/FakeCRMs/fakecrm.py")
-        server = try LoopbackProcess(python: [
-            script.path, "--provider", provider, "--port", "0", "--data", data.path, "--token", token,
-        ])
+        fake = try FakeCRMServer(provider: provider, seed: records, repository: Fixture.repository, arguments: ["--token", token])
     }
 
-    func stop() { server.stop() }
+    func stop() { fake.stop() }
 
     /// Fixture id (the seed's neutral id) → the id the fake gave the record.
     func providerIDs() async throws -> [String: String] {
@@ -192,17 +187,7 @@ final class FakeCRM: ConformanceBackend, @unchecked Sendable {
 
     @discardableResult
     func call(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any? {
-        var request = URLRequest(url: URL(string: baseURL + path)!)
-        request.httpMethod = method
-        if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        guard (response as? HTTPURLResponse)?.statusCode ?? 0 < 300 else {
-            throw RESTCRMConnectorError(code: "test.fake_control", message: "\(method) \(path) refused", isTransient: false)
-        }
-        return data.isEmpty ? nil : try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        try await fake.call(method, path, body)
     }
 }
 
