@@ -1,7 +1,7 @@
 import Crypto
 public import Foundation
 import GRDB
-public import RetentionCore
+import RetentionCore
 
 extension SQLiteStateStore {
     public func appendAudit(_ drafts: [AuditDraft]) async throws {

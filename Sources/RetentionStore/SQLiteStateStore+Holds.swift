@@ -1,6 +1,6 @@
 public import Foundation
 import GRDB
-public import RetentionCore
+import RetentionCore
 
 extension SQLiteStateStore {
     public func addHold(connector: String, reference: String, reason: String, by holder: String, at: Date) async throws -> Bool {

@@ -1,7 +1,7 @@
 public import Foundation
 import GRDB
 import GRDBSQLite
-public import RetentionCore
+import RetentionCore
 
 extension SQLiteStateStore {
     /// Queues operations inside the caller's transaction: an id that exists changes nothing, unless it

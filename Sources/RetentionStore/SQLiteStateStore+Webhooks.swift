@@ -1,6 +1,6 @@
 public import Foundation
 import GRDB
-public import RetentionCore
+import RetentionCore
 
 extension SQLiteStateStore {
     public func acceptWebhookEvents(connector: String, events: [WebhookEventDraft], at: Date) async throws -> WebhookAcceptance {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import RetentionCore
 
 /// One configured connector, built and ready: what the coordinator needs to sync it.

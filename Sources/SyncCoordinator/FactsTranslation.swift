@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import RetentionCore
 
 /// Reads the facts the state keeps for one policy as another policy would have read them, by field and

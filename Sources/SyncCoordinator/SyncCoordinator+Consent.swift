@@ -1,5 +1,5 @@
 public import Foundation
-public import RetentionCore
+import RetentionCore
 import RetentionStore
 
 /// What a confirmed consent link did.

@@ -258,7 +258,7 @@ final class SyncPass {
     /// Starts writing the unwritten batches: one write in flight at a time, in order (the previous
     /// one must be done first).
     private func submitWrites() async throws {
-        try await writing?.value
+        _ = try await writing?.value
         writing = nil
         guard let writes = unwritten else { return }
         unwritten = nil
