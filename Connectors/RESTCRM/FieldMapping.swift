@@ -1,5 +1,5 @@
-public import Foundation
-public import RetentionCore
+import Foundation
+import RetentionCore
 
 /// How one canonical field is read from a provider's record.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-public import RetentionCore
+import RetentionCore
 
 extension RESTCRMConnector {
     /// Deletes (batched where the manifest declares a batch request) and field updates (erasures,

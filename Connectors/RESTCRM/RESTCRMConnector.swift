@@ -1,5 +1,5 @@
-public import Foundation
-public import RetentionCore
+import Foundation
+import RetentionCore
 
 /// The sending side the connector needs; `RESTHTTPClient` is the real one.
 protocol HTTPSending: Sendable {

@@ -1,4 +1,4 @@
-public import RetentionCore
+import RetentionCore
 
 /// A failure of the REST CRM connector.
 ///

@@ -1,5 +1,5 @@
-public import Foundation
-public import RetentionCore
+import Foundation
+import RetentionCore
 
 /// Turns a provider's list response into `SourceRecord`s, as a manifest's mapping section declares:
 ///

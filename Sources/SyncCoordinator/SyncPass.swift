@@ -270,7 +270,7 @@ final class SyncPass {
     /// Writes what is left and waits until every write is done.
     func drainWrites() async throws {
         try await submitWrites()
-        try await writing?.value
+        _ = try await writing?.value
         writing = nil
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-public import RetentionCore
+import RetentionCore
 
 /// How to reach a provider, decoded from a manifest's connection keys: `baseURL`, `headers`,
 /// `timeout`, `connectTimeout`, `tls`, `auth`, `rateLimit`, `errors`. Other keys of the manifest root

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// One request, relative to the manifest's `baseURL` (a path starting with `/`) or an absolute URL
 /// on the same host (a next-page URL from a body). `query` items are percent-encoded and appended

@@ -1,5 +1,5 @@
 import Foundation
-public import RetentionCore
+import RetentionCore
 import AsyncHTTPClient
 import NIOCore
 import NIOSSL
