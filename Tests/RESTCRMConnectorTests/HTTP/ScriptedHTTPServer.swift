@@ -40,9 +40,38 @@ struct ScriptedResponse: Sendable {
     var delay: Duration = .zero
     /// Announce the whole body in `Content-Length`, send only this many bytes, then close.
     var truncateAfter: Int?
+    /// Answer only once this gate is opened (the request counts as in flight meanwhile).
+    var gate: ResponseGate?
 
     static func json(_ status: Int = 200, _ text: String = "{}", headers: [(name: String, value: String)] = []) -> Self {
         ScriptedResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: Data(text.utf8))
+    }
+}
+
+/// Holds answers back until a test opens it: an answer that waits on the test, not on a clock.
+final class ResponseGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var opened = false
+    private var waiting: [@Sendable () -> Void] = []
+
+    func open() {
+        lock.lock()
+        opened = true
+        let ready = waiting
+        waiting = []
+        lock.unlock()
+        for answer in ready { answer() }
+    }
+
+    func whenOpen(_ answer: @escaping @Sendable () -> Void) {
+        lock.lock()
+        guard opened else {
+            waiting.append(answer)
+            lock.unlock()
+            return
+        }
+        lock.unlock()
+        answer()
     }
 }
 
@@ -149,7 +178,11 @@ private final class ScriptedHandler: ChannelInboundHandler {
             )
             let index = state.begin(request)
             let response = handler(request, index)
-            if response.delay > .zero {
+            if let gate = response.gate {
+                let loop = context.eventLoop
+                let bound = NIOLoopBound((self, context), eventLoop: loop)
+                gate.whenOpen { loop.execute { bound.value.0.respond(context: bound.value.1, response) } }
+            } else if response.delay > .zero {
                 let (seconds, attoseconds) = response.delay.components
                 let amount = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
                 context.eventLoop.assumeIsolated().scheduleTask(in: amount) { self.respond(context: context, response) }
