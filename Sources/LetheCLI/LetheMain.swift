@@ -1,5 +1,5 @@
 import ArgumentParser
-public import Foundation
+import Foundation
 import RetentionCore
 
 /// Runs the CLI. `run(arguments:)` is what `main` calls and what tests call in-process.
