@@ -122,6 +122,8 @@ class Resp:
     def __init__(self, status, body=None, headers=None, ctype="application/json;charset=UTF-8"):
         self.status, self.body, self.headers, self.ctype = status, body, dict(headers or {}), ctype
         self.truncate = False
+        self.malformed = False   # the JSON body cut in half, sent whole (a complete HTTP answer)
+        self.stall = 0.0         # seconds to wait before answering
 
     def payload(self):
         if self.body is None or self.status == 204:
@@ -170,7 +172,8 @@ class Req:
 def new_record(seed, index):
     rec = {"id": seed.get("id") or f"r{index + 1}", "created": None, "updated": None, "email": None,
            "firstname": None, "lastname": None, "purpose": [], "marketing_consent": None, "interests": "",
-           "consent_extended_at": None, "_deleted": False, "_perm": False, "_updates": 0}
+           "consent_extended_at": None, "_deleted": False, "_perm": False, "_updates": 0,
+           "_effective_deletes": 0}
     apply_neutral(rec, seed)
     rec["created"] = rec["created"] or datetime(2020, 1, 1, tzinfo=UTC)
     rec["updated"] = rec["updated"] or rec["created"]
@@ -196,7 +199,7 @@ def neutral_out(rec):
     for k in ("created", "updated", "consent_extended_at"):
         out[k] = neutral_ts(rec[k])
     out.update(provider_id=rec["_pid"], deleted=rec["_deleted"], permanently_deleted=rec["_perm"],
-               updates=rec["_updates"])
+               updates=rec["_updates"], effective_deletes=rec["_effective_deletes"])
     return out
 
 
@@ -224,18 +227,23 @@ class FakeCRM:
                 self.faults[key] = self.fault_value(key, value)
             except ValueError as e:
                 raise SystemExit(f"fakecrm: {flag}: {e}")
-        self.faults.update(fail_all=0, omit_ids=[])   # control API only (see the README)
+        self.faults.update(fail_all=0, omit_ids=[], malformed_every=0, stall_every=0, stall_ms=0,
+                           kill=None)   # control API only (see the README)
         self.rng = random.Random(args.seed)              # one draw per authorised API request
         self.kind_rng = random.Random(args.seed + 1)     # which of 500/502/503
         self.api_seq = 0          # authorised API requests, for --rate-limit-every
         self.json_ok_seq = 0      # successful JSON responses, for --truncate-every
+        self.malformed_seq = 0    # successful JSON responses, for malformed_every
+        self.kill_seq = 0         # authorised API requests since `kill` was set
+        self.stall_seq = 0        # route answers since `stall_every` was set
         self.tokens = {args.token: 0}   # access token -> authorised uses
         self.refreshes = 0
         self.after_list = []
         self.recent = deque()
         self.last_update = None
         self.stats = {"requests": 0, "by_route": {}, "rate_limited": 0, "failed_5xx": 0, "failed_routes": 0,
-                      "truncated": 0, "unauthorized": 0, "token_refreshes": 0}
+                      "truncated": 0, "unauthorized": 0, "token_refreshes": 0,
+                      "malformed": 0, "stalled": 0, "kills": 0}
         self.records = []
         self.by_pid = {}
         for i, seed in enumerate(seeds):
@@ -273,6 +281,14 @@ class FakeCRM:
         self.last_update = now
         rec["updated"] = max(now, rec["updated"] + timedelta(milliseconds=1))
         rec["_updates"] += 1
+
+    def api_delete(self, rec, permanent=False):
+        """A delete through the API: counted in `effective_deletes` when it deleted a live record."""
+        if not rec["_deleted"] and not rec["_perm"]:
+            rec["_effective_deletes"] += 1
+        rec["_deleted"] = True
+        if permanent:
+            rec["_perm"] = True
 
     def page_cap(self, n):
         cap = int(self.faults["max_page"] or 0)
@@ -332,6 +348,19 @@ class FakeCRM:
             if bad:
                 raise ValueError(f"fail_routes statuses must be integers 400..599: {bad}")
             return dict(value)
+        if key in ("malformed_every", "stall_every", "stall_ms"):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{key} must be an integer >= 0")
+            return value
+        if key == "kill":
+            if value is None:
+                return None
+            if (not isinstance(value, dict) or set(value) - {"pid", "request", "phase"}
+                    or any(isinstance(value.get(k), bool) or not isinstance(value.get(k), int) or value[k] < 1
+                           for k in ("pid", "request"))
+                    or value.get("phase", "after") not in ("before", "after")):
+                raise ValueError('kill must be null or {"pid": n >= 1, "request": k >= 1, "phase": "before"|"after"}')
+            return {"pid": value["pid"], "request": value["request"], "phase": value.get("phase", "after")}
         if key == "job_polls_in_progress":
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError("job_polls_in_progress must be an integer >= 0")
@@ -414,6 +443,10 @@ class FakeCRM:
                 return self.finish(self.unauthorized(expired=token in self.tokens), limited=False)
             self.tokens[token] += 1
             self.api_seq += 1
+            kill_now = self.kill_due()
+            if kill_now == "before":   # the client dies before the CRM acts: nothing performed
+                self.kill_client()
+                return self.finish(self.server_error(503), limited=False)
             draw, kind = self.rng.random(), self.kind_rng.choice([500, 502, 503])   # always drawn: stable schedule
             storm = int(self.faults["rate_limit_storm"] or 0)
             if storm > 0:
@@ -447,6 +480,8 @@ class FakeCRM:
                 resp = handler(req, *params)
             except Fail as f:
                 resp = f.resp
+            if kill_now == "after":
+                self.kill_client()
             resp = self.finish(resp, limited=False)
             every = int(self.faults["truncate_every"] or 0)
             if 200 <= resp.status < 300 and resp.is_json:
@@ -454,7 +489,34 @@ class FakeCRM:
                 if every and self.json_ok_seq % every == 0:
                     resp.truncate = True
                     self.stats["truncated"] += 1
+                self.malformed_seq += 1
+                every = int(self.faults["malformed_every"] or 0)
+                if every and self.malformed_seq % every == 0 and not resp.truncate:
+                    resp.malformed = True
+                    self.stats["malformed"] += 1
+            every = int(self.faults["stall_every"] or 0)
+            self.stall_seq += 1
+            if every and self.stall_seq % every == 0:
+                resp.stall = float(self.faults["stall_ms"] or 0) / 1000
+                self.stats["stalled"] += 1
             return resp
+
+    def kill_due(self):
+        """Counts an authorised request against the `kill` fault; its phase when this is the one."""
+        kill = self.faults["kill"]
+        if not kill:
+            return None
+        self.kill_seq += 1
+        return kill["phase"] if self.kill_seq == kill["request"] else None
+
+    def kill_client(self):
+        """SIGKILLs the process the `kill` fault names (once), as a crash at this request would."""
+        kill, self.faults["kill"] = self.faults["kill"], None
+        try:
+            os.kill(kill["pid"], signal.SIGKILL)
+            self.stats["kills"] += 1
+        except OSError:
+            pass
 
     def finish(self, resp, limited):
         for k, v in self.limit_headers(limited).items():
@@ -519,6 +581,12 @@ class FakeCRM:
                         self.api_seq = 0
                     if key == "truncate_every":
                         self.json_ok_seq = 0
+                    if key == "malformed_every":
+                        self.malformed_seq = 0
+                    if key == "kill":
+                        self.kill_seq = 0
+                    if key == "stall_every":
+                        self.stall_seq = 0
             return Resp(200, self.faults)
         if req.method == "POST" and path == "/_fake/purge":
             purged = [r["_pid"] for r in self.records if r["_deleted"] and not r["_perm"]]
@@ -738,7 +806,7 @@ class HubSpot(FakeCRM):
     def delete(self, req, pid):
         rec = self.live(pid)
         if rec:
-            rec["_deleted"] = True
+            self.api_delete(rec)
         return Resp(204)
 
     def batch_inputs(self, req, maximum=100):
@@ -776,7 +844,7 @@ class HubSpot(FakeCRM):
         for pid in ids:
             rec = self.live(pid)
             if rec:
-                rec["_deleted"] = True
+                self.api_delete(rec)
         return Resp(204)
 
     def gdpr_delete(self, req):
@@ -790,7 +858,7 @@ class HubSpot(FakeCRM):
             rec = self.lookup(oid)
         if rec is None or rec["_perm"]:
             raise Fail(self.not_found(oid))
-        rec["_deleted"] = rec["_perm"] = True
+        self.api_delete(rec, permanent=True)
         return Resp(204)
 
     def cmp_value(self, rec, prop):
@@ -1204,7 +1272,7 @@ class Salesforce(FakeCRM):
         problem = self.missing(rec)
         if problem:
             raise Fail(problem)
-        rec["_deleted"] = True
+        self.api_delete(rec)
         return Resp(204)
 
     def delete_result(self, pid):
@@ -1237,7 +1305,7 @@ class Salesforce(FakeCRM):
                               for r in results])
         for r in results:
             if r["success"]:
-                self.lookup(r["id"])["_deleted"] = True
+                self.api_delete(self.lookup(r["id"]))
         return Resp(200, results)
 
     def composite_get(self, req):
@@ -1314,8 +1382,7 @@ class Salesforce(FakeCRM):
             elif rec["_deleted"]:
                 job["_failed"].append(("", "ENTITY_IS_DELETED:entity is deleted:--", pid))
             else:
-                rec["_deleted"] = True
-                rec["_perm"] = job["operation"] == "hardDelete"
+                self.api_delete(rec, permanent=job["operation"] == "hardDelete")
                 job["_ok"].append((rec["_pid"], pid))
         job["numberRecordsProcessed"] = len(job["_ids"])
         job["numberRecordsFailed"] = len(job["_failed"])
@@ -1562,7 +1629,7 @@ class Pipedrive(FakeCRM):
 
     def delete(self, req, pid):
         rec = self.found(pid)
-        rec["_deleted"] = True
+        self.api_delete(rec)
         return Resp(200, {"success": True, "data": {"id": rec["_pid"]}})
 
     def bulk_delete(self, req):
@@ -1575,7 +1642,7 @@ class Pipedrive(FakeCRM):
                 continue   # left out of the answer, not deleted
             rec = self.lookup(pid) if pid.isdigit() else None
             if rec and not rec["_perm"]:
-                rec["_deleted"] = True
+                self.api_delete(rec)
                 done.append(rec["_pid"])
         return Resp(200, {"success": True, "data": {"id": done}})
 
@@ -1758,7 +1825,7 @@ class Pipedrive(FakeCRM):
 
     def delete_v2(self, req, pid):
         rec = self.found(pid)
-        rec["_deleted"] = True
+        self.api_delete(rec)
         return Resp(200, {"success": True, "data": {"id": rec["_pid"]}})
 
     def fields_v2(self, req):
@@ -1823,6 +1890,10 @@ class Handler(BaseHTTPRequestHandler):
             traceback.print_exc()
             resp = Resp(500, {"error": "fake server bug", "trace": traceback.format_exc()[-2000:]})
         body = resp.payload()
+        if resp.malformed:
+            body = body[:len(body) // 2]
+        if resp.stall:
+            time.sleep(resp.stall)
         self.send_response(resp.status)
         for k, v in resp.headers.items():
             self.send_header(k, v)

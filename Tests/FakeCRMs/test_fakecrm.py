@@ -631,6 +631,42 @@ class FaultModeTests(unittest.TestCase):
         self.assertEqual([r["deleted"] for r in p.control("GET", "records")[:2]], [False, True])
         self.assertEqual(p.control("POST", "faults", {"omit_ids": []})["omit_ids"], [])
 
+    def test_effective_deletes_malformed_stall_and_kill(self):
+        h, = self.fakes(("hubspot",))
+        HS = self.HS
+        h.call("DELETE", "/crm/v3/objects/contacts/1001", headers=HS)
+        h.call("DELETE", "/crm/v3/objects/contacts/1001", headers=HS)                   # already archived
+        h.call("POST", "/crm/v3/objects/contacts/batch/archive", {"inputs": [{"id": "1001"}, {"id": "1002"}]}, HS)
+        counts = {r["provider_id"]: r["effective_deletes"] for r in h.control("GET", "records")}
+        self.assertEqual((counts["1001"], counts["1002"], counts["1003"]), (1, 1, 0))
+        h.control("PUT", "records/1001", {"deleted": False})                           # restored, deleted again
+        h.call("DELETE", "/crm/v3/objects/contacts/1001", headers=HS)
+        self.assertEqual(h.control("GET", "records")[0]["effective_deletes"], 2)
+        h.control("POST", "faults", {"malformed_every": 2, "stall_every": 3, "stall_ms": 300})
+        s, _, body = h.call("GET", "/crm/v3/objects/contacts/1003", headers=HS)
+        self.assertEqual((s, isinstance(body, dict)), (200, True))
+        s, _, body = h.call("GET", "/crm/v3/objects/contacts/1003", headers=HS)      # complete answer, broken JSON
+        self.assertEqual((s, isinstance(body, str)), (200, True))
+        started = time.monotonic()
+        h.call("GET", "/crm/v3/objects/contacts/1003", headers=HS)
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+        stats = h.control("GET", "stats")
+        self.assertEqual((stats["malformed"], stats["stalled"]), (1, 1))
+        self.assertEqual(h.call("POST", "/_fake/faults", {"kill": {"pid": 1, "request": 0}})[0], 400)
+        victim = subprocess.Popen(["sleep", "30"])
+        h.control("POST", "faults", {"malformed_every": 0, "stall_every": 0,
+                                     "kill": {"pid": victim.pid, "request": 2, "phase": "before"}})
+        h.call("GET", "/crm/v3/objects/contacts/1003", headers=HS)
+        self.assertIsNone(victim.poll())
+        s, _, _ = h.call("DELETE", "/crm/v3/objects/contacts/1004", headers=HS)       # killed before acting
+        self.assertEqual((s, victim.wait(5)), (503, -signal.SIGKILL))
+        self.assertEqual(h.control("GET", "records")[3]["deleted"], False)
+        victim = subprocess.Popen(["sleep", "30"])
+        h.control("POST", "faults", {"kill": {"pid": victim.pid, "request": 1, "phase": "after"}})
+        h.call("DELETE", "/crm/v3/objects/contacts/1004", headers=HS)                  # killed after acting
+        self.assertEqual(victim.wait(5), -signal.SIGKILL)
+        self.assertEqual(h.control("GET", "records")[3]["effective_deletes"], 1)
+        self.assertEqual((h.control("GET", "stats")["kills"], h.control("GET", "faults")["kill"]), (2, None))
 
 
 class LifecycleTests(unittest.TestCase):
