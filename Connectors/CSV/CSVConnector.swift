@@ -88,8 +88,11 @@ public actor CSVConnector: ScanningSource, RecordWriter {
         let before = try CSVFileSystem.identity(of: path)
         removeLeftovers(near: path)
         let document = try CSVDocument(configuration)
-        let targets = try CSVTargetRows.scan(
-            document, ids: Set(operations.map(\.recordID)), withFields: Set(operations.filter { $0.kind != .delete }.map(\.recordID)))
+        var withFields: [String: Set<String>] = [:]
+        for operation in operations where operation.kind != .delete {
+            withFields[operation.recordID, default: []].formUnion(operation.fields.map(\.field))
+        }
+        let targets = try CSVTargetRows.scan(document, ids: Set(operations.map(\.recordID)), withFields: withFields)
         let plan = CSVWritePlan(
             operations: operations, targets: targets, layout: document.layout, encoding: document.encoding)
         guard !plan.edits.isEmpty else { return plan.outcomes }

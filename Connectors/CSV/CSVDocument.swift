@@ -101,6 +101,18 @@ final class CSVDocument {
         return SourceRecord(id: id, fields: fields, line: row.line)
     }
 
+    /// The values of the named columns (canonical names) of a well-formed row; unknown names are left out.
+    func values(of row: CSVRowSpan, names: Set<String>) -> [String: String] {
+        var values = [String: String](minimumCapacity: names.count)
+        reader.withBytes { bytes in
+            for name in names {
+                guard let index = layout.indexByCanonical[name], index < row.fields.count else { continue }
+                values[name] = Self.value(of: bytes, row: row, field: row.fields[index], encoding: encoding)
+            }
+        }
+        return values
+    }
+
     /// The structural defect of a non-blank row (a field count other than the header's), nil when none.
     func defect(of row: CSVRowSpan) -> String? {
         row.fields.count == layout.columnCount ? nil : "expected \(layout.columnCount) fields, found \(row.fields.count)"

@@ -95,11 +95,14 @@ public struct SyncCoordinator: Sendable {
             try await applyPendingConsents(connector, summary: &summary)
             step("recover")
         }
-        let pass = try await SyncPass(coordinator: self, connector: connector, now: now, dryRun: options.dryRun, full: !options.incremental)
-        step("load state")
-        try await pass.read(summary: &summary)
-        step("read and evaluate")
-        try await pass.settle(summary: &summary)
+        do {
+            // The pass (its per-record tables) is gone before the execution allocates its own.
+            let pass = try await SyncPass(coordinator: self, connector: connector, now: now, dryRun: options.dryRun, full: !options.incremental)
+            step("load state")
+            try await pass.read(summary: &summary)
+            step("read and evaluate")
+            try await pass.settle(summary: &summary)
+        }
         step("settle")
         if !options.dryRun {
             try await executor.drain(connector, summary: &summary)

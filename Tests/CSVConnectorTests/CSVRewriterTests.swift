@@ -13,7 +13,7 @@ import Testing
         let configuration = CSVConnectorConfiguration(path: file)
         let before = try CSVFileSystem.identity(of: file.path)
         let document = try CSVDocument(configuration)
-        let targets = try CSVTargetRows.scan(document, ids: ["1"], withFields: [])
+        let targets = try CSVTargetRows.scan(document, ids: ["1"], withFields: [:])
         let plan = CSVWritePlan(
             operations: [delete("1")], targets: targets, layout: document.layout, encoding: document.encoding)
         #expect(plan.edits.count == 1)
@@ -36,7 +36,7 @@ import Testing
         let configuration = CSVConnectorConfiguration(path: file)
         let document = try CSVDocument(configuration)
         let plan = CSVWritePlan(
-            operations: [delete("1")], targets: try CSVTargetRows.scan(document, ids: ["1"], withFields: []),
+            operations: [delete("1")], targets: try CSVTargetRows.scan(document, ids: ["1"], withFields: [:]),
             layout: document.layout, encoding: document.encoding)
         try Data("id,name\n1,a\n1,b\n".utf8).write(to: file)
         let now = try CSVFileSystem.identity(of: file.path)
