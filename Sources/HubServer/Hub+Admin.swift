@@ -6,13 +6,12 @@ import RetentionCore
 import RetentionStore
 import SyncCoordinator
 
-/// `/api`: the admin API, behind `Authorization: Bearer $LETHE_ADMIN_TOKEN`. Without a configured
-/// token every call is refused (403), so an unconfigured daemon exposes nothing.
+/// `/api`: the admin API, behind an operator's bearer token (`LETHE_ADMIN_TOKEN` or a configured
+/// operator's) or a sign-in session (`Hub+Auth.swift`). With neither an admin token nor operators
+/// configured every call is refused (403), so an unconfigured daemon exposes nothing.
 extension Hub {
     func addAdminRoutes(to router: Router<BasicRequestContext>) {
-        let api = router.group("api").add(middleware: BearerTokenMiddleware(token: configuration.adminToken) {
-            Hub.error(.forbidden, "admin_disabled", "set LETHE_ADMIN_TOKEN to enable the admin API")
-        })
+        let api = router.group("api").add(middleware: OperatorMiddleware(hub: self))
         api.get("status") { _, _ in try await self.status() }
         api.get("approvals") { _, _ in Self.json(.ok, ["batches": try await self.store.approvalBatches()]) }
         api.post("approvals/:batch/approve") { request, context in try await self.approve(request, context: context) }
@@ -20,7 +19,7 @@ extension Hub {
             Self.json(.ok, ["holds": try await self.store.holds(connector: request.uri.queryParameters.get("connector"))])
         }
         api.post("holds") { request, context in try await self.addHolds(request, context: context) }
-        api.delete("holds/:connector/:id") { _, context in try await self.removeHold(context: context) }
+        api.delete("holds/:connector/:id") { request, context in try await self.removeHold(request, context: context) }
         api.post("retry") { request, context in try await self.retry(request, context: context) }
         api.post("sync/:connector") { request, context in try await self.triggerSync(request, context: context) }
         api.get("plan") { request, _ in try await self.plan(request) }
@@ -103,7 +102,7 @@ extension Hub {
             return Self.error(.notFound, "unknown_batch", "no approval batch '\(batch.prefix(40))'")
         }
         guard found.status != .approved else { return Self.error(.conflict, "already_approved", "the batch is already approved") }
-        let approved = try await store.approve(batch: batch, by: Self.apiOperator(stated: body?.by), at: clock.now())
+        let approved = try await store.approve(batch: batch, by: self.operatorLabel(request, stated: body?.by), at: clock.now())
         return Self.json(.ok, approved)
     }
 
@@ -122,19 +121,19 @@ extension Hub {
         var added = 0
         for id in body.ids {
             let reference = try await store.knownReference(connector: body.connector, recordID: id)
-            if try await store.addHold(connector: body.connector, reference: reference, reason: body.reason, by: Self.apiOperator(stated: body.by), at: clock.now()) {
+            if try await store.addHold(connector: body.connector, reference: reference, reason: body.reason, by: self.operatorLabel(request, stated: body.by), at: clock.now()) {
                 added += 1
             }
         }
         return Self.json(.ok, ["added": added])
     }
 
-    func removeHold(context: BasicRequestContext) async throws -> Response {
+    func removeHold(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let connector = context.parameters.get("connector") ?? ""
         let id = context.parameters.get("id") ?? ""
         guard connectors[connector] != nil else { return Self.error(.notFound, "unknown_connector", "no such connector") }
         let reference = try await store.knownReference(connector: connector, recordID: id)
-        let removed = try await store.removeHold(connector: connector, reference: reference, by: Self.apiOperator(stated: nil), at: clock.now())
+        let removed = try await store.removeHold(connector: connector, reference: reference, by: self.operatorLabel(request, stated: nil), at: clock.now())
         return removed ? Self.json(.ok, ["removed": 1]) : Self.error(.notFound, "no_hold", "the record is not on hold")
     }
 
@@ -148,7 +147,7 @@ extension Hub {
         guard let body = try? await request.decode(as: RetryBody.self, context: context), body.all == true || !(body.ids ?? []).isEmpty else {
             return Self.error(.badRequest, "bad_request", "expected {ids: [..]} or {all: true}")
         }
-        let retried = try await store.retryDead(ids: body.all == true ? nil : body.ids, by: Self.apiOperator(stated: body.by), at: clock.now())
+        let retried = try await store.retryDead(ids: body.all == true ? nil : body.ids, by: self.operatorLabel(request, stated: body.by), at: clock.now())
         return Self.json(.ok, ["retried": retried])
     }
 

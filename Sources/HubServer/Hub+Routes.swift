@@ -15,6 +15,8 @@ extension Hub {
         router.post("/webhooks/:connector") { request, context in await self.receiveWebhook(request, context: context) }
         addAdminRoutes(to: router)
         addConsentRoutes(to: router)
+        addDashboardRoutes(to: router)
+        addSignInRoutes(to: router)
         return router
     }
 

@@ -50,6 +50,8 @@ public final class Hub: Sendable {
     public let log: LogFunction
     /// Verifies the links of notices (`/consent/{token}`); nil: those routes answer 400.
     public let consentLinks: ConsentLinkSigner?
+    /// Who may use the admin surface: operators' tokens and sign-in sessions (`Hub+Auth.swift`).
+    public let authenticator: HubAuthenticator
     let wake = WakeSignal()
     /// Upkeep the daemon runs at start and hourly besides its own (the archive's retention).
     public let housekeeping: @Sendable () async -> Void
@@ -62,6 +64,11 @@ public final class Hub: Sendable {
         self.housekeeping = housekeeping
         self.wallClock = wallClock
         self.consentLinks = consentLinks
+        // Sessions are signed with a key derived from the installation's link secret, so every
+        // instance accepts them; without a signer (tests), a key of this process alone.
+        let sessionKey = consentLinks?.derivedKey(purpose: "lethe session v1")
+            ?? Data((0..<32).map { _ in UInt8.random(in: 0...255) })
+        self.authenticator = HubAuthenticator(configuration: configuration, sessionKey: sessionKey)
         self.configuration = configuration
         self.store = store
         self.coordinator = coordinator

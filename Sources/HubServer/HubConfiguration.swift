@@ -27,6 +27,17 @@ public struct HubConfiguration: Sendable, Equatable {
     /// A second listener, serving `/metrics` only (typically on loopback).
     public var metricsHost: String?
     public var metricsPort: Int?
+    /// Named operators from the config (`operators:`); `admin` (LETHE_ADMIN_TOKEN) is added by the hub.
+    public var operators: [HubOperator] = []
+    /// The four-eyes rule (`approval.twoPersonAbove`): a batch with more deletes than this needs two
+    /// different signed-in operators; nil: one approval suffices.
+    public var twoPersonAbove: Int?
+    /// How long a sign-in session lasts (12 hours).
+    public var sessionLifetime: Duration = .seconds(12 * 3600)
+    /// Failed sign-ins answered within a minute before sign-in answers 429 for the rest of it.
+    public var signInFailuresPerMinute = 20
+    /// How long the answer to a failed sign-in is held back.
+    public var signInFailureDelay: Duration = .milliseconds(500)
 
     /// The shortest admin, metrics or link secret accepted (bytes).
     public static let minimumSecretLength = 32

@@ -17,6 +17,10 @@ public struct LetheConfiguration: Sendable {
     public var archive: SinkConfiguration?
     /// In file order.
     public var connectors: [ConnectorConfiguration]
+    /// Named operators (`operators:`), in file order; names are unique and none is `admin`.
+    public var operators: [OperatorConfiguration]
+    /// `approval:` (the four-eyes rule).
+    public var approval: ApprovalRules
 
     public init(
         file: URL,
@@ -25,8 +29,12 @@ public struct LetheConfiguration: Sendable {
         policies: [String: Policy],
         mail: SinkConfiguration? = nil,
         archive: SinkConfiguration? = nil,
-        connectors: [ConnectorConfiguration]
+        connectors: [ConnectorConfiguration],
+        operators: [OperatorConfiguration] = [],
+        approval: ApprovalRules = ApprovalRules()
     ) {
+        self.operators = operators
+        self.approval = approval
         self.file = file
         self.version = version
         self.stateDirectory = stateDirectory

@@ -7,7 +7,7 @@ struct LetheConfigurationDecoder {
     let loader: ConfigLoader
     let file: URL
 
-    static let rootKeys: Set<String> = ["version", "state", "policies", "mail", "archive", "connectors"]
+    static let rootKeys: Set<String> = ["version", "state", "policies", "mail", "archive", "connectors", "operators", "approval"]
     static let connectorKeys: Set<String> = ["name", "type", "policy", "settings", "safety", "schedule", "webhook"]
     static let safetyKeys: Set<String> = ["maxDeletesPerRun", "maxDeleteFraction"]
     static let defaultStateDirectory = ".lethe"
@@ -23,9 +23,11 @@ struct LetheConfigurationDecoder {
         let mail = reader.optional("mail").flatMap { decodeSink($0, allowsFrom: true, issues: &issues) }
         let archive = reader.optional("archive").flatMap { decodeSink($0, allowsFrom: false, issues: &issues) }
         let connectors = decodeConnectors(reader, policies: policies, checkPolicies: policiesComplete, issues: &issues)
+        let operators = reader.optional("operators").map { decodeOperators($0, issues: &issues) } ?? []
+        let approval = reader.optional("approval").map { decodeApproval($0, issues: &issues) } ?? ApprovalRules()
         return LetheConfiguration(
             file: file, version: version, stateDirectory: state, policies: policies,
-            mail: mail, archive: archive, connectors: connectors
+            mail: mail, archive: archive, connectors: connectors, operators: operators, approval: approval
         )
     }
 

@@ -57,6 +57,14 @@ public struct ConsentLinkSigner: Sendable {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
     }
 
+    /// A key for another purpose derived from the same installation secret (HKDF-SHA256, `purpose` as
+    /// the info), so that a value signed for one purpose never verifies for another: the daemon's
+    /// sign-in sessions use `lethe session v1`. Every instance with the same secret derives the same key.
+    public func derivedKey(purpose: String) -> Data {
+        let key = HKDF<SHA256>.deriveKey(inputKeyMaterial: self.key, info: Data(purpose.utf8), outputByteCount: 32)
+        return key.withUnsafeBytes { Data($0) }
+    }
+
     public func token(_ content: ConsentToken) -> String {
         let payload = [
             "v1", content.connector, content.reference, content.rule, String(Int64(content.cycle.timeIntervalSince1970)),

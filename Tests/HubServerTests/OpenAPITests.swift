@@ -35,6 +35,7 @@ struct OpenAPITests {
         "POST /api/approvals/{batch}/approve": #"{"by": "dpo"}"#,
         "POST /api/holds": #"{"connector": "crm", "ids": ["r1"], "reason": "litigation"}"#,
         "POST /api/retry": #"{"all": true}"#,
+        "POST /signin": "token=not-a-token",
     ]
 
     // MARK: (a) the same routes

@@ -39,13 +39,8 @@ struct RunCommand: AsyncParsableCommand {
         let workspace = try Workspace(options: global)
         let environment = workspace.environment
         try workspace.checkSecrets()
-        let hubConfiguration: HubConfiguration
-        do {
-            hubConfiguration = try HubConfiguration(environment: environment.variables)
-        } catch {
-            throw ConfigError(code: "config.environment", location: nil, key: "", problem: error.message)
-        }
-        let store = try workspace.openStore()
+        let hubConfiguration = try workspace.hubConfiguration()
+        let store = try await workspace.openStore()
         let coordinator = try workspace.coordinator(store: store)
         var connectors: [HubConnector] = []
         var schedules: [String: ConnectorSchedule] = [:]
