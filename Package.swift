@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // MARK: Core and services
@@ -56,6 +57,20 @@ let package = Package(
                 "RetentionCore", "PrivateFiles",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The PostgreSQL store: a target of its own, so that what uses RetentionStore alone (the fuzz and
+        // benchmark packages) does not build postgres-nio.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "RetentionCore", "RetentionStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -177,6 +192,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+        // One suite of store behaviour, run against SQLite and PostgreSQL (LETHE_TEST_POSTGRES_URL; skipped, with the reason, without it).
+        .testTarget(
+            name: "StateStoreConformanceTests",
+            dependencies: [
+                "RetentionStore", "PostgresStore", "RetentionCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
             name: "SyncCoordinatorTests",
             dependencies: ["SyncCoordinator", "RetentionStore", "RetentionCore", "RetentionTesting", "LetheConfig"],
             swiftSettings: swiftSettings

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: the whole suite. The REST tests start their own fake CRMs (Tests/FakeCRMs, stdlib Python).
+# `make test`: the whole suite. The REST tests start their own fake CRMs (Tests/FakeCRMs, stdlib Python); the
+# PostgreSQL store's tests a throwaway PostgreSQL server (scripts/test-postgres.sh), skipped with the reason when
+# none can be started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LETHE_TEST_ROOT="$PWD"
@@ -7,4 +9,4 @@ bash scripts/ensure-smtpd.sh
 python3 -m unittest Tests/FakeCRMs/test_fakecrm.py
 rm -rf Tests/FakeCRMs/__pycache__
 swift build --build-tests
-swift test --skip-build
+bash scripts/test-postgres.sh swift test --skip-build

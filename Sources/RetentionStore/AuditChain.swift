@@ -1,13 +1,13 @@
 import Crypto
-import Foundation
+package import Foundation
 
 /// The hash chain of the audit log: each entry's hash covers the previous hash and the entry's
 /// canonical text, so editing, inserting or removing any entry breaks every hash after it; the head
 /// (count and last hash), kept outside the chain, catches removal of the last entries.
-enum AuditChain {
-    static let genesis = String(repeating: "0", count: 64)
+package enum AuditChain {
+    package static let genesis = String(repeating: "0", count: 64)
 
-    static func hash(previous: String, seq: Int64, draft: AuditDraft) -> String {
+    package static func hash(previous: String, seq: Int64, draft: AuditDraft) -> String {
         hash(previous: previous, seq: seq, draft: draft, detailJSON: detailJSON(draft.detail))
     }
 
@@ -42,7 +42,7 @@ enum AuditChain {
 
     /// `detail` as JSON with sorted keys. Written by hand: it runs for every audit entry, and the
     /// output must stay byte-stable (it is what the hash covers).
-    static func detailJSON(_ detail: [String: String]) -> String {
+    package static func detailJSON(_ detail: [String: String]) -> String {
         var text: [UInt8] = [UInt8(ascii: "{")]
         text.reserveCapacity(128)
         for (index, key) in detail.keys.sorted().enumerated() {
@@ -83,7 +83,7 @@ enum AuditChain {
 
 extension Sequence<UInt8> {
     /// Lowercase hex, without `String(format:)` (which is slow on Linux).
-    var hexString: String {
+    package var hexString: String {
         let digits = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []
         for byte in self {

@@ -1,4 +1,4 @@
-import Crypto
+package import Crypto
 public import Foundation
 
 /// A signed statement of the audit chain's head: "entry `seq` has hash `hash`", signed with the
@@ -70,7 +70,7 @@ public struct AuditCheckpoint: Sendable, Equatable, Codable {
     }
 
     /// Signs the head (`seq`, `hash`) at `date`.
-    static func sign(seq: Int64, hash: String, at date: Date, with privateKey: Curve25519.Signing.PrivateKey) throws -> AuditCheckpoint {
+    package static func sign(seq: Int64, hash: String, at date: Date, with privateKey: Curve25519.Signing.PrivateKey) throws -> AuditCheckpoint {
         var checkpoint = AuditCheckpoint(
             seq: seq, hash: hash, at: AuditTimestamp.iso8601(date), key: AuditPublicKey(privateKey.publicKey).id, signature: "")
         checkpoint.signature = try privateKey.signature(for: Data(checkpoint.signedText.utf8)).base64EncodedString()
@@ -78,12 +78,12 @@ public struct AuditCheckpoint: Sendable, Equatable, Codable {
     }
 
     /// The detail of the audit entry that records the checkpoint in the chain (it follows entry `seq`).
-    var detail: [String: String] {
+    package var detail: [String: String] {
         ["seq": String(seq), "hash": hash, "at": at, "key": key, "signature": signature]
     }
 
     /// The checkpoint an `audit.checkpoint` entry records; nil when its detail is incomplete.
-    init?(detail: [String: String]) {
+    package init?(detail: [String: String]) {
         guard let seqText = detail["seq"], let seq = Int64(seqText), let hash = detail["hash"], let at = detail["at"],
             let key = detail["key"], let signature = detail["signature"]
         else { return nil }
@@ -105,7 +105,7 @@ public struct AuditPublicKey: Sendable, Equatable {
         self.raw = raw
     }
 
-    init(_ key: Curve25519.Signing.PublicKey) {
+    package init(_ key: Curve25519.Signing.PublicKey) {
         raw = key.rawRepresentation
     }
 

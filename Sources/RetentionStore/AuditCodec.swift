@@ -1,36 +1,26 @@
-import Foundation
-import GRDB
-import RetentionCore
+package import Foundation
+package import RetentionCore
 
 /// The words audit entries repeat — event names, connectors, rules, detail keys and the values of
 /// keys with few values (a rule's legal basis, a method, an operator) — stored once in `audit_words`
-/// (append-only like the log) and named by number in each entry.
-struct AuditVocabulary {
+/// (append-only like the log) and named by number in each entry. Each store loads and extends it in
+/// its own way (`AuditVocabulary+SQLite`, the PostgreSQL store).
+package struct AuditVocabulary {
     private var ids: [String: Int64] = [:]
     private var words: [Int64: String] = [:]
 
-    static func load(_ db: Database) throws -> AuditVocabulary {
-        var vocabulary = AuditVocabulary()
-        let rows = try Row.fetchCursor(db, sql: "SELECT id, word FROM audit_words")
-        while let row = try rows.next() {
-            let id: Int64 = row[0], word: String = row[1]
-            vocabulary.ids[word] = id
-            vocabulary.words[id] = word
-        }
-        return vocabulary
-    }
+    package init() {}
 
-    /// The number of `word`, added to `audit_words` when it is new (inside the caller's transaction).
-    mutating func id(_ word: String, _ db: Database) throws -> Int64 {
-        if let id = ids[word] { return id }
-        try db.cachedStatement(sql: "INSERT INTO audit_words (word) VALUES (?)").execute(arguments: [word])
-        let id = db.lastInsertedRowID
+    /// Adds a stored word and its number.
+    package mutating func add(id: Int64, word: String) {
         ids[word] = id
         words[id] = word
-        return id
     }
 
-    func word(_ id: Int64) -> String? { words[id] }
+    /// The number of `word`, if it is stored.
+    package func id(of word: String) -> Int64? { ids[word] }
+
+    package func word(_ id: Int64) -> String? { words[id] }
 }
 
 /// How an audit entry is stored, losing nothing: its hash covers the same canonical text as ever
@@ -45,7 +35,7 @@ struct AuditVocabulary {
 ///
 /// Any column may also hold plain text (the JSON of `detail`, the hex of `hash`): an entry whose value
 /// cannot be encoded is stored as text, and is read and verified the same way.
-enum AuditCodec {
+package enum AuditCodec {
     /// Detail keys whose values repeat across entries (the rest are stored as they are).
     static let vocabularyKeys: Set<String> = [
         "kind", "fields", "legalBasis", "method", "operator", "policy", "rules", "deleteMode", "deleteMethod",
@@ -59,70 +49,56 @@ enum AuditCodec {
 
     // MARK: Columns
 
-    static func encodeWord(_ value: String?, _ vocabulary: inout AuditVocabulary, _ db: Database) throws -> DatabaseValue {
-        guard let value else { return .null }
-        return try vocabulary.id(value, db).databaseValue
-    }
-
-    static func decodeWord(_ value: DatabaseValue, _ vocabulary: AuditVocabulary) throws -> String? {
-        switch value.storage {
-        case .null: return nil
-        case .int64(let id):
-            guard let word = vocabulary.word(id) else { throw unreadable("names an unknown word \(id)") }
-            return word
-        case .string(let text): return text
-        case .blob(let data): return String(decoding: data, as: UTF8.self)
-        case .double(let number): return String(number)
-        }
-    }
-
-    static func encodeReference(_ value: String?) -> DatabaseValue {
-        guard let value else { return .null }
+    /// The bytes of a reference (`r-…`, `op-…`, `e-…`: the prefix's number, then the hex's bytes);
+    /// nil when it is not of that form (it is then stored as text).
+    package static func referenceBytes(_ value: String) -> Data? {
         for (index, prefix) in referencePrefixes.enumerated() where value.hasPrefix(prefix) {
             if let bytes = hexBytes(value.utf8.dropFirst(prefix.utf8.count)) {
-                return Data([UInt8(index)] + bytes).databaseValue
+                return Data([UInt8(index)] + bytes)
             }
         }
-        return value.databaseValue
+        return nil
     }
 
-    static func decodeReference(_ value: DatabaseValue) throws -> String? {
-        switch value.storage {
-        case .null: return nil
-        case .string(let text): return text
-        case .blob(let data):
-            guard let first = data.first, Int(first) < referencePrefixes.count else { throw unreadable("has an unreadable reference") }
-            return referencePrefixes[Int(first)] + data.dropFirst().hexString
-        case .int64(let number): return String(number)
-        case .double(let number): return String(number)
+    /// The reference `referenceBytes` encoded.
+    package static func reference(bytes data: Data) throws -> String {
+        guard let first = data.first, Int(first) < referencePrefixes.count else { throw unreadable("has an unreadable reference") }
+        return referencePrefixes[Int(first)] + data.dropFirst().hexString
+    }
+
+    /// The 32 bytes of a SHA-256 in hex; nil for anything else (stored as text).
+    package static func hashBytes(_ hex: String) -> Data? {
+        guard hex.utf8.count == 64, let bytes = hexBytes(hex.utf8[...]) else { return nil }
+        return Data(bytes)
+    }
+
+    /// Every word `draft` is stored with (its event, connector, rule, detail keys and the values of
+    /// `vocabularyKeys`), in the order encoding meets them: a store adds the new ones before encoding.
+    package static func words(of draft: AuditDraft) -> [String] {
+        var words = [draft.event]
+        if let connector = draft.connector { words.append(connector) }
+        if let rule = draft.rule { words.append(rule) }
+        for key in draft.detail.keys.sorted() {
+            words.append(key)
+            if vocabularyKeys.contains(key) { words.append(draft.detail[key] ?? "") }
         }
-    }
-
-    static func encodeHash(_ hex: String) -> DatabaseValue {
-        guard hex.utf8.count == 64, let bytes = hexBytes(hex.utf8[...]) else { return hex.databaseValue }
-        return Data(bytes).databaseValue
-    }
-
-    static func decodeHash(_ value: DatabaseValue) -> String {
-        switch value.storage {
-        case .blob(let data): return data.hexString
-        case .string(let text): return text
-        default: return ""
-        }
+        return words
     }
 
     // MARK: Detail
 
-    static func encodeDetail(_ detail: [String: String], _ vocabulary: inout AuditVocabulary, _ db: Database) throws -> DatabaseValue {
+    /// The detail's bytes: a format byte, a count and, by key, the key's word number and a tagged value.
+    /// `wordID` gives (or adds) a word's number.
+    package static func detailBytes(_ detail: [String: String], wordID: (String) throws -> Int64) rethrows -> Data {
         var bytes: [UInt8] = [formatVersion]
         bytes.reserveCapacity(64)
         appendVarint(UInt64(detail.count), to: &bytes)
         for key in detail.keys.sorted() {
             let value = detail[key] ?? ""
-            appendVarint(UInt64(try vocabulary.id(key, db)), to: &bytes)
+            appendVarint(UInt64(try wordID(key)), to: &bytes)
             if vocabularyKeys.contains(key) {
                 bytes.append(Tag.word.rawValue)
-                appendVarint(UInt64(try vocabulary.id(value, db)), to: &bytes)
+                appendVarint(UInt64(try wordID(value)), to: &bytes)
             } else if let seconds = timestampSeconds(value) {
                 bytes.append(Tag.seconds.rawValue)
                 appendVarint(UInt64(bitPattern: (seconds << 1) ^ (seconds >> 63)), to: &bytes)
@@ -132,26 +108,19 @@ enum AuditCodec {
                 bytes.append(contentsOf: value.utf8)
             }
         }
-        return Data(bytes).databaseValue
+        return Data(bytes)
     }
 
-    /// The detail, and whether its stored form is the one Lethe writes (false: text that is not the
-    /// canonical JSON of what it says — an edited entry).
-    static func decodeDetail(_ value: DatabaseValue, _ vocabulary: AuditVocabulary) throws -> (detail: [String: String], canonical: Bool) {
-        switch value.storage {
-        case .string(let text):
-            guard let detail = try? StoreCoding.decoder.decode([String: String].self, from: Data(text.utf8)) else {
-                return (["_unreadable": text], false)
-            }
-            return (detail, AuditChain.detailJSON(detail) == text)
-        case .blob(let data):
-            return (try decodeDetail(bytes: [UInt8](data), vocabulary), true)
-        default:
-            throw unreadable("has an unreadable detail")
+    /// The detail stored as text (not what Lethe writes: an edited entry, or one an earlier version
+    /// kept), and whether the text is the canonical JSON of what it says.
+    package static func detail(text: String) -> (detail: [String: String], canonical: Bool) {
+        guard let detail = try? StoreCoding.decoder.decode([String: String].self, from: Data(text.utf8)) else {
+            return (["_unreadable": text], false)
         }
+        return (detail, AuditChain.detailJSON(detail) == text)
     }
 
-    private static func decodeDetail(bytes: [UInt8], _ vocabulary: AuditVocabulary) throws -> [String: String] {
+    package static func decodeDetail(bytes: [UInt8], _ vocabulary: AuditVocabulary) throws -> [String: String] {
         var reader = ByteReader(bytes: bytes)
         guard try reader.byte() == formatVersion else { throw unreadable("has a detail of an unknown format") }
         let count = try reader.varint()

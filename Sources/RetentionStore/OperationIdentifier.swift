@@ -45,14 +45,14 @@ public struct OperationIdentifier: Sendable {
 
 /// What the webhook inbox keeps of a provider's event id: a keyed digest, enough to recognise a
 /// replay and nothing more (some providers' event ids embed the record id).
-struct WebhookEventDigests: Sendable {
+package struct WebhookEventDigests: Sendable {
     private let key: Data
 
-    init(secret: Data) {
+    package init(secret: Data) {
         key = Data(HMAC<SHA256>.authenticationCode(for: Data("lethe webhook events".utf8), using: SymmetricKey(data: secret)))
     }
 
-    func digest(connector: String, eventID: String) -> String {
+    package func digest(connector: String, eventID: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(connector)\u{1F}\(eventID)".utf8), using: SymmetricKey(data: key))
         return "e-" + Data(mac).prefix(16).hexString
     }

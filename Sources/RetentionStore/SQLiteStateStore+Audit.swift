@@ -137,41 +137,17 @@ extension SQLiteStateStore {
 
     public func verifyAudit() async throws -> AuditVerification {
         try await queue.read { db in
-            var expectedSeq: Int64 = 0
-            var previous = AuditChain.genesis
+            var verifier = AuditVerifier()
             let vocabulary = try AuditVocabulary.load(db)
             let cursor = try Row.fetchCursor(db, sql: "SELECT \(Self.auditColumns) FROM audit ORDER BY seq")
             while let row = try cursor.next() {
-                expectedSeq += 1
-                func failure(_ problem: String) -> AuditVerification {
-                    AuditVerification(ok: false, entries: expectedSeq - 1, headHash: previous, problem: "entry \(row[0] as Int64): \(problem)")
+                let previous = verifier.previousHash
+                if let failure = verifier.check(seq: row[0], read: { try Self.storedAuditEntry(row, previous: previous, vocabulary: vocabulary) }) {
+                    return failure
                 }
-                let stored: (entry: AuditEntry, canonicalDetail: Bool)
-                do {
-                    stored = try Self.storedAuditEntry(row, previous: previous, vocabulary: vocabulary)
-                } catch {
-                    return failure("it is unreadable (edited)")
-                }
-                let entry = stored.entry
-                if entry.seq != expectedSeq { return failure("expected entry \(expectedSeq): entries were removed or inserted") }
-                if !stored.canonicalDetail { return failure("its detail was edited") }
-                if AuditChain.hash(previous: previous, seq: entry.seq, draft: entry.draft) != entry.hash {
-                    return failure("its content does not match its hash (edited)")
-                }
-                previous = entry.hash
             }
-            guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1") else {
-                return AuditVerification(ok: false, entries: expectedSeq, headHash: previous, problem: "the audit head is missing")
-            }
-            let headSeq: Int64 = head["seq"]
-            let headHash: String = head["hash"]
-            if headSeq != expectedSeq || headHash != previous {
-                return AuditVerification(
-                    ok: false, entries: expectedSeq, headHash: previous,
-                    problem: "the head records \(headSeq) entries but the log has \(expectedSeq): entries at the end were removed or added"
-                )
-            }
-            return AuditVerification(ok: true, entries: expectedSeq, headHash: previous, problem: nil)
+            let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1").map { (seq: $0[0] as Int64, hash: $0[1] as String) }
+            return verifier.finish(head: head)
         }
     }
 }

@@ -21,7 +21,7 @@ extension SQLiteStateStore {
                     AuditDraft(
                         at: operation.createdAt, event: "operation.queued", connector: operation.connector,
                         reference: operation.reference, rule: operation.rule, operation: operation.id,
-                        detail: Self.queuedDetail(operation)
+                        detail: StoreText.queuedDetail(operation)
                     )
                 )
             }
@@ -106,7 +106,7 @@ extension SQLiteStateStore {
                 // RETURNING's order is SQLite's to choose; the log follows the queue's.
                 for row in rows.sorted(by: { ($0[6] as Int64) < ($1[6] as Int64) }) {
                     let kind: String = row[2]
-                    let detail = Self.queuedDetail(kind: kind, status: target, cycle: Date(timeIntervalSince1970: row[4]), batch: batch)
+                    let detail = StoreText.queuedDetail(kind: kind, status: target, cycle: Date(timeIntervalSince1970: row[4]), batch: batch)
                     audit.append(
                         AuditDraft(at: Date(timeIntervalSince1970: row[5]), event: "operation.queued", connector: connector,
                                    reference: row[1], rule: row[3], operation: row[0], detail: detail))
@@ -118,16 +118,6 @@ extension SQLiteStateStore {
             released += deletes
             if count == 0 { return released }
         }
-    }
-
-    private static func queuedDetail(_ operation: OutboxOperation) -> [String: String] {
-        queuedDetail(kind: operation.kind.rawValue, status: operation.status, cycle: operation.cycle, batch: operation.batch)
-    }
-
-    private static func queuedDetail(kind: String, status: OperationStatus, cycle: Date, batch: String?) -> [String: String] {
-        var detail = ["kind": kind, "status": status.rawValue, "cycle": StoreCoding.timestamp(cycle)]
-        if let batch { detail["batch"] = batch }
-        return detail
     }
 
     public func operations(connector: String, statuses: Set<OperationStatus>, after: Int64, limit: Int) async throws -> [OutboxOperation] {

@@ -25,18 +25,8 @@ extension SQLiteStateStore {
             duplicateLines: try StoreCoding.decode([Int].self, RawStatement.text(handle, 8)) ?? [],
             digest: RawStatement.int64(handle, 4).map { UInt64(bitPattern: $0) },
             nextDue: RawStatement.double(handle, 9).map(Date.init(timeIntervalSince1970:)),
-            reappeared: Int(RawStatement.int64(handle, 10) ?? 0), reason: Self.reason(RawStatement.text(handle, 11))
+            reappeared: Int(RawStatement.int64(handle, 10) ?? 0), reason: StoreText.reason(RawStatement.text(handle, 11))
         )
-    }
-
-    static func reason(_ text: String?) -> QuarantineReason? {
-        guard let text else { return nil }
-        let parts = text.split(separator: "\u{1F}", maxSplits: 1, omittingEmptySubsequences: false)
-        return QuarantineReason(code: String(parts[0]), detail: parts.count > 1 ? String(parts[1]) : "")
-    }
-
-    static func reasonText(_ reason: QuarantineReason?) -> String? {
-        reason.map { "\($0.code)\u{1F}\($0.detail)" }
     }
 
     // MARK: Reading
@@ -169,7 +159,7 @@ extension SQLiteStateStore {
             ).map { row in
                 QuarantinedRecord(
                     reference: row[0], line: row[1], duplicateLines: try StoreCoding.decode([Int].self, row[2]) ?? [],
-                    reason: Self.reason(row[3]) ?? QuarantineReason(code: "quarantined"))
+                    reason: StoreText.reason(row[3]) ?? QuarantineReason(code: "quarantined"))
             }
         }
     }
@@ -277,12 +267,12 @@ extension SQLiteStateStore {
                 }
                 try replace.bind(upsert.recordID).bind(digest).bind(facts).bind(upsert.state.phase.rawValue).bind(state)
                     .bind(upsert.nextDue?.timeIntervalSince1970).bind(upsert.state.finalExpiry?.timeIntervalSince1970).bind(upsert.line)
-                    .bind(duplicates).bind(Self.reasonText(upsert.reason)).bind(existing.destroyed ? 1 : 0).bind(upsert.key)
+                    .bind(duplicates).bind(StoreText.reasonText(upsert.reason)).bind(existing.destroyed ? 1 : 0).bind(upsert.key)
                     .run()
             } else {
                 try insert.bind(upsert.key).bind(connector).bind(upsert.reference).bind(upsert.recordID).bind(digest).bind(facts)
                     .bind(upsert.state.phase.rawValue).bind(state).bind(upsert.nextDue?.timeIntervalSince1970)
-                    .bind(upsert.state.finalExpiry?.timeIntervalSince1970).bind(upsert.line).bind(duplicates).bind(Self.reasonText(upsert.reason))
+                    .bind(upsert.state.finalExpiry?.timeIntervalSince1970).bind(upsert.line).bind(duplicates).bind(StoreText.reasonText(upsert.reason))
                     .run()
             }
             if !upsert.operations.isEmpty {
@@ -330,7 +320,7 @@ extension SQLiteStateStore {
             let reference: String = row[0]
             let reason = QuarantineReason.duplicateID(lines: lines)
             try update.execute(arguments: [
-                StoreCodec.encode(state: LifecycleState(phase: .quarantined)), try StoreCoding.encode(lines), Self.reasonText(reason), key,
+                StoreCodec.encode(state: LifecycleState(phase: .quarantined)), try StoreCoding.encode(lines), StoreText.reasonText(reason), key,
             ])
             if !wasQuarantined, row[1] as String? != RecordPhase.quarantined.rawValue {
                 audit.append(AuditDraft(at: at, event: "record.quarantined", connector: connector, reference: reference, detail: ["reason": reason.code]))

@@ -153,7 +153,7 @@ public struct StoreError: LetheError {
     }
 }
 
-enum StoreCoding {
+package enum StoreCoding {
     // Reused: creating coders per row dominated large syncs. Both are safe to share (they keep no
     // state between calls); Foundation does not mark them Sendable.
     nonisolated(unsafe) static let encoder: JSONEncoder = {
@@ -169,17 +169,17 @@ enum StoreCoding {
         return decoder
     }()
 
-    static func encode(_ value: some Encodable) throws -> String {
+    package static func encode(_ value: some Encodable) throws -> String {
         String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? {
+    package static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? {
         guard let text else { return nil }
         return try decoder.decode(type, from: Data(text.utf8))
     }
 
     /// ISO-8601 in UTC, for audit details.
-    static func timestamp(_ date: Date) -> String {
+    package static func timestamp(_ date: Date) -> String {
         AuditTimestamp.iso8601(date)
     }
 }

@@ -222,6 +222,21 @@ extension RecordStore {
     /// The reference of the record with this source id as the state knows it (a record stored by an
     /// earlier version keeps its reference), else the one it will get.
     public func knownReference(connector: String, recordID: String) async throws -> String {
+extension ApprovalStore {
+    /// One approval by a stated name with no four-eyes rule: releases the batch (what `lethe approve
+    /// --by` did before operators had tokens).
+    public func approve(batch: String, by operator: String, at: Date) async throws -> ApprovalBatch {
+        try await approve(batch: batch, as: .stated(`operator`), twoPersonAbove: nil, at: at)
+    }
+}
+
+extension AuditStore {
+    /// Signs the current head and appends its `audit.checkpoint` entry (see `appendAuditCheckpoint(at:unlessCurrent:)`).
+    public func appendAuditCheckpoint(at date: Date) async throws -> AuditCheckpoint {
+        try await appendAuditCheckpoint(at: date, unlessCurrent: false)
+    }
+}
+
         let key = fingerprints.key(connector: connector, id: recordID)
         return try await records(connector: connector, keys: [key])[key]?.reference ?? reference(connector: connector, recordID: recordID)
     }

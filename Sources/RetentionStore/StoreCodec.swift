@@ -1,5 +1,5 @@
-import Foundation
-import RetentionCore
+package import Foundation
+package import RetentionCore
 
 /// The compact binary layout of the mirror's `fields` column, the records' `state` column and the
 /// outbox's `fields` column. Hand-written because it runs for every row on ingest, evaluation and
@@ -17,7 +17,7 @@ import RetentionCore
 /// the consent values last seen (a count, then field name and 0/1 pairs in sorted order), layout 4 writes
 /// phases and stages as one byte each (`phaseCodes`, `stageCodes`) and dates as whole seconds where they
 /// are (a tag, then a zigzag LEB128; others as before). States of layouts 1 to 3 still read.
-enum StoreCodec {
+package enum StoreCodec {
     static let version: UInt8 = 1
     static let stateVersion: UInt8 = 4
 
@@ -28,7 +28,7 @@ enum StoreCodec {
     // MARK: Fields
 
     /// A record's fields, keys in sorted order.
-    static func encode(fields: [String: String]) -> Data {
+    package static func encode(fields: [String: String]) -> Data {
         var writer = Writer()
         writer.bytes.reserveCapacity(16 + fields.count * 24)
         writer.count(fields.count)
@@ -39,7 +39,7 @@ enum StoreCodec {
         return Data(writer.bytes)
     }
 
-    static func decodeFields(_ data: Data) throws -> [String: String] {
+    package static func decodeFields(_ data: Data) throws -> [String: String] {
         try data.withUnsafeBytes { try decodeFields(buffer: $0) }
     }
 
@@ -58,7 +58,7 @@ enum StoreCodec {
     // MARK: Erased fields (outbox)
 
     /// Erasure targets in their order.
-    static func encode(erased: [ErasedField]) -> Data {
+    package static func encode(erased: [ErasedField]) -> Data {
         var writer = Writer()
         writer.count(erased.count)
         for field in erased {
@@ -68,7 +68,7 @@ enum StoreCodec {
         return Data(writer.bytes)
     }
 
-    static func decodeErased(_ data: Data) throws -> [ErasedField] {
+    package static func decodeErased(_ data: Data) throws -> [ErasedField] {
         try data.withUnsafeBytes { try decodeErased(buffer: $0) }
     }
 
@@ -87,7 +87,7 @@ enum StoreCodec {
 
     // MARK: Lifecycle state
 
-    static func encode(state: LifecycleState, layout: UInt8 = stateVersion) -> Data {
+    package static func encode(state: LifecycleState, layout: UInt8 = stateVersion) -> Data {
         var writer = Writer(version: layout)
         let compact = layout >= 4
         func date(_ value: Date?, optional: Bool) {
@@ -120,7 +120,7 @@ enum StoreCodec {
         return Data(writer.bytes)
     }
 
-    static func decodeState(_ data: Data) throws -> LifecycleState {
+    package static func decodeState(_ data: Data) throws -> LifecycleState {
         try data.withUnsafeBytes { try decodeState(buffer: $0) }
     }
 
@@ -178,7 +178,7 @@ enum StoreCodec {
     /// unsigned LEB128 values).
     static let factsVersion: UInt8 = 0x46
 
-    static func encode(facts: SourceFacts) -> Data {
+    package static func encode(facts: SourceFacts) -> Data {
         var writer = Writer(version: factsVersion)
         writer.bytes.append((facts.quarantine == nil ? 0 : 1) | (facts.hasEmail ? 2 : 0))
         if let reason = facts.quarantine {
@@ -194,7 +194,7 @@ enum StoreCodec {
         return Data(writer.bytes)
     }
 
-    static func decodeFacts(_ data: Data) throws -> SourceFacts {
+    package static func decodeFacts(_ data: Data) throws -> SourceFacts {
         try data.withUnsafeBytes { try decodeFacts(buffer: $0) }
     }
 

@@ -75,7 +75,7 @@ public struct KnownRecords: Sendable {
     public var count: Int { keys.count }
 
     /// The same records in ascending key order.
-    func sortedByKey() -> KnownRecords {
+    package func sortedByKey() -> KnownRecords {
         let order = keys.indices.sorted { keys[$0] < keys[$1] }
         var sorted = KnownRecords()
         sorted.keys = order.map { keys[$0] }
@@ -337,6 +337,14 @@ public struct AuditDraft: Sendable, Equatable {
     }
 }
 
+
+    package init(connector: String, reference: String, reason: String, createdBy: String, createdAt: Date) {
+        self.connector = connector
+        self.reference = reference
+        self.reason = reason
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+    }
 public struct AuditEntry: Sendable, Equatable {
     public var seq: Int64
     public var draft: AuditDraft
@@ -365,6 +373,13 @@ public struct StoreStatus: Sendable, Equatable {
     /// Live records whose final expiry + destroyWithin has passed are computed by the caller.
 }
 
+
+    package init(seq: Int64, draft: AuditDraft, previousHash: String, hash: String) {
+        self.seq = seq
+        self.draft = draft
+        self.previousHash = previousHash
+        self.hash = hash
+    }
 /// One record event of a webhook delivery, as persisted: no body, no field values.
 public struct WebhookEventDraft: Sendable, Equatable {
     public var eventID: String
@@ -386,6 +401,18 @@ public struct WebhookAcceptance: Sendable, Equatable {
     public init(accepted: Int, replayed: Int) {
         self.accepted = accepted
         self.replayed = replayed
+
+    package init(
+        records: [String: [String: Int]], operations: [String: [String: Int]], openBatches: [ApprovalBatch], holds: Int, auditEntries: Int64,
+        reappeared: [String: Int]
+    ) {
+        self.records = records
+        self.operations = operations
+        self.openBatches = openBatches
+        self.holds = holds
+        self.auditEntries = auditEntries
+        self.reappeared = reappeared
+    }
     }
 }
 

@@ -1,0 +1,34 @@
+import Logging
+import PostgresNIO
+import RetentionStore
+
+/// Transactions that rethrow the caller's own error (PostgresNIO's `withTransaction` wraps it), so a
+/// `StoreError` such as `approval.unknown_batch` reaches the caller as SQLite's store throws it.
+enum PostgresTransaction {
+    static func run<T>(
+        _ connection: PostgresConnection, logger: Logger, asynchronousCommit: Bool = false,
+        _ body: (PostgresConnection) async throws -> sending T
+    ) async throws -> sending T {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            // A bulk write need not wait for the disk; `makeDurable` is the barrier.
+            if asynchronousCommit { try await connection.query("SET LOCAL synchronous_commit = off", logger: logger) }
+            let value = try await body(connection)
+            try await connection.query("COMMIT", logger: logger)
+            return value
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
+
+    /// A store error for a failure of PostgreSQL, with the server's message (never a bound value).
+    static func storeError(_ error: any Error, doing what: String) -> any Error {
+        if error is StoreError { return error }
+        if let error = error as? PSQLError {
+            let detail = error.serverInfo?[.message] ?? "\(error.code)"
+            return StoreError(code: "store.postgres", message: "\(what): \(detail)")
+        }
+        return StoreError(code: "store.postgres", message: "\(what): \(error)")
+    }
+}
