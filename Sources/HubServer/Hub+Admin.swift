@@ -41,6 +41,12 @@ extension Hub {
     }
 
     func status() async throws -> Response {
+        Self.json(.ok, try await statusBody())
+    }
+
+    /// What `/api/status` answers (and the dashboard shows): the store's counts, overdue destructions
+    /// per connector (expiry + `destroyWithin` passed, still live), webhook events, running connectors.
+    func statusBody() async throws -> StatusBody {
         let counts = try await store.statusCounts()
         var overdue: [String: Int] = [:]
         var pending: [String: Int] = [:]
@@ -51,11 +57,10 @@ extension Hub {
             overdue[name] = try await store.overdueCount(connector: name, expiredBefore: policy.destroyWithin.subtracted(from: now, in: policy.zone))
             (pending[name], dead[name]) = try await store.webhookEventCounts(connector: name)
         }
-        let body = StatusBody(
+        return StatusBody(
             records: counts.records, operations: counts.operations, openBatches: counts.openBatches, holds: counts.holds,
             auditEntries: counts.auditEntries, overdue: overdue, running: await locks.running.sorted(), pendingWebhookEvents: pending,
             deadWebhookEvents: dead, reappeared: counts.reappeared)
-        return Self.json(.ok, body)
     }
 
     struct PlanBody: Encodable {
@@ -75,14 +80,21 @@ extension Hub {
         let only = request.uri.queryParameters.get("connector")
         if let only, connectors[only] == nil { return Self.error(.notFound, "unknown_connector", "no such connector") }
         let now = clock.now()
+        let events = try await planEvents(connector: only, horizon: horizon, now: now)
+        let counts = Dictionary(grouping: events, by: \.kind).mapValues(\.count)
+        return Self.json(.ok, PlanBody(asOf: now, horizon: horizon.description, counts: counts, events: events))
+    }
+
+    /// The plan of every connector (or only one) from `now` to `now + horizon`, by date: what
+    /// `/api/plan` lists and the dashboard's expiry calendar counts.
+    func planEvents(connector only: String?, horizon: Period, now: Date) async throws -> [Planner.Event] {
         var events: [Planner.Event] = []
         for name in connectors.keys.sorted() where only == nil || only == name {
             guard let connector = connectors[name] else { continue }
             events += try await Planner(policy: connector.runtime.policy, now: now, horizon: horizon).events(connector: name, store: store)
         }
         events.sort { ($0.date, $0.kind, $0.reference ?? "") < ($1.date, $1.kind, $1.reference ?? "") }
-        let counts = Dictionary(grouping: events, by: \.kind).mapValues(\.count)
-        return Self.json(.ok, PlanBody(asOf: now, horizon: horizon.description, counts: counts, events: events))
+        return events
     }
 
     struct OperatorBody: Decodable { var by: String? }
@@ -97,13 +109,17 @@ extension Hub {
     func approve(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let batch = context.parameters.get("batch") ?? ""
         let body = try? await request.decode(as: OperatorBody.self, context: context)
+        return try await Self.answer { try await self.approveBatch(batch, by: self.operatorLabel(request, stated: body?.by)) }
+    }
+
+    /// Approves an open batch (its deletes go to `pending`): the admin API's and the dashboard's approval.
+    func approveBatch(_ batch: String, by operator: String) async throws -> ApprovalBatch {
         let known = try await store.approvalBatches()
         guard let found = known.first(where: { $0.id == batch }) else {
-            return Self.error(.notFound, "unknown_batch", "no approval batch '\(batch.prefix(40))'")
+            throw AdminRefusal(.notFound, "unknown_batch", "no approval batch '\(batch.prefix(40))'")
         }
-        guard found.status != .approved else { return Self.error(.conflict, "already_approved", "the batch is already approved") }
-        let approved = try await store.approve(batch: batch, by: self.operatorLabel(request, stated: body?.by), at: clock.now())
-        return Self.json(.ok, approved)
+        guard found.status != .approved else { throw AdminRefusal(.conflict, "already_approved", "the batch is already approved") }
+        return try await store.approve(batch: batch, by: `operator`, at: clock.now())
     }
 
     struct HoldBody: Decodable {
@@ -114,18 +130,26 @@ extension Hub {
     }
 
     func addHolds(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        guard let body = try? await request.decode(as: HoldBody.self, context: context), !body.ids.isEmpty, !body.reason.isEmpty else {
+        guard let body = try? await request.decode(as: HoldBody.self, context: context) else {
             return Self.error(.badRequest, "bad_request", "expected {connector, ids: [..], reason, by?}")
         }
-        guard connectors[body.connector] != nil else { return Self.error(.notFound, "unknown_connector", "no such connector") }
+        return try await Self.answer {
+            ["added": try await self.placeHolds(connector: body.connector, ids: body.ids, reason: body.reason, by: self.operatorLabel(request, stated: body.by))]
+        }
+    }
+
+    /// Puts the records with these source ids on legal hold; returns how many were not held yet.
+    func placeHolds(connector: String, ids: [String], reason: String, by operator: String) async throws -> Int {
+        guard !ids.isEmpty, !reason.isEmpty else { throw AdminRefusal(.badRequest, "bad_request", "expected {connector, ids: [..], reason, by?}") }
+        guard connectors[connector] != nil else { throw AdminRefusal(.notFound, "unknown_connector", "no such connector") }
         var added = 0
-        for id in body.ids {
-            let reference = try await store.knownReference(connector: body.connector, recordID: id)
-            if try await store.addHold(connector: body.connector, reference: reference, reason: body.reason, by: self.operatorLabel(request, stated: body.by), at: clock.now()) {
+        for id in ids {
+            let reference = try await store.knownReference(connector: connector, recordID: id)
+            if try await store.addHold(connector: connector, reference: reference, reason: reason, by: `operator`, at: clock.now()) {
                 added += 1
             }
         }
-        return Self.json(.ok, ["added": added])
+        return added
     }
 
     func removeHold(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -133,8 +157,18 @@ extension Hub {
         let id = context.parameters.get("id") ?? ""
         guard connectors[connector] != nil else { return Self.error(.notFound, "unknown_connector", "no such connector") }
         let reference = try await store.knownReference(connector: connector, recordID: id)
-        let removed = try await store.removeHold(connector: connector, reference: reference, by: self.operatorLabel(request, stated: nil), at: clock.now())
-        return removed ? Self.json(.ok, ["removed": 1]) : Self.error(.notFound, "no_hold", "the record is not on hold")
+        return try await Self.answer {
+            try await self.liftHold(connector: connector, reference: reference, by: self.operatorLabel(request, stated: nil))
+            return ["removed": 1]
+        }
+    }
+
+    /// Lifts the legal hold of a record (by its reference).
+    func liftHold(connector: String, reference: String, by operator: String) async throws {
+        guard connectors[connector] != nil else { throw AdminRefusal(.notFound, "unknown_connector", "no such connector") }
+        guard try await store.removeHold(connector: connector, reference: reference, by: `operator`, at: clock.now()) else {
+            throw AdminRefusal(.notFound, "no_hold", "the record is not on hold")
+        }
     }
 
     struct RetryBody: Decodable {
@@ -144,11 +178,27 @@ extension Hub {
     }
 
     func retry(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        guard let body = try? await request.decode(as: RetryBody.self, context: context), body.all == true || !(body.ids ?? []).isEmpty else {
+        guard let body = try? await request.decode(as: RetryBody.self, context: context) else {
             return Self.error(.badRequest, "bad_request", "expected {ids: [..]} or {all: true}")
         }
-        let retried = try await store.retryDead(ids: body.all == true ? nil : body.ids, by: self.operatorLabel(request, stated: body.by), at: clock.now())
-        return Self.json(.ok, ["retried": retried])
+        return try await Self.answer {
+            ["retried": try await self.retryDeadOperations(ids: body.all == true ? nil : (body.ids ?? []), by: self.operatorLabel(request, stated: body.by))]
+        }
+    }
+
+    /// Puts dead operations back to pending (`nil`: all of them); returns their ids.
+    func retryDeadOperations(ids: [String]?, by operator: String) async throws -> [String] {
+        if let ids, ids.isEmpty { throw AdminRefusal(.badRequest, "bad_request", "expected {ids: [..]} or {all: true}") }
+        return try await store.retryDead(ids: ids, by: `operator`, at: clock.now())
+    }
+
+    /// The JSON answer of an admin action: its result, or the refusal it threw.
+    static func answer(_ action: () async throws -> some Encodable) async throws -> Response {
+        do {
+            return json(.ok, try await action())
+        } catch let refusal as AdminRefusal {
+            return error(refusal.status, refusal.code, refusal.message)
+        }
     }
 
     func triggerSync(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -167,6 +217,20 @@ extension Hub {
     }
 }
 
+/// Why an admin action was refused (bad input, unknown target, a conflict): a JSON error for the
+/// API, a message for the dashboard. Nothing was changed.
+struct AdminRefusal: Error, Sendable {
+    var status: HTTPResponse.Status
+    var code: String
+    var message: String
+
+    init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+}
+
 /// Bearer-token check (`/api`, `/metrics`), in constant time. No configured token: the answer
 /// `unset` gives for everything (403 for the admin API, 404 for the metrics).
 struct BearerTokenMiddleware: RouterMiddleware {
@@ -176,6 +240,18 @@ struct BearerTokenMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token else { return unset() }
+        guard Self.presents(token, request) else {
+            var response = Hub.error(.unauthorized, "unauthorized", "a valid bearer token is required")
+            response.headers[.wwwAuthenticate] = "Bearer"
+            return response
+        }
+        return try await next(request, context)
+    }
+}
+
+extension BearerTokenMiddleware {
+    /// The request carries `Authorization: Bearer <token>`, compared in constant time.
+    static func presents(_ token: String, _ request: Request) -> Bool {
         let header = request.headers[.authorization] ?? ""
         let presented = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
         // Compare digests: equal length, no early exit on the first differing byte.
@@ -183,11 +259,6 @@ struct BearerTokenMiddleware: RouterMiddleware {
         let given = SHA256.hash(data: Data(presented.utf8))
         var difference: UInt8 = presented.isEmpty ? 1 : 0
         for (a, b) in zip(expected, given) { difference |= a ^ b }
-        guard difference == 0 else {
-            var response = Hub.error(.unauthorized, "unauthorized", "a valid bearer token is required")
-            response.headers[.wwwAuthenticate] = "Bearer"
-            return response
-        }
-        return try await next(request, context)
+        return difference == 0
     }
 }

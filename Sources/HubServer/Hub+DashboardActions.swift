@@ -1,0 +1,88 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import RetentionCore
+import RetentionStore
+
+/// The dashboard's forms: approve a batch, add or lift a legal hold, retry dead operations. Each
+/// calls the function the admin API calls (`approveBatch`, `placeHolds`, `liftHold`,
+/// `retryDeadOperations`) with the operator `dashboardAccess` names, then redirects (303) back to
+/// its page with a message: done, or why nothing was changed.
+extension Hub {
+    func addDashboardActions(to router: Router<BasicRequestContext>) {
+        router.post("/approvals/:batch/approve") { request, context in
+            let batch = context.parameters.get("batch") ?? ""
+            return await self.dashboardAction(.approvals, request) { _, by in
+                _ = try await self.approveBatch(batch, by: by)
+                return ("approved", 1)
+            }
+        }
+        router.post("/holds") { request, _ in
+            await self.dashboardAction(.holds, request) { form, by in
+                let ids = (form.ids ?? "").split { $0 == "," || $0.isNewline }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                let reason = (form.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                return ("held", try await self.placeHolds(connector: form.connector ?? "", ids: ids, reason: reason, by: by))
+            }
+        }
+        router.post("/holds/lift") { request, _ in
+            await self.dashboardAction(.holds, request) { form, by in
+                guard let reference = form.reference, !reference.isEmpty else { throw AdminRefusal(.badRequest, "bad_request", "no reference") }
+                try await self.liftHold(connector: form.connector ?? "", reference: reference, by: by)
+                return ("lifted", 1)
+            }
+        }
+        router.post("/dead/retry") { request, _ in
+            await self.dashboardAction(.dead, request) { form, by in
+                let ids: [String]? = form.all == "true" ? nil : [form.id ?? ""].filter { !$0.isEmpty }
+                return ("retried", try await self.retryDeadOperations(ids: ids, by: by).count)
+            }
+        }
+    }
+
+    /// The fields of every dashboard form (`application/x-www-form-urlencoded`).
+    struct DashboardForm: Decodable {
+        var csrf: String?
+        var connector: String?
+        var reference: String?
+        var ids: String?
+        var reason: String?
+        var id: String?
+        var all: String?
+    }
+
+    /// Runs one form's action for an authenticated request (401 / 403 pages otherwise) and answers
+    /// 303 to `page` with `?done=<code>&n=<count>` or `?error=<code>`. A form without the session's
+    /// CSRF token (when the credential needs one) changes nothing.
+    func dashboardAction(
+        _ page: DashboardPage, _ request: Request, _ action: (DashboardForm, String) async throws -> (done: String, count: Int)
+    ) async -> Response {
+        let view = DashboardView(request: request, zone: displayZone, now: clock.now())
+        let name: String, csrf: String?
+        switch dashboardAccess(request) {
+        case .disabled: return refusal(.forbidden, view)
+        case .anonymous: return refusal(.unauthorized, view)
+        case .granted(let who, let token): (name, csrf) = (who, token)
+        }
+        var request = request
+        guard let body = try? await request.collectBody(upTo: 64 * 1024),
+            let form = try? URLEncodedFormDecoder().decode(DashboardForm.self, from: String(buffer: body))
+        else { return Self.seeOther(page, "error=bad_request") }
+        if let csrf, form.csrf != csrf { return Self.seeOther(page, "error=bad_request") }
+        do {
+            let (done, count) = try await action(form, name)
+            return Self.seeOther(page, "done=\(done)&n=\(count)")
+        } catch let refusal as AdminRefusal {
+            return Self.seeOther(page, "error=\(refusal.code)")
+        } catch {
+            log(.error, "dashboard action failed", ["page": page.rawValue, "code": (error as? any LetheError)?.code ?? "\(type(of: error))"])
+            return Self.seeOther(page, "error=failed")
+        }
+    }
+
+    static func seeOther(_ page: DashboardPage, _ query: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = "\(page.path)?\(query)"
+        headers[.cacheControl] = "no-store"
+        return Response(status: .seeOther, headers: headers)
+    }
+}
