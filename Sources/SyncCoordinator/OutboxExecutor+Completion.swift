@@ -5,8 +5,10 @@ import RetentionStore
 extension OutboxExecutor {
     /// Re-reads the records of due deletes from the source and re-evaluates them; returns the deletes
     /// that are still due. A record that vanished counts as deleted; one that changed is left alone.
+    /// `blocked` counts the deletes left pending because their archive copy is not done yet.
     func recheckDeletes(
-        _ deletes: [OutboxOperation], connector: ConnectorRuntime, operators: [String: String], summary: inout SyncSummary
+        _ deletes: [OutboxOperation], connector: ConnectorRuntime, operators: [String: String], blocked: inout Int,
+        summary: inout SyncSummary
     ) async throws -> [OutboxOperation] {
         guard !deletes.isEmpty else { return [] }
         var ready: [OutboxOperation] = []
@@ -18,8 +20,12 @@ extension OutboxExecutor {
                 ready.append(operation)
             }
         }
-        for operation in waiting where try await archiveDead(for: operation) {
-            try await deadLetter(operation, error: "its archive copy failed", summary: &summary)
+        for operation in waiting {
+            if try await archiveDead(for: operation) {
+                try await deadLetter(operation, error: "its archive copy failed", summary: &summary)
+            } else {
+                blocked += 1
+            }
         }
         guard !ready.isEmpty else { return [] }
         let held = try await store.heldReferences(connector: connector.name)

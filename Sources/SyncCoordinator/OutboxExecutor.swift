@@ -27,6 +27,9 @@ struct OutboxExecutor {
             var executed = false
             var waiting: [Date] = []
             var tiredOut = 0
+            // Due deletes that wait on another operation (their archive copy): not progress, so a pass
+            // of nothing else sleeps or ends instead of running again at once.
+            var blocked = 0
             var after: Int64 = 0
             var firstPass: [String: Int] = [:]
             while true {
@@ -53,16 +56,18 @@ struct OutboxExecutor {
                     }
                 }
                 if !due.isEmpty {
-                    executed = true
+                    let count = due.count
                     // Every operation is on disk before anything is done about it.
                     try await store.makeDurable()
-                    try await execute(&due, connector: connector, operators: operators, summary: &summary)
+                    let waitingOnOthers = try await execute(&due, connector: connector, operators: operators, summary: &summary)
+                    blocked += waitingOnOthers
+                    if waitingOnOthers < count { executed = true }
                 }
                 if page.count < chunks.write { break }
             }
             if attemptsBefore == nil { attemptsBefore = firstPass }
             if executed { continue }
-            leftForLaterRuns = tiredOut + waiting.count
+            leftForLaterRuns = tiredOut + waiting.count + blocked
             guard let earliest = waiting.min() else { break }
             let wait = Duration.milliseconds(Int64(max(earliest.timeIntervalSince(Date()), 0) * 1000) + 1)
             // Past the run's deadline the failing operations stay pending, with their attempts
@@ -91,7 +96,8 @@ struct OutboxExecutor {
     }
 
     /// Takes the operations out of `due` (it is left empty), so a large run holds one copy of them.
-    private func execute(_ due: inout [OutboxOperation], connector: ConnectorRuntime, operators: [String: String], summary: inout SyncSummary) async throws {
+    /// Returns how many of them it left as they were, waiting on another operation.
+    private func execute(_ due: inout [OutboxOperation], connector: ConnectorRuntime, operators: [String: String], summary: inout SyncSummary) async throws -> Int {
         // A hold placed after an operation was queued stops it; lifting the hold lets the next
         // evaluation revive the same operation id.
         let held = try await store.heldReferences(connector: connector.name)
@@ -160,15 +166,16 @@ struct OutboxExecutor {
         var writes = extensions + erasures
         extensions = []
         erasures = []
-        writes += try await recheckDeletes(deletes, connector: connector, operators: operators, summary: &summary)
+        var blocked = 0
+        writes += try await recheckDeletes(deletes, connector: connector, operators: operators, blocked: &blocked, summary: &summary)
         deletes = []
         time("recheckSeconds")
-        guard !writes.isEmpty else { return }
+        guard !writes.isEmpty else { return blocked }
         guard let writer = connector.writer else {
             for operation in writes {
                 try await deadLetter(operation, error: "connector '\(connector.name)' cannot write back", summary: &summary)
             }
-            return
+            return blocked
         }
         let requests = writes.map { WriteOperation(id: $0.id, kind: $0.kind, recordID: $0.recordID ?? "", fields: $0.fields) }
         let outcomes: [OperationOutcome]
@@ -177,7 +184,7 @@ struct OutboxExecutor {
             time("applySeconds")
         } catch {
             for operation in writes { try await fail(operation, error: error, summary: &summary) }
-            return
+            return blocked
         }
         // Recorded a few thousand at a time: bounded memory and transactions. A crash in between
         // leaves the rest pending, and re-applying them is idempotent. A chunk's completions are
@@ -207,6 +214,7 @@ struct OutboxExecutor {
             throw error
         }
         time("recordSeconds")
+        return blocked
     }
 
     /// Prepares the completions of `done`, waits for `previous` (the write of the chunk before), and
