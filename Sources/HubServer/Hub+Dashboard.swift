@@ -31,12 +31,18 @@ extension Hub {
         case disabled
     }
 
-    /// The one decision of who may see and use the dashboard: `Authorization: Bearer
-    /// $LETHE_ADMIN_TOKEN` (compared in constant time, as the admin API does).
+    /// The one decision of who may see and use the dashboard, from `authenticate(_:)` (Hub+Auth):
+    /// a bearer token (`LETHE_ADMIN_TOKEN` or an operator's) or a sign-in session, whose forms must
+    /// carry its CSRF token. The audit log names an operator by name, the admin token's holder
+    /// `dashboard (admin token)`.
     func dashboardAccess(_ request: Request) -> DashboardAccess {
-        guard let token = configuration.adminToken, !token.isEmpty else { return .disabled }
-        guard BearerTokenMiddleware.presents(token, request) else { return .anonymous }
-        return .granted(operator: "dashboard (admin token)", csrf: nil)
+        let principal = authenticate(request)
+        switch principal {
+        case .disabled: return .disabled
+        case .anonymous: return .anonymous
+        case .signedIn(let name, _):
+            return .granted(operator: name == HubOperator.adminName ? "dashboard (admin token)" : name, csrf: csrfToken(for: principal))
+        }
     }
 
     /// The zone dates are shown in: the policy's (the first connector's when they differ), else Seoul.
@@ -49,12 +55,13 @@ extension Hub {
         let view = DashboardView(request: request, zone: displayZone, now: clock.now())
         let name: String, csrf: String?
         switch dashboardAccess(request) {
-        case .disabled: return refusal(.forbidden, view)
-        case .anonymous: return refusal(.unauthorized, view)
+        case .disabled: return refusal(.forbidden, view, request: request)
+        case .anonymous: return refusal(.unauthorized, view, request: request)
         case .granted(let who, let token): (name, csrf) = (who, token)
         }
         do {
             var context = view.base(page, request: request, operator: name, csrf: csrf)
+            context["session"] = csrf != nil
             context.merge(try await build(view)) { _, new in new }
             return view.response(.ok, PageTemplates.render(page.rawValue, context))
         } catch {
@@ -63,8 +70,13 @@ extension Hub {
         }
     }
 
-    func refusal(_ status: HTTPResponse.Status, _ view: DashboardView) -> Response {
-        let key = status == .forbidden ? "forbidden" : "unauthorized"
+    /// 403 (off), 401 (a browser gets the sign-in page, anything else a page saying how to
+    /// authenticate), or 403 for a form without its CSRF token: never any data.
+    func refusal(_ status: HTTPResponse.Status, _ view: DashboardView, request: Request, csrf: Bool = false) -> Response {
+        if status == .unauthorized, (request.headers[.accept] ?? "").contains("text/html"), let page = refusal(for: .anonymous, request) {
+            return page
+        }
+        let key = csrf ? "csrf" : status == .forbidden ? "forbidden" : "unauthorized"
         let context: [String: Any] = ["lang": view.language == .en ? "en" : "ko", "title": view.text("\(key)_title"), "text": view.text("\(key)_text")]
         var response = view.response(status, PageTemplates.render("refusal", context))
         if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
@@ -122,7 +134,7 @@ extension Hub {
         let bars: [[String: Any]] = zip(calendar.weeks, calendar.bars).map { week, bar in
             let last = calendarDay.date(byAdding: .day, value: 6, to: week.start) ?? week.start
             return [
-                "start": view.day(week.start), "end": view.day(last), "short": view.shortDay(week.start), "count": week.expiries,
+                "start": view.day(week.start), "end": view.day(last), "endShort": view.shortDay(last), "short": view.shortDay(week.start), "count": week.expiries,
                 "deletes": week.deletes, "erasures": week.erasures, "notices": week.notices,
                 "tooltip": view.text("calendar_bar", ["start": view.day(week.start), "n": String(week.expiries)]),
                 "x": bar.x, "y": bar.y, "width": bar.width, "height": bar.height, "center": bar.center, "countY": bar.countY, "dateY": bar.dateY,

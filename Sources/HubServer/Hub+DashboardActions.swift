@@ -7,7 +7,8 @@ import RetentionStore
 /// The dashboard's forms: approve a batch, add or lift a legal hold, retry dead operations. Each
 /// calls the function the admin API calls (`approveBatch`, `placeHolds`, `liftHold`,
 /// `retryDeadOperations`) with the operator `dashboardAccess` names, then redirects (303) back to
-/// its page with a message: done, or why nothing was changed.
+/// its page with a message: done, or why nothing was changed. A session's form must carry the
+/// session's CSRF token (`csrf`), else 403 and nothing changes; a bearer request needs none.
 extension Hub {
     func addDashboardActions(to router: Router<BasicRequestContext>) {
         router.post("/approvals/:batch/approve") { request, context in
@@ -59,15 +60,20 @@ extension Hub {
         let view = DashboardView(request: request, zone: displayZone, now: clock.now())
         let name: String, csrf: String?
         switch dashboardAccess(request) {
-        case .disabled: return refusal(.forbidden, view)
-        case .anonymous: return refusal(.unauthorized, view)
+        case .disabled: return refusal(.forbidden, view, request: request)
+        case .anonymous: return refusal(.unauthorized, view, request: request)
         case .granted(let who, let token): (name, csrf) = (who, token)
         }
         var request = request
         guard let body = try? await request.collectBody(upTo: 64 * 1024),
             let form = try? URLEncodedFormDecoder().decode(DashboardForm.self, from: String(buffer: body))
-        else { return Self.seeOther(page, "error=bad_request") }
-        if let csrf, form.csrf != csrf { return Self.seeOther(page, "error=bad_request") }
+        else {
+            if csrf != nil { return refusal(.forbidden, view, request: request, csrf: true) }
+            return Self.seeOther(page, "error=bad_request")
+        }
+        if let csrf, !HubAuthenticator.equal(Array(csrf.utf8), Array((form.csrf ?? "").utf8)) {
+            return refusal(.forbidden, view, request: request, csrf: true)
+        }
         do {
             let (done, count) = try await action(form, name)
             return Self.seeOther(page, "done=\(done)&n=\(count)")

@@ -313,6 +313,46 @@ struct DashboardTests {
         #expect(shown.first == count && shown == shown.sorted(by: >))
     }
 
+    // MARK: Sessions
+
+    @Test func aSignedInOperatorActsThroughTheFormsWithTheSessionsCSRFToken() async throws {
+        let harness = try AuthHarness([record(id: "SRC-A", created: "2021-12-10", purpose: "payment", email: "a@example.com")])
+        _ = try await harness.hub.sync("crm", incremental: false)
+        let reference = try await harness.store.knownReference(connector: "crm", recordID: "SRC-A")
+        try await harness.test { client in
+            // A browser that is not signed in gets the sign-in page, with nothing of the state on it.
+            try await client.execute(uri: "/holds", method: .get, headers: [.accept: "text/html"]) { response in
+                #expect(response.status == .unauthorized)
+                #expect(Self.body(response).contains("action=\"/signin\"") && !Self.body(response).contains(reference))
+            }
+            let session = try await AuthHarness.signIn(client, token: AuthHarness.kimToken)
+            try #require(!session.isEmpty)
+            let cookie = AuthHarness.cookie(session)
+            let page = try await client.execute(uri: "/holds", method: .get, headers: cookie)
+            #expect(page.status == .ok)
+            let text = Self.body(page)
+            let csrf = try #require(text.firstMatch(#"name="csrf" value="([^"]+)""#))
+            #expect(text.contains("kim") && text.contains(#"action="/signout""#))
+            let form = cookie.merging([.contentType: "application/x-www-form-urlencoded"])
+            for token in ["", "&csrf=wrong"] {
+                try await client.execute(uri: "/holds", method: .post, headers: form, body: ByteBuffer(string: "connector=crm&ids=SRC-A&reason=case\(token)")) { response in
+                    #expect(response.status == .forbidden, "a session's form without its CSRF token changes nothing")
+                }
+            }
+            #expect(try await harness.store.holds(connector: "crm").isEmpty)
+            try await client.execute(uri: "/holds", method: .post, headers: form, body: ByteBuffer(string: "connector=crm&ids=SRC-A&reason=case&csrf=\(csrf)")) { response in
+                #expect(response.headers[.location] == "/holds?done=held&n=1")
+            }
+            // An operator's own bearer token acts without a CSRF token, under the operator's name.
+            try await client.execute(uri: "/holds/lift", method: .post, headers: AuthHarness.bearer(AuthHarness.leeToken).merging([.contentType: "application/x-www-form-urlencoded"]),
+                                     body: ByteBuffer(string: "connector=crm&reference=\(reference)")) { response in
+                #expect(response.headers[.location] == "/holds?done=lifted&n=1")
+            }
+        }
+        let operators = try await harness.store.auditEntries(after: 0, limit: 1000).filter { $0.draft.event.hasPrefix("hold.") }.map { $0.draft.detail["operator"] }
+        #expect(operators == ["kim", "lee"])
+    }
+
     // MARK: Consent pages
 
     @Test func theConsentPagesSetNoCookieAndEscapeTheirLink() async throws {

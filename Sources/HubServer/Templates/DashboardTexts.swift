@@ -113,6 +113,9 @@ enum DashboardTexts {
         "unauthorized_text": "이 대시보드는 관리자 토큰으로 인증한 요청에만 열립니다 (Authorization: Bearer …).",
         "forbidden_title": "대시보드가 꺼져 있습니다",
         "forbidden_text": "LETHE_ADMIN_TOKEN 을 설정하면 대시보드와 관리 API가 켜집니다.",
+        "csrf_title": "양식이 만료되었습니다",
+        "csrf_text": "보안 토큰이 없거나 맞지 않아 아무것도 변경하지 않았습니다. 페이지를 새로 고친 뒤 다시 시도하세요.",
+        "sign_out": "로그아웃",
         "switch": "English",
     ]
 
@@ -224,6 +227,9 @@ enum DashboardTexts {
         "unauthorized_text": "The dashboard opens only to requests authenticated with the admin token (Authorization: Bearer …).",
         "forbidden_title": "The dashboard is off",
         "forbidden_text": "Set LETHE_ADMIN_TOKEN to turn on the dashboard and the admin API.",
+        "csrf_title": "The form has expired",
+        "csrf_text": "Its security token is missing or wrong, so nothing was changed. Reload the page and try again.",
+        "sign_out": "Sign out",
         "switch": "한국어",
     ]
 }

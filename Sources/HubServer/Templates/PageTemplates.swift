@@ -53,6 +53,7 @@ enum PageTemplates {
         th,td{text-align:left;padding:.45em .6em;border-bottom:1px solid var(--line);vertical-align:top}
         thead th{background:var(--soft)}
         .num{text-align:right;font-variant-numeric:tabular-nums}
+        .nowrap{white-space:nowrap}
         .ref{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:.88em;overflow-wrap:anywhere}
         .empty{color:var(--muted);font-style:italic}
         .flash{padding:.6em 1em;border-radius:4px;border:1px solid var(--ok);background:#e6f4ea}
@@ -79,7 +80,11 @@ enum PageTemplates {
         svg .bar{fill:var(--accent)}
         svg .axis{stroke:#6b6b6b;stroke-width:1}
         footer{max-width:72em;margin:0 auto 2em;padding:0 1.2em;color:var(--muted);font-size:.9em}
-        @media (max-width:40em){main{padding:.6em .7em 1.5em}th,td{padding:.35em .4em}header{padding:.5em .7em}h1{font-size:1.3em}}
+        @media (max-width:40em){main{padding:.6em .7em 1.5em}th,td{padding:.35em .4em}header{padding:.5em .7em}h1{font-size:1.3em}
+        table.stack thead{position:absolute;left:-9999px}
+        table.stack tr{display:block;border-bottom:2px solid var(--line);padding:.3em 0}
+        table.stack td,table.stack th{display:block;border:none;padding:.15em .2em;text-align:left}
+        table.stack td[data-label]::before{content:attr(data-label) ": ";font-weight:600;font-family:system-ui,sans-serif}}
         """
 
     static let head = """
@@ -100,6 +105,7 @@ enum PageTemplates {
         {{#nav}}<li><a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a></li>
         {{/nav}}</ul></nav>
         <p class="lang"><a href="{{switchHref}}" lang="{{switchLang}}" hreflang="{{switchLang}}">{{switchLabel}}</a></p>
+        {{#session}}<form class="inline" method="post" action="/signout">{{> csrf}}<button type="submit" class="secondary">{{t.sign_out}}</button></form>{{/session}}
         </header>
         <main id="main">
         <h1>{{title}}</h1>
@@ -164,7 +170,7 @@ enum PageTemplates {
         <caption>{{t.calendar_caption}}</caption>
         <thead><tr><th scope="col">{{t.week}}</th><th scope="col" class="num">{{t.kind_delete}}</th><th scope="col" class="num">{{t.kind_erase}}</th><th scope="col" class="num">{{t.kind_notify}}</th></tr></thead>
         <tbody>
-        {{#calendar.bars}}<tr><th scope="row">{{start}} – {{end}}</th><td class="num">{{deletes}}</td><td class="num">{{erasures}}</td><td class="num">{{notices}}</td></tr>
+        {{#calendar.bars}}<tr><th scope="row" class="nowrap">{{start}} – {{endShort}}</th><td class="num">{{deletes}}</td><td class="num">{{erasures}}</td><td class="num">{{notices}}</td></tr>
         {{/calendar.bars}}</tbody>
         </table></div>
         </section>
@@ -174,10 +180,10 @@ enum PageTemplates {
     static let approvals = """
         {{> head}}
         <p>{{t.approvals_help}}</p>
-        {{#hasBatches}}<div class="scroll"><table>
+        {{#hasBatches}}<div class="scroll"><table class="stack">
         <thead><tr><th scope="col">{{t.batch}}</th><th scope="col">{{t.connector}}</th><th scope="col">{{t.status}}</th><th scope="col">{{t.created}}</th><th scope="col" class="num">{{t.operations}}</th><th scope="col" class="num">{{t.missing_records}}</th><th scope="col">{{t.decision}}</th></tr></thead>
         <tbody>
-        {{#batches}}<tr data-batch="{{id}}"><th scope="row" class="ref">{{id}}</th><td>{{connector}}</td><td>{{statusLabel}}</td><td>{{created}}</td><td class="num">{{operations}}</td><td class="num">{{missing}}</td>
+        {{#batches}}<tr data-batch="{{id}}"><th scope="row" class="ref">{{id}}</th><td data-label="{{t.connector}}">{{connector}}</td><td data-label="{{t.status}}">{{statusLabel}}</td><td data-label="{{t.created}}">{{created}}</td><td class="num" data-label="{{t.operations}}">{{operations}}</td><td class="num" data-label="{{t.missing_records}}">{{missing}}</td>
         <td>{{#open}}<form class="inline" method="post" action="/approvals/{{id}}/approve">{{> csrf}}<button type="submit">{{approveLabel}}</button></form>{{/open}}{{^open}}{{decided}}{{/open}}</td></tr>
         {{/batches}}</tbody>
         </table></div>{{/hasBatches}}
@@ -190,10 +196,10 @@ enum PageTemplates {
         <p>{{t.holds_help}}</p>
         <section aria-labelledby="s-current">
         <h2 id="s-current">{{t.holds_current}}</h2>
-        {{#hasHolds}}<div class="scroll"><table>
+        {{#hasHolds}}<div class="scroll"><table class="stack">
         <thead><tr><th scope="col">{{t.connector}}</th><th scope="col">{{t.reference}}</th><th scope="col">{{t.reason}}</th><th scope="col">{{t.by}}</th><th scope="col">{{t.since}}</th><th scope="col">{{t.action}}</th></tr></thead>
         <tbody>
-        {{#holds}}<tr><td>{{connector}}</td><td class="ref">{{reference}}</td><td>{{reason}}</td><td>{{by}}</td><td>{{since}}</td>
+        {{#holds}}<tr><td data-label="{{t.connector}}">{{connector}}</td><td class="ref" data-label="{{t.reference}}">{{reference}}</td><td data-label="{{t.reason}}">{{reason}}</td><td data-label="{{t.by}}">{{by}}</td><td data-label="{{t.since}}">{{since}}</td>
         <td><form class="inline" method="post" action="/holds/lift">{{> csrf}}<input type="hidden" name="connector" value="{{connector}}"><input type="hidden" name="reference" value="{{reference}}"><button type="submit" class="secondary" aria-label="{{liftLabel}}">{{t.lift}}</button></form></td></tr>
         {{/holds}}</tbody>
         </table></div>{{/hasHolds}}
@@ -219,10 +225,10 @@ enum PageTemplates {
         {{> head}}
         <p>{{t.dead_help}}</p>
         {{#hasOperations}}<form method="post" action="/dead/retry">{{> csrf}}<input type="hidden" name="all" value="true"><button type="submit">{{retryAllLabel}}</button></form>
-        <div class="scroll"><table>
+        <div class="scroll"><table class="stack">
         <thead><tr><th scope="col">{{t.connector}}</th><th scope="col">{{t.reference}}</th><th scope="col">{{t.kind}}</th><th scope="col">{{t.rule}}</th><th scope="col" class="num">{{t.attempts}}</th><th scope="col">{{t.last_error}}</th><th scope="col">{{t.created}}</th><th scope="col">{{t.action}}</th></tr></thead>
         <tbody>
-        {{#operations}}<tr><td>{{connector}}</td><td class="ref">{{reference}}</td><td>{{kind}}</td><td>{{rule}}</td><td class="num">{{attempts}}</td><td class="ref">{{error}}</td><td>{{created}}</td>
+        {{#operations}}<tr><td data-label="{{t.connector}}">{{connector}}</td><td class="ref" data-label="{{t.reference}}">{{reference}}</td><td data-label="{{t.kind}}">{{kind}}</td><td data-label="{{t.rule}}">{{rule}}</td><td class="num" data-label="{{t.attempts}}">{{attempts}}</td><td class="ref" data-label="{{t.last_error}}">{{error}}</td><td data-label="{{t.created}}">{{created}}</td>
         <td><form class="inline" method="post" action="/dead/retry">{{> csrf}}<input type="hidden" name="id" value="{{id}}"><button type="submit" class="secondary" aria-label="{{retryLabel}}">{{t.retry}}</button></form></td></tr>
         {{/operations}}</tbody>
         </table></div>{{#more}}<p>{{more}}</p>{{/more}}{{/hasOperations}}
@@ -233,10 +239,10 @@ enum PageTemplates {
     static let audit = """
         {{> head}}
         <p>{{t.audit_help}}</p>
-        {{#hasEntries}}<div class="scroll"><table>
+        {{#hasEntries}}<div class="scroll"><table class="stack">
         <thead><tr><th scope="col" class="num">#</th><th scope="col">{{t.time}}</th><th scope="col">{{t.event}}</th><th scope="col">{{t.connector}}</th><th scope="col">{{t.reference}}</th><th scope="col">{{t.rule}}</th><th scope="col">{{t.by}}</th></tr></thead>
         <tbody>
-        {{#entries}}<tr><td class="num">{{seq}}</td><td>{{time}}</td><td class="ref">{{event}}</td><td>{{connector}}</td><td class="ref">{{reference}}</td><td>{{rule}}</td><td>{{by}}</td></tr>
+        {{#entries}}<tr><td class="num">{{seq}}</td><td data-label="{{t.time}}">{{time}}</td><td class="ref" data-label="{{t.event}}">{{event}}</td><td data-label="{{t.connector}}">{{connector}}</td><td class="ref" data-label="{{t.reference}}">{{reference}}</td><td data-label="{{t.rule}}">{{rule}}</td><td data-label="{{t.by}}">{{by}}</td></tr>
         {{/entries}}</tbody>
         </table></div>{{/hasEntries}}
         {{^hasEntries}}<p class="empty">{{t.audit_empty}}</p>{{/hasEntries}}
@@ -246,10 +252,10 @@ enum PageTemplates {
     static let quarantine = """
         {{> head}}
         <p>{{t.quarantine_help}}</p>
-        {{#hasRecords}}<div class="scroll"><table>
+        {{#hasRecords}}<div class="scroll"><table class="stack">
         <thead><tr><th scope="col">{{t.connector}}</th><th scope="col">{{t.reference}}</th><th scope="col">{{t.lines}}</th><th scope="col">{{t.reason}}</th></tr></thead>
         <tbody>
-        {{#records}}<tr><td>{{connector}}</td><td class="ref">{{reference}}</td><td>{{lines}}</td><td><span class="ref">{{code}}</span>{{#detail}} — {{detail}}{{/detail}}</td></tr>
+        {{#records}}<tr><td data-label="{{t.connector}}">{{connector}}</td><td class="ref" data-label="{{t.reference}}">{{reference}}</td><td data-label="{{t.lines}}">{{lines}}</td><td data-label="{{t.reason}}"><span class="ref">{{code}}</span>{{#detail}} — {{detail}}{{/detail}}</td></tr>
         {{/records}}</tbody>
         </table></div>{{#more}}<p>{{more}}</p>{{/more}}{{/hasRecords}}
         {{^hasRecords}}<p class="empty">{{t.quarantine_empty}}</p>{{/hasRecords}}
