@@ -106,7 +106,7 @@ let package = Package(
         .target(
             name: "LetheCLI",
             dependencies: [
-                "RetentionCore", "LetheConfig", "RetentionStore", "SyncCoordinator", "Scheduling", "WebhookIntake", "HubServer", "PrivateFiles",
+                "RetentionCore", "LetheConfig", "RetentionStore", "PostgresStore", "SyncCoordinator", "Scheduling", "WebhookIntake", "HubServer", "PrivateFiles",
                 "CSVConnector", "FileArchiveSink", "FileMailSink", "RESTCRMConnector", "SMTPSink",
                 // new-connector: cli dependencies
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -252,7 +252,8 @@ let package = Package(
         .testTarget(
             name: "LetheCLITests",
             dependencies: [
-                "LetheCLI", "RetentionCore", "RetentionStore", "MailComposer", "RetentionTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                "LetheCLI", "RetentionCore", "RetentionStore", "PostgresStore", "MailComposer", "RetentionTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -1,5 +1,6 @@
 import Foundation
 import LetheConfig
+import PostgresStore
 import PrivateFiles
 import RetentionCore
 import RetentionStore
@@ -46,9 +47,11 @@ struct Workspace {
             : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path)
     }
 
-    /// Opens the state. The state folder and everything in it is the owner's alone (folders 0700,
-    /// files 0600): looser modes left by other tools or an older version are tightened first.
-    func openStore() throws -> SQLiteStateStore {
+    /// Opens the state: PostgreSQL when `state.url` (`LETHE_STORE_URL`) names a database, else the
+    /// SQLite file in the state folder. The state folder (with PostgreSQL: this instance's own files —
+    /// outbox, archive, locks) and everything in it is the owner's alone (folders 0700, files 0600):
+    /// looser modes left by other tools or an older version are tightened first.
+    func openStore() async throws -> any StateStore {
         let folder = try stateDirectory()
         do {
             try PrivateFiles.makeFolder(folder.path)
@@ -58,6 +61,15 @@ struct Workspace {
             }
         } catch {
             throw StoreError(code: "store.permissions", message: error.description)
+        }
+        if let text = try configuration.storeURL() {
+            let url: PostgresStoreURL
+            do {
+                url = try PostgresStoreURL(text)
+            } catch let error as StoreError {
+                throw (configuration.stateURL ?? configuration.stateDirectory).error("config.store_url", error.message)
+            }
+            return try await PostgresStateStore.open(url: url)
         }
         return try SQLiteStateStore(path: folder.appendingPathComponent("lethe.sqlite"))
     }

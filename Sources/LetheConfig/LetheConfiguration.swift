@@ -11,6 +11,9 @@ public struct LetheConfiguration: Sendable {
     public var version: Int
     /// `state.directory`, unread: it may name an unset variable, which is an error only when read.
     public var stateDirectory: ConfigNode
+    /// `state.url`, unread: empty or absent keeps the state in SQLite under `stateDirectory`; a
+    /// `postgres://` URL puts it in PostgreSQL (`LETHE_STORE_URL` in the shipped configs).
+    public var stateURL: ConfigNode?
     /// The policies by name.
     public var policies: [String: Policy]
     public var mail: SinkConfiguration?
@@ -31,8 +34,10 @@ public struct LetheConfiguration: Sendable {
         archive: SinkConfiguration? = nil,
         connectors: [ConnectorConfiguration],
         operators: [OperatorConfiguration] = [],
-        approval: ApprovalRules = ApprovalRules()
+        approval: ApprovalRules = ApprovalRules(),
+        stateURL: ConfigNode? = nil
     ) {
+        self.stateURL = stateURL
         self.operators = operators
         self.approval = approval
         self.file = file
@@ -42,6 +47,19 @@ public struct LetheConfiguration: Sendable {
         self.mail = mail
         self.archive = archive
         self.connectors = connectors
+    }
+
+    /// The PostgreSQL URL of the state (`state.url`), or nil for SQLite (absent or empty). Throws
+    /// (at the key) for any other scheme; the URL's parts are checked when the store opens.
+    public func storeURL() throws(ConfigError) -> String? {
+        guard let stateURL else { return nil }
+        let text = try stateURL.string().trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty else { return nil }
+        let lower = text.lowercased()
+        guard lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://") else {
+            throw stateURL.error("config.store_url", "must be empty (SQLite) or postgres://user[:password]@host:port/database[?sslmode=…]")
+        }
+        return text
     }
 
     /// Throws the first error `validateAll` finds.
@@ -60,6 +78,7 @@ public struct LetheConfiguration: Sendable {
                 throw stateDirectory.error("config.empty", "must not be empty")
             }
         }
+        _ = issues.attempt { () throws(ConfigError) in _ = try storeURL() }
         for connector in connectors {
             check(
                 type: connector.type, typeNode: connector.typeNode, owner: connector.keyPath,

@@ -15,7 +15,7 @@ struct LetheConfigurationDecoder {
     func decode(_ root: ConfigNode, issues: inout ConfigIssues) -> LetheConfiguration {
         let reader = MappingReader(root, allowed: Self.rootKeys, issues: &issues)
         let version = issues.attempt { () throws(ConfigError) in try decodeVersion(reader) } ?? 1
-        let state = decodeState(reader, issues: &issues)
+        let (state, stateURL) = decodeState(reader, issues: &issues)
         let before = issues.errors.count
         let policies = decodePolicies(reader, issues: &issues)
         // A policy file with errors may hold the policy a connector names: do not also report that.
@@ -27,7 +27,7 @@ struct LetheConfigurationDecoder {
         let approval = reader.optional("approval").map { decodeApproval($0, issues: &issues) } ?? ApprovalRules()
         return LetheConfiguration(
             file: file, version: version, stateDirectory: state, policies: policies,
-            mail: mail, archive: archive, connectors: connectors, operators: operators, approval: approval
+            mail: mail, archive: archive, connectors: connectors, operators: operators, approval: approval, stateURL: stateURL
         )
     }
 
@@ -40,14 +40,14 @@ struct LetheConfigurationDecoder {
         return version
     }
 
-    /// `state.directory`, left unread; absent means `.lethe`.
-    private func decodeState(_ reader: MappingReader, issues: inout ConfigIssues) -> ConfigNode {
+    /// `state.directory` and `state.url`, left unread; an absent directory means `.lethe`.
+    private func decodeState(_ reader: MappingReader, issues: inout ConfigIssues) -> (directory: ConfigNode, url: ConfigNode?) {
         let fallback = ConfigNode(
             value: .scalar(Self.defaultStateDirectory), location: reader.node.location,
             keyPath: reader.path("state.directory"))
-        guard let node = reader.optional("state") else { return fallback }
-        let state = MappingReader(node, allowed: ["directory"], issues: &issues)
-        return state.optional("directory") ?? fallback
+        guard let node = reader.optional("state") else { return (fallback, nil) }
+        let state = MappingReader(node, allowed: ["directory", "url"], issues: &issues)
+        return (state.optional("directory") ?? fallback, state.optional("url"))
     }
 
     private func decodePolicies(_ reader: MappingReader, issues: inout ConfigIssues) -> [String: Policy] {

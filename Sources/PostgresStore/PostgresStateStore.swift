@@ -41,9 +41,16 @@ public final class PostgresStateStore: StateStore {
     /// Connects, migrates the schema (instances starting together take turns) and reads the
     /// installation's secret, creating it on first use.
     public static func open(url: PostgresStoreURL, logger: Logger = Logger(label: "lethe.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> PostgresStateStore {
-        var configuration = url.configuration
-        configuration.options.connectTimeout = .seconds(10)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // One connection first: a server that cannot be reached or refuses the login fails here at once
+        // with its reason (the pool would keep trying).
+        do {
+            let probe = try await PostgresConnection.connect(
+                on: PostgresClient.defaultEventLoopGroup.next(), configuration: try url.connectionConfiguration(), id: 0, logger: logger)
+            try await probe.close()
+        } catch {
+            throw StoreError(code: "store.open", message: "cannot open the state database \(url.redacted): \(Self.describe(error))")
+        }
+        let client = PostgresClient(configuration: url.configuration, backgroundLogger: logger)
         let runner = Task { await client.run() }
         do {
             try await PostgresMigrations.migrate(client, logger: logger)

@@ -113,6 +113,17 @@ public struct PostgresStoreURL: Sendable, Equatable {
         "postgres://\(user)\(password == nil ? "" : ":***")@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)?sslmode=\(sslMode.rawValue)"
     }
 
+    /// The configuration of a single connection to the same database.
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS
+        switch sslMode {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        return PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+    }
+
     /// PostgresNIO's client configuration for this URL.
     public var configuration: PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS

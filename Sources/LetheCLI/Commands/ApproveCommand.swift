@@ -20,7 +20,7 @@ struct ApproveCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try Workspace(options: global)
-        let store = try workspace.openStore()
+        let store = try await workspace.openStore()
         let approved: ApprovalBatch
         do {
             approved = try await store.approve(batch: batch, by: by ?? workspace.operatorName, at: workspace.clock.now())

@@ -39,7 +39,7 @@ struct AuditCommand: AsyncParsableCommand {
             guard checkpoint != nil || pubkey == nil else { throw ValidationError("--pubkey needs --checkpoint") }
             let checkpoints = try checkpoint.map(Self.readCheckpoints)
             let key = try pubkey.map(Self.readPublicKey)
-            let store = try workspace.openStore()
+            let store = try await workspace.openStore()
             var report: VerifyReport
             if let checkpoints {
                 let result = try await store.verifyAudit(against: checkpoints, publicKey: key)
@@ -128,7 +128,7 @@ struct AuditCommand: AsyncParsableCommand {
             let workspace = try Workspace(options: global)
             let format = global.json ? "json" : format
             guard ["csv", "json"].contains(format) else { throw ValidationError("--format must be csv or json") }
-            let register = try await DestructionRegister.load(from: try workspace.openStore())
+            let register = try await DestructionRegister.load(from: try await workspace.openStore())
             let zone = workspace.configuration.policies.values.first?.zone ?? TimeZone(identifier: "Asia/Seoul")!
             let data = format == "csv" ? register.csv(zone: zone) : Data((JSONOutput.line(["register": register.rows]) + "\n").utf8)
             if let output {

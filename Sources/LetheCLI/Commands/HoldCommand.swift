@@ -60,7 +60,7 @@ struct HoldCommand: AsyncParsableCommand {
         let workspace = try Workspace(options: global)
         _ = try workspace.connectors(named: connector)
         guard !ids.isEmpty else { throw ValidationError("give at least one record id") }
-        let store = try workspace.openStore()
+        let store = try await workspace.openStore()
         let who = by ?? workspace.operatorName
         var changed: [String] = []
         for id in ids {

@@ -19,7 +19,7 @@ extension PlanCommand {
     func whatIf(policyFile: String, period: Period, format: String) async throws {
         let workspace = try Workspace(options: global)
         let other = try ConfigLoader(environment: workspace.environment.variables).loadPolicy(file: URL(fileURLWithPath: policyFile))
-        let store = try workspace.openStore()
+        let store = try await workspace.openStore()
         let now = workspace.clock.now()
         var reports: [PolicyComparison.Report] = []
         for configured in try workspace.connectors(named: connector) {

@@ -52,7 +52,7 @@ struct PlanCommand: AsyncParsableCommand {
             return try await whatIf(policyFile: policy, period: period, format: format)
         }
         let workspace = try Workspace(options: global)
-        let store = try workspace.openStore()
+        let store = try await workspace.openStore()
         let now = workspace.clock.now()
         var events: [Planner.Event] = []
         for configured in try workspace.connectors(named: connector) {

@@ -36,7 +36,7 @@ struct ReportCommand: AsyncParsableCommand {
             grace[connector.name] = try workspace.policy(for: connector).destroyWithin
         }
         let report = try await ComplianceReport.load(
-            from: try workspace.openStore(), month: month, now: workspace.clock.now(), destroyWithin: grace)
+            from: try await workspace.openStore(), month: month, now: workspace.clock.now(), destroyWithin: grace)
         let data: Data
         switch format {
         case "csv": data = report.csv()

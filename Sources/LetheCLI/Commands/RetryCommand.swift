@@ -23,7 +23,7 @@ struct RetryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try Workspace(options: global)
-        let store = try workspace.openStore()
+        let store = try await workspace.openStore()
         let retried = try await store.retryDead(ids: all ? nil : operations, by: workspace.operatorName, at: workspace.clock.now())
         let output = workspace.environment.output
         if global.json {

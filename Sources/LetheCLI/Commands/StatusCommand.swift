@@ -28,7 +28,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try Workspace(options: global)
-        let store = try workspace.openStore()
+        let store = try await workspace.openStore()
         let counts = try await store.statusCounts()
         var overdue: [String: Int] = [:]
         var deadEvents: [String: Int] = [:]

@@ -31,7 +31,7 @@ struct SyncCommand: AsyncParsableCommand {
     func run() async throws {
         let workspace = try Workspace(options: global)
         try workspace.checkSecrets()
-        let store = try workspace.openStore()
+        let store = try await workspace.openStore()
         let coordinator = try workspace.coordinator(store: store)
         let targets = try workspace.connectors(named: connector)
         let runtimes = try targets.map { try workspace.runtime($0) }
