@@ -59,12 +59,22 @@ public actor CSVConnector: ScanningSource, RecordWriter {
     }
 
     public nonisolated func read(ids: [String]) async throws -> [SourceRecord] {
+        try read(ids: ids, names: nil)
+    }
+
+    /// Decodes only the named columns of the rows found: a re-check of many records holds a few
+    /// fields of each, not whole rows.
+    public nonisolated func read(ids: [String], fields: [String]) async throws -> [SourceRecord] {
+        try read(ids: ids, names: Set(fields))
+    }
+
+    private nonisolated func read(ids: [String], names: Set<String>?) throws -> [SourceRecord] {
         let wanted = Set(ids)
         guard !wanted.isEmpty else { return [] }
         let document = try CSVDocument(configuration)
         var found: [SourceRecord] = []
         while let row = try document.nextRow() {
-            guard let id = document.id(of: row), wanted.contains(id), let record = document.record(of: row) else {
+            guard let id = document.id(of: row), wanted.contains(id), let record = document.record(of: row, names: names) else {
                 continue
             }
             found.append(record)

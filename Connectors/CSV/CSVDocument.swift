@@ -85,15 +85,16 @@ final class CSVDocument {
 
     /// The record of a data row; nil for a blank line. A row with the wrong field count becomes a
     /// record with a `defect` (no field values, the id if readable).
-    func record(of row: CSVRowSpan) -> SourceRecord? {
+    /// With `names`, only those columns (and the id's) are decoded.
+    func record(of row: CSVRowSpan, names: Set<String>? = nil) -> SourceRecord? {
         if row.isBlank { return nil }
         if let defect = defect(of: row) {
             return SourceRecord(id: id(of: row) ?? "", fields: [:], line: row.line, defect: defect)
         }
-        var fields = [String: String](minimumCapacity: layout.columnCount)
+        var fields = [String: String](minimumCapacity: names.map { $0.count + 1 } ?? layout.columnCount)
         reader.withBytes { bytes in
             for (index, name) in layout.canonicalNames.enumerated() {
-                guard let name else { continue }
+                guard let name, index == layout.idIndex || names?.contains(name) ?? true else { continue }
                 fields[name] = Self.value(of: bytes, row: row, field: row.fields[index], encoding: encoding)
             }
         }

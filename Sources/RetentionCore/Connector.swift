@@ -26,6 +26,10 @@ public protocol RecordSource: Sendable {
     /// The current version of the given records; ids that no longer exist are absent. Used to
     /// re-check a record right before it is deleted.
     func read(ids: [String]) async throws -> [SourceRecord]
+    /// `read(ids:)` keeping only the named fields of each record (with its id, line and defect): what
+    /// the re-check before a delete evaluates. The default reads whole records and keeps those fields;
+    /// a source that can decode less (a file) decodes only them.
+    func read(ids: [String], fields: [String]) async throws -> [SourceRecord]
     /// Whether `pull` honours a watermark with `full: false` (only what changed since). The daemon
     /// schedules incremental runs only for sources that do.
     var supportsIncrementalPull: Bool { get }
@@ -276,6 +280,15 @@ public protocol ScanningSource: RecordSource {
 }
 
 extension RecordSource {
+    public func read(ids: [String], fields: [String]) async throws -> [SourceRecord] {
+        let kept = Set(fields)
+        return try await read(ids: ids).map { record in
+            var narrowed = record
+            narrowed.fields = record.fields.filter { kept.contains($0.key) }
+            return narrowed
+        }
+    }
+
     /// `scan` for any source: pulls records and digests their fields (nothing is skipped unread, but
     /// unchanged records are still recognised).
     public func scanRecords(_ request: PullRequest, known: KnownRows, keys: ScanKeys) -> AsyncThrowingStream<ScanBatch, any Error> {

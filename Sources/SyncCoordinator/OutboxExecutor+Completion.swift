@@ -43,7 +43,8 @@ extension OutboxExecutor {
     ) async throws -> [OutboxOperation] {
         let fresh: [SourceRecord]
         do {
-            fresh = try await connector.source.read(ids: ready.compactMap(\.recordID))
+            // Only the fields the policy reads: the re-check holds a few of each record, not whole rows.
+            fresh = try await connector.source.read(ids: ready.compactMap(\.recordID), fields: PolicyLayout(connector.policy).fields)
         } catch {
             for operation in ready { try await fail(operation, error: error, summary: &summary) }
             return []

@@ -116,6 +116,20 @@ import Testing
         #expect(try await connector(file).read(ids: []).isEmpty)
     }
 
+    @Test func readOfNamedFieldsDecodesOnlyThoseAndKeepsDefects() async throws {
+        let folder = try TemporaryFolder()
+        let file = try folder.file("c.csv", "id,name,created,email\n1,a,2020-01-01,a@x.kr\n2,b\n3,c,2021-05-05,c@x.kr\n")
+        let records = try await connector(file).read(ids: ["1", "2", "3"], fields: ["created", "absent"])
+        #expect(records.map(\.id) == ["1", "2", "3"])
+        #expect(records[0].fields == ["id": "1", "created": "2020-01-01"], "the id's column and the named ones, nothing else")
+        #expect(records[0].line == 2)
+        #expect(records[1].fields.isEmpty)
+        #expect(records[1].defect != nil, "a malformed row stays malformed, as in a whole read")
+        #expect(records[2].fields["email"] == nil)
+        let whole = try await connector(file).read(ids: ["3"])
+        #expect(whole.first?.fields["email"] == "c@x.kr")
+    }
+
     @Test func checkReportsMissingFilesHeadersAndColumns() async throws {
         let folder = try TemporaryFolder()
         let missing = folder.url.appendingPathComponent("absent.csv")
