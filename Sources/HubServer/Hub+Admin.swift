@@ -14,7 +14,7 @@ extension Hub {
         let api = router.group("api").add(middleware: OperatorMiddleware(hub: self))
         api.get("status") { _, _ in try await self.status() }
         api.get("approvals") { _, _ in Self.json(.ok, ["batches": try await self.store.approvalBatches()]) }
-        api.post("approvals/:batch/approve") { request, context in try await self.approve(request, context: context) }
+        addApprovalRoutes(to: api)
         api.get("holds") { request, _ in
             Self.json(.ok, ["holds": try await self.store.holds(connector: request.uri.queryParameters.get("connector"))])
         }
@@ -106,12 +106,6 @@ extension Hub {
         return stated.isEmpty ? "api (admin token)" : "api (admin token; stated: \(stated))"
     }
 
-    func approve(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let batch = context.parameters.get("batch") ?? ""
-        let body = try? await request.decode(as: OperatorBody.self, context: context)
-        return try await Self.answer { try await self.approveBatch(batch, by: self.operatorLabel(request, stated: body?.by)) }
-    }
-
     /// Approves an open batch (its deletes go to `pending`): the admin API's and the dashboard's approval.
     func approveBatch(_ batch: String, by operator: String) async throws -> ApprovalBatch {
         let known = try await store.approvalBatches()
@@ -119,7 +113,8 @@ extension Hub {
             throw AdminRefusal(.notFound, "unknown_batch", "no approval batch '\(batch.prefix(40))'")
         }
         guard found.status != .approved else { throw AdminRefusal(.conflict, "already_approved", "the batch is already approved") }
-        return try await store.approve(batch: batch, by: `operator`, at: clock.now())
+        // A stated name: one approval suffices only where the four-eyes rule does not apply.
+        return try await store.approve(batch: batch, as: .stated(`operator`), twoPersonAbove: configuration.twoPersonAbove, at: clock.now())
     }
 
     struct HoldBody: Decodable {

@@ -18,3 +18,13 @@ extension Workspace {
         return hub
     }
 }
+
+extension Workspace {
+    /// Checks operator tokens for commands (`lethe approve --token-env`): the config's operators and
+    /// `LETHE_ADMIN_TOKEN` (the operator `admin`). Sessions are not used outside the daemon.
+    func operatorAuthenticator() -> HubAuthenticator {
+        var hub = HubConfiguration(adminToken: environment.variables["LETHE_ADMIN_TOKEN"])
+        hub.operators = configuration.operators.map { HubOperator(name: $0.name, tokenDigest: $0.tokenDigest) }
+        return HubAuthenticator(configuration: hub, sessionKey: Data(count: 32))
+    }
+}

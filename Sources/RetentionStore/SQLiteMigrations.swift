@@ -234,6 +234,21 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // Approvals by operator (the four-eyes rule: a large batch needs two different operators) and
+        // rejected batches. A sign-off records the batch's size when it was given, so an approval never
+        // covers deletes added to the batch after it. Names are operators' (roles or logins), never contacts'.
+        migrator.registerMigration("v13-approval-signoffs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE approval_signoffs (
+                        batch TEXT NOT NULL, operator TEXT NOT NULL, recorded_as TEXT NOT NULL, signed_at REAL NOT NULL,
+                        operations INTEGER NOT NULL, missing INTEGER NOT NULL, PRIMARY KEY (batch, operator));
+                    ALTER TABLE approval_batches ADD COLUMN rejected_at REAL;
+                    ALTER TABLE approval_batches ADD COLUMN rejected_by TEXT;
+                    ALTER TABLE approval_batches ADD COLUMN rejection_reason TEXT;
+                    """
+            )
+        }
         return migrator
     }
 }

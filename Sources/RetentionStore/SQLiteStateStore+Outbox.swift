@@ -320,32 +320,6 @@ extension SQLiteStateStore {
         }
     }
 
-    public func approve(batch id: String, by approver: String, at: Date) async throws -> ApprovalBatch {
-        try await queue.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM approval_batches WHERE id = ?", arguments: [id]) else {
-                throw StoreError(code: "approval.unknown_batch", message: "no approval batch '\(id)'")
-            }
-            guard row["status"] as String == "open" else {
-                throw StoreError(code: "approval.not_open", message: "approval batch '\(id)' was already approved")
-            }
-            try db.execute(
-                sql: "UPDATE approval_batches SET status = 'approved', approved_at = ?, approved_by = ? WHERE id = ?",
-                arguments: [at.timeIntervalSince1970, approver, id]
-            )
-            try db.execute(
-                sql: "UPDATE outbox SET status = 'pending', updated_at = ? WHERE batch = ? AND status = 'awaiting-approval'",
-                arguments: [Date().timeIntervalSince1970, id]
-            )
-            let batch = try Self.batch(db, try Row.fetchOne(db, sql: "SELECT * FROM approval_batches WHERE id = ?", arguments: [id])!)
-            try Self.appendAudit(db, [
-                AuditDraft(at: at, event: "approval.granted", connector: batch.connector,
-                           detail: ["batch": id, "operator": approver, "operations": String(batch.operationCount),
-                                    "missingRecords": String(batch.missingRecords)])
-            ])
-            return batch
-        }
-    }
-
     public func retryDead(ids: [String]?, by approver: String, at: Date) async throws -> [String] {
         try await queue.write { db in
             var dead = try String.fetchAll(db, sql: "SELECT id FROM outbox WHERE status = 'dead' ORDER BY id")
@@ -369,15 +343,24 @@ extension SQLiteStateStore {
 
     static func batch(_ db: Database, _ row: Row) throws -> ApprovalBatch {
         let id: String = row["id"]
+        let counts = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(kind = 'delete'), 0) FROM outbox WHERE batch = ?", arguments: [id])
+        let operations: Int = counts?[0] ?? 0
+        let missing = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM missing_records WHERE batch = ?", arguments: [id]) ?? 0
+        let status = ApprovalBatch.Status(rawValue: row["status"]) ?? .open
         return ApprovalBatch(
             id: id,
             connector: row["connector"],
-            status: ApprovalBatch.Status(rawValue: row["status"]) ?? .open,
+            status: status,
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
             approvedAt: (row["approved_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             approvedBy: row["approved_by"],
-            operationCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE batch = ?", arguments: [id]) ?? 0,
-            missingRecords: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM missing_records WHERE batch = ?", arguments: [id]) ?? 0
+            operationCount: operations,
+            missingRecords: missing,
+            deletes: counts?[1] ?? 0,
+            signoffs: try signoffs(db, batch: id, operations: status == .open ? operations : nil, missing: missing),
+            rejectedAt: (row["rejected_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            rejectedBy: row["rejected_by"],
+            rejectionReason: row["rejection_reason"]
         )
     }
 }

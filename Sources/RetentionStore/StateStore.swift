@@ -102,8 +102,24 @@ public protocol OutboxStore: Sendable {
 public protocol ApprovalStore: Sendable {
     func openApprovalBatch(connector: String) async throws -> ApprovalBatch?
     func createApprovalBatch(connector: String, at: Date) async throws -> ApprovalBatch
-    /// Releases the batch's operations to `pending`. Throws when unknown or not open.
-    func approve(batch: String, by operator: String, at: Date) async throws -> ApprovalBatch
+    /// One approval of an open batch, in one transaction with its audit entry. The batch needs
+    /// `ApprovalBatch.approvalsRequired(twoPersonAbove:)` approvals by different authenticated
+    /// operators (one when `twoPersonAbove` is nil). An authenticated approval is kept as a sign-off
+    /// together with the batch's size; a sign-off given at another size (deletes were added since) no
+    /// longer counts. While approvals are missing the batch stays open (`approval.signed`, "1 of 2");
+    /// the approval that completes them releases its operations to `pending` and sets `approvedBy` to
+    /// every approver's `recordedAs`, in order (`approval.granted` names them all). Throws
+    /// `approval.unknown_batch`, `approval.not_open` (approved or rejected), `approval.needs_operator`
+    /// (two are needed and the approver is not authenticated) or `approval.same_operator` (this operator
+    /// already approved it); a refusal changes nothing.
+    func approve(batch: String, as approver: Approver, twoPersonAbove: Int?, at: Date) async throws -> ApprovalBatch
+    /// Rejects an open batch, in one transaction: its held operations are cancelled (never executed),
+    /// the records of its deletes leave `awaiting-approval` for `expiring` and are due for evaluation
+    /// at the next sync (which decides their deletes again and holds them in a new batch when they are
+    /// still over the safety limits), its held disappearances are forgotten (the next full pull finds
+    /// them missing again), and `approval.rejected` records who and why. `reason` must not be blank.
+    /// Throws `approval.unknown_batch`, `approval.not_open` or `approval.reason_required`.
+    func reject(batch: String, by operator: String, reason: String, at: Date) async throws -> ApprovalBatch
     func approvalBatches() async throws -> [ApprovalBatch]
     /// Puts dead operations (all of them, or the given ids) back to pending with fresh attempts.
     func retryDead(ids: [String]?, by operator: String, at: Date) async throws -> [String]
@@ -206,6 +222,21 @@ extension OutboxStore {
     }
 }
 
+extension ApprovalStore {
+    /// One approval by a stated name with no four-eyes rule: releases the batch (what `lethe approve
+    /// --by` did before operators had tokens).
+    public func approve(batch: String, by operator: String, at: Date) async throws -> ApprovalBatch {
+        try await approve(batch: batch, as: .stated(`operator`), twoPersonAbove: nil, at: at)
+    }
+}
+
+extension AuditStore {
+    /// Signs the current head and appends its `audit.checkpoint` entry (see `appendAuditCheckpoint(at:unlessCurrent:)`).
+    public func appendAuditCheckpoint(at date: Date) async throws -> AuditCheckpoint {
+        try await appendAuditCheckpoint(at: date, unlessCurrent: false)
+    }
+}
+
 extension WebhookInbox {
     /// Every accepted event not processed and not dead, whatever its retry time.
     public func pendingWebhookEvents(connector: String, limit: Int) async throws -> [PendingWebhookEvent] {
@@ -222,21 +253,6 @@ extension RecordStore {
     /// The reference of the record with this source id as the state knows it (a record stored by an
     /// earlier version keeps its reference), else the one it will get.
     public func knownReference(connector: String, recordID: String) async throws -> String {
-extension ApprovalStore {
-    /// One approval by a stated name with no four-eyes rule: releases the batch (what `lethe approve
-    /// --by` did before operators had tokens).
-    public func approve(batch: String, by operator: String, at: Date) async throws -> ApprovalBatch {
-        try await approve(batch: batch, as: .stated(`operator`), twoPersonAbove: nil, at: at)
-    }
-}
-
-extension AuditStore {
-    /// Signs the current head and appends its `audit.checkpoint` entry (see `appendAuditCheckpoint(at:unlessCurrent:)`).
-    public func appendAuditCheckpoint(at date: Date) async throws -> AuditCheckpoint {
-        try await appendAuditCheckpoint(at: date, unlessCurrent: false)
-    }
-}
-
         let key = fingerprints.key(connector: connector, id: recordID)
         return try await records(connector: connector, keys: [key])[key]?.reference ?? reference(connector: connector, recordID: recordID)
     }

@@ -282,20 +282,31 @@ public struct OperationCompletion: Sendable {
 }
 
 public struct ApprovalBatch: Sendable, Equatable, Codable {
-    public enum Status: String, Sendable, Codable { case open, approved }
+    public enum Status: String, Sendable, Codable { case open, approved, rejected }
     public var id: String
     public var connector: String
     public var status: Status
     public var createdAt: Date
     public var approvedAt: Date?
+    /// Who released it: every approver, in order, separated by ", " (two under the four-eyes rule).
     public var approvedBy: String?
     public var operationCount: Int
     /// Records missing from the source that wait in this batch before they are marked gone.
     public var missingRecords: Int
+    /// The delete operations among `operationCount` (the rest are archive copies).
+    public var deletes: Int
+    /// Approvals by authenticated operators: for an open batch those given at its present size (the
+    /// first of two under the four-eyes rule); for an approved one, who released it.
+    public var signoffs: [ApprovalSignoff]
+    public var rejectedAt: Date?
+    public var rejectedBy: String?
+    /// Why it was rejected, as the operator wrote it.
+    public var rejectionReason: String?
 
     public init(
         id: String, connector: String, status: Status, createdAt: Date, approvedAt: Date?, approvedBy: String?, operationCount: Int,
-        missingRecords: Int = 0
+        missingRecords: Int = 0, deletes: Int = 0, signoffs: [ApprovalSignoff] = [], rejectedAt: Date? = nil, rejectedBy: String? = nil,
+        rejectionReason: String? = nil
     ) {
         self.id = id
         self.connector = connector
@@ -305,6 +316,18 @@ public struct ApprovalBatch: Sendable, Equatable, Codable {
         self.approvedBy = approvedBy
         self.operationCount = operationCount
         self.missingRecords = missingRecords
+        self.deletes = deletes
+        self.signoffs = signoffs
+        self.rejectedAt = rejectedAt
+        self.rejectedBy = rejectedBy
+        self.rejectionReason = rejectionReason
+    }
+
+    /// How many different operators must approve it: two when its deletes (delete operations and
+    /// records missing from the source) are more than `twoPersonAbove`, else one.
+    public func approvalsRequired(twoPersonAbove: Int?) -> Int {
+        guard let twoPersonAbove else { return 1 }
+        return deletes + missingRecords > twoPersonAbove ? 2 : 1
     }
 }
 
@@ -314,6 +337,14 @@ public struct Hold: Sendable, Equatable, Codable {
     public var reason: String
     public var createdBy: String
     public var createdAt: Date
+
+    package init(connector: String, reference: String, reason: String, createdBy: String, createdAt: Date) {
+        self.connector = connector
+        self.reference = reference
+        self.reason = reason
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+    }
 }
 
 /// An audit entry before it is chained. `detail` must hold no personal data.
@@ -337,19 +368,18 @@ public struct AuditDraft: Sendable, Equatable {
     }
 }
 
-
-    package init(connector: String, reference: String, reason: String, createdBy: String, createdAt: Date) {
-        self.connector = connector
-        self.reference = reference
-        self.reason = reason
-        self.createdBy = createdBy
-        self.createdAt = createdAt
-    }
 public struct AuditEntry: Sendable, Equatable {
     public var seq: Int64
     public var draft: AuditDraft
     public var previousHash: String
     public var hash: String
+
+    package init(seq: Int64, draft: AuditDraft, previousHash: String, hash: String) {
+        self.seq = seq
+        self.draft = draft
+        self.previousHash = previousHash
+        self.hash = hash
+    }
 }
 
 public struct AuditVerification: Sendable, Equatable {
@@ -371,15 +401,20 @@ public struct StoreStatus: Sendable, Equatable {
     /// By connector: how often records or their erased fields came back after Lethe destroyed them.
     public var reappeared: [String: Int] = [:]
     /// Live records whose final expiry + destroyWithin has passed are computed by the caller.
+
+    package init(
+        records: [String: [String: Int]], operations: [String: [String: Int]], openBatches: [ApprovalBatch], holds: Int, auditEntries: Int64,
+        reappeared: [String: Int]
+    ) {
+        self.records = records
+        self.operations = operations
+        self.openBatches = openBatches
+        self.holds = holds
+        self.auditEntries = auditEntries
+        self.reappeared = reappeared
+    }
 }
 
-
-    package init(seq: Int64, draft: AuditDraft, previousHash: String, hash: String) {
-        self.seq = seq
-        self.draft = draft
-        self.previousHash = previousHash
-        self.hash = hash
-    }
 /// One record event of a webhook delivery, as persisted: no body, no field values.
 public struct WebhookEventDraft: Sendable, Equatable {
     public var eventID: String
@@ -401,18 +436,6 @@ public struct WebhookAcceptance: Sendable, Equatable {
     public init(accepted: Int, replayed: Int) {
         self.accepted = accepted
         self.replayed = replayed
-
-    package init(
-        records: [String: [String: Int]], operations: [String: [String: Int]], openBatches: [ApprovalBatch], holds: Int, auditEntries: Int64,
-        reappeared: [String: Int]
-    ) {
-        self.records = records
-        self.operations = operations
-        self.openBatches = openBatches
-        self.holds = holds
-        self.auditEntries = auditEntries
-        self.reappeared = reappeared
-    }
     }
 }
 

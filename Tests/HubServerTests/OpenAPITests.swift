@@ -36,6 +36,7 @@ struct OpenAPITests {
         "POST /api/holds": #"{"connector": "crm", "ids": ["r1"], "reason": "litigation"}"#,
         "POST /api/retry": #"{"all": true}"#,
         "POST /signin": "token=not-a-token",
+        "POST /api/approvals/{batch}/reject": #"{"reason": "the export looked truncated"}"#,
         "POST /holds": "connector=crm&ids=r1&reason=litigation",
         "POST /holds/lift": "connector=crm&reference=r-x",
         "POST /dead/retry": "all=true",
