@@ -152,13 +152,29 @@ extension Hub {
             ($0.status == .open ? 0 : 1, $1.createdAt, $0.id) < ($1.status == .open ? 0 : 1, $0.createdAt, $1.id)
         }
         let rows: [[String: Any]] = batches.map { batch in
-            [
+            let needed = configuration.twoPersonAbove.map { batch.deletes > $0 ? 2 : 1 } ?? 1
+            var row: [String: Any] = [
                 "id": batch.id, "connector": batch.connector, "open": batch.status == .open,
-                "statusLabel": view.text(batch.status == .open ? "batch_open" : "batch_approved"), "created": view.time(batch.createdAt),
+                "statusLabel": view.text("batch_\(batch.status.rawValue)"), "created": view.time(batch.createdAt),
                 "operations": batch.operationCount, "missing": batch.missingRecords,
                 "approveLabel": view.text("approve_n", ["n": String(batch.operationCount)]),
-                "decided": view.text("approved_by", ["at": batch.approvedAt.map(view.time) ?? "", "by": batch.approvedBy ?? ""]),
+                "rejectLabel": view.text("reject_label", ["batch": batch.id]),
             ]
+            switch batch.status {
+            case .open:
+                if !batch.signoffs.isEmpty {
+                    row["signoffs"] = view.text("signed_by", [
+                        "by": batch.signoffs.map(\.recordedAs).joined(separator: ", "), "n": String(batch.signoffs.count), "of": String(needed),
+                    ])
+                }
+            case .approved:
+                row["decided"] = view.text("approved_by", ["at": batch.approvedAt.map(view.time) ?? "", "by": batch.approvedBy ?? ""])
+            case .rejected:
+                row["decided"] = view.text("rejected_by", [
+                    "at": batch.rejectedAt.map(view.time) ?? "", "by": batch.rejectedBy ?? "", "reason": batch.rejectionReason ?? "",
+                ])
+            }
+            return row
         }
         return ["hasBatches": !rows.isEmpty, "batches": rows]
     }

@@ -4,8 +4,8 @@ import NIOCore
 import RetentionCore
 import RetentionStore
 
-/// The dashboard's forms: approve a batch, add or lift a legal hold, retry dead operations. Each
-/// calls the function the admin API calls (`approveBatch`, `placeHolds`, `liftHold`,
+/// The dashboard's forms: approve or reject a batch, add or lift a legal hold, retry dead operations.
+/// Each calls the function the admin API calls (`approveBatch`, `rejectBatch`, `placeHolds`, `liftHold`,
 /// `retryDeadOperations`) with the operator `dashboardAccess` names, then redirects (303) back to
 /// its page with a message: done, or why nothing was changed. A session's form must carry the
 /// session's CSRF token (`csrf`), else 403 and nothing changes; a bearer request needs none.
@@ -13,9 +13,18 @@ extension Hub {
     func addDashboardActions(to router: Router<BasicRequestContext>) {
         router.post("/approvals/:batch/approve") { request, context in
             let batch = context.parameters.get("batch") ?? ""
-            return await self.dashboardAction(.approvals, request) { _, by in
-                _ = try await self.approveBatch(batch, by: by)
-                return ("approved", 1)
+            return await self.dashboardAction(.approvals, request) { _, _ in
+                // Under the four-eyes rule the first operator's approval leaves the batch open.
+                let result = try await self.approveBatch(batch, principal: self.authenticate(request))
+                return (result.status == .approved ? "approved" : "signed", 1)
+            }
+        }
+        router.post("/approvals/:batch/reject") { request, context in
+            let batch = context.parameters.get("batch") ?? ""
+            return await self.dashboardAction(.approvals, request) { form, _ in
+                let reason = (form.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                _ = try await self.rejectBatch(batch, principal: self.authenticate(request), reason: reason)
+                return ("rejected", 1)
             }
         }
         router.post("/holds") { request, _ in
@@ -78,6 +87,8 @@ extension Hub {
             let (done, count) = try await action(form, name)
             return Self.seeOther(page, "done=\(done)&n=\(count)")
         } catch let refusal as AdminRefusal {
+            return Self.seeOther(page, "error=\(refusal.code)")
+        } catch let refusal as ApprovalRefusal {
             return Self.seeOther(page, "error=\(refusal.code)")
         } catch {
             log(.error, "dashboard action failed", ["page": page.rawValue, "code": (error as? any LetheError)?.code ?? "\(type(of: error))"])

@@ -40,6 +40,7 @@ struct OpenAPITests {
         "POST /holds": "connector=crm&ids=r1&reason=litigation",
         "POST /holds/lift": "connector=crm&reference=r-x",
         "POST /dead/retry": "all=true",
+        "POST /approvals/{batch}/reject": "reason=checked",
     ]
 
     /// The routes anyone may call (each authenticates what it receives in its own way, or serves no data).

@@ -69,6 +69,9 @@ enum PageTemplates {
         button.secondary{background:#fff;color:var(--accent-dark)}
         button.secondary:hover{background:var(--soft)}
         form.inline{display:inline;margin:0}
+        form.reject{margin-top:.5em;display:flex;flex-wrap:wrap;gap:.3em;align-items:center}
+        form.reject label{margin:0;font-weight:400;font-size:.9em}
+        form.reject input{width:auto;flex:1 1 8em}
         form.box{border:1px solid var(--line);border-radius:6px;padding:.4em 1em 1em;background:var(--soft);max-width:40em}
         label{display:block;font-weight:600;margin-top:.7em}
         .hint{display:block;font-weight:400;color:var(--muted);font-size:.9em}
@@ -84,7 +87,8 @@ enum PageTemplates {
         table.stack thead{position:absolute;left:-9999px}
         table.stack tr{display:block;border-bottom:2px solid var(--line);padding:.3em 0}
         table.stack td,table.stack th{display:block;border:none;padding:.15em .2em;text-align:left}
-        table.stack td[data-label]::before{content:attr(data-label) ": ";font-weight:600;font-family:system-ui,sans-serif}}
+        table.stack td:empty{display:none}
+        table.stack td[data-label]::before{content:attr(data-label) ": ";font-weight:600;font-family:system-ui,sans-serif;font-size:1rem}}
         """
 
     static let head = """
@@ -184,7 +188,8 @@ enum PageTemplates {
         <thead><tr><th scope="col">{{t.batch}}</th><th scope="col">{{t.connector}}</th><th scope="col">{{t.status}}</th><th scope="col">{{t.created}}</th><th scope="col" class="num">{{t.operations}}</th><th scope="col" class="num">{{t.missing_records}}</th><th scope="col">{{t.decision}}</th></tr></thead>
         <tbody>
         {{#batches}}<tr data-batch="{{id}}"><th scope="row" class="ref">{{id}}</th><td data-label="{{t.connector}}">{{connector}}</td><td data-label="{{t.status}}">{{statusLabel}}</td><td data-label="{{t.created}}">{{created}}</td><td class="num" data-label="{{t.operations}}">{{operations}}</td><td class="num" data-label="{{t.missing_records}}">{{missing}}</td>
-        <td>{{#open}}<form class="inline" method="post" action="/approvals/{{id}}/approve">{{> csrf}}<button type="submit">{{approveLabel}}</button></form>{{/open}}{{^open}}{{decided}}{{/open}}</td></tr>
+        <td>{{#open}}{{#signoffs}}<p>{{signoffs}}</p>{{/signoffs}}<form class="inline" method="post" action="/approvals/{{id}}/approve">{{> csrf}}<button type="submit">{{approveLabel}}</button></form>
+        <form class="reject" method="post" action="/approvals/{{id}}/reject">{{> csrf}}<label for="reason-{{id}}">{{t.reject_reason}}</label><input id="reason-{{id}}" name="reason" maxlength="200" required><button type="submit" class="secondary" aria-label="{{rejectLabel}}">{{t.reject}}</button></form>{{/open}}{{^open}}{{decided}}{{/open}}</td></tr>
         {{/batches}}</tbody>
         </table></div>{{/hasBatches}}
         {{^hasBatches}}<p class="empty">{{t.approvals_empty}}</p>{{/hasBatches}}
