@@ -82,7 +82,8 @@ enum PageTemplates {
         svg text{font-size:13px;fill:#1a1a1a;font-family:inherit}
         svg .bar{fill:var(--accent)}
         svg .axis{stroke:#6b6b6b;stroke-width:1}
-        footer{max-width:72em;margin:0 auto 2em;padding:0 1.2em;color:var(--muted);font-size:.9em}
+        footer{max-width:72em;margin:0 auto 2em;padding:0 1.2em;color:var(--muted)}
+        footer p{font-size:.9em}
         @media (max-width:40em){main{padding:.6em .7em 1.5em}th,td{padding:.35em .4em}header{padding:.5em .7em}h1{font-size:1.3em}
         table.stack thead{position:absolute;left:-9999px}
         table.stack tr{display:block;border-bottom:2px solid var(--line);padding:.3em 0}
