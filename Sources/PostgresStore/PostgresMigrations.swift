@@ -85,6 +85,17 @@ enum PostgresMigrations {
             "CREATE TRIGGER audit_words_no_change BEFORE UPDATE OR DELETE ON audit_words FOR EACH ROW EXECUTE FUNCTION lethe_append_only()",
             "CREATE TRIGGER audit_words_no_truncate BEFORE TRUNCATE ON audit_words FOR EACH STATEMENT EXECUTE FUNCTION lethe_append_only()",
         ]),
+        // Approvals by operator (the four-eyes rule) and rejected batches, as in SQLite's v13.
+        ("v2-approval-signoffs", [
+            """
+            CREATE TABLE approval_signoffs (seq BIGINT GENERATED ALWAYS AS IDENTITY, batch TEXT NOT NULL, operator TEXT NOT NULL,
+                recorded_as TEXT NOT NULL, signed_at DOUBLE PRECISION NOT NULL, operations BIGINT NOT NULL, missing BIGINT NOT NULL,
+                PRIMARY KEY (batch, operator))
+            """,
+            "ALTER TABLE approval_batches ADD COLUMN rejected_at DOUBLE PRECISION",
+            "ALTER TABLE approval_batches ADD COLUMN rejected_by TEXT",
+            "ALTER TABLE approval_batches ADD COLUMN rejection_reason TEXT",
+        ]),
     ]
 
     /// Applies the migrations not yet applied, each in one transaction under the advisory lock.

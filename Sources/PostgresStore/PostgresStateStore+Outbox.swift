@@ -341,19 +341,27 @@ extension PostgresStateStore {
     // MARK: Approvals
 
     static let batchColumns = """
-        b.id, b.connector, b.status, b.created_at, b.approved_at, b.approved_by,
-        (SELECT COUNT(*) FROM outbox o WHERE o.batch = b.id), (SELECT COUNT(*) FROM missing_records m WHERE m.batch = b.id)
+        b.id, b.connector, b.status, b.created_at, b.approved_at, b.approved_by, b.rejected_at, b.rejected_by, b.rejection_reason,
+        (SELECT COUNT(*) FROM outbox o WHERE o.batch = b.id), (SELECT COUNT(*) FROM outbox o WHERE o.batch = b.id AND o.kind = 'delete'),
+        (SELECT COUNT(*) FROM missing_records m WHERE m.batch = b.id)
         """
 
     func batches(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> [ApprovalBatch] {
         var found: [ApprovalBatch] = []
         let rows = try await connection.query(query, logger: logger)
-        for try await (id, connector, status, created, approved, approver, operations, missing)
-            in rows.decode((String, String, String, Double, Double?, String?, Int64, Int64).self) {
+        for try await (id, connector, status, created, approved, approver, rejected, rejecter, reason, operations, deletes, missing)
+            in rows.decode((String, String, String, Double, Double?, String?, Double?, String?, String?, Int64, Int64, Int64).self) {
             found.append(ApprovalBatch(
                 id: id, connector: connector, status: ApprovalBatch.Status(rawValue: status) ?? .open, createdAt: Date(timeIntervalSince1970: created),
                 approvedAt: approved.map(Date.init(timeIntervalSince1970:)), approvedBy: approver, operationCount: Int(operations),
-                missingRecords: Int(missing)))
+                missingRecords: Int(missing), deletes: Int(deletes), rejectedAt: rejected.map(Date.init(timeIntervalSince1970:)), rejectedBy: rejecter,
+                rejectionReason: reason))
+        }
+        for index in found.indices {
+            // For an open batch, the sign-offs given at its present size; for a closed one, all.
+            let batch = found[index]
+            found[index].signoffs = try await signoffs(
+                connection, batch: batch.id, operations: batch.status == .open ? batch.operationCount : nil, missing: batch.missingRecords)
         }
         return found
     }
@@ -381,35 +389,6 @@ extension PostgresStateStore {
                 logger: logger)
             try await appendAudit(connection, [AuditDraft(at: at, event: "approval.requested", connector: connector, detail: ["batch": id])])
             return ApprovalBatch(id: id, connector: connector, status: .open, createdAt: at, approvedAt: nil, approvedBy: nil, operationCount: 0)
-        }
-    }
-
-    public func approve(batch id: String, by approver: String, at: Date) async throws -> ApprovalBatch {
-        try await transaction("approve a batch") { connection in
-            guard let status = try await connection.first(
-                "SELECT status FROM approval_batches WHERE id = \(id) FOR UPDATE", String.self, logger: logger) else {
-                throw StoreError(code: "approval.unknown_batch", message: "no approval batch '\(id)'")
-            }
-            guard status == "open" else {
-                throw StoreError(code: "approval.not_open", message: "approval batch '\(id)' was already approved")
-            }
-            try await connection.query(
-                "UPDATE approval_batches SET status = 'approved', approved_at = \(at.timeIntervalSince1970), approved_by = \(approver) WHERE id = \(id)",
-                logger: logger)
-            try await connection.query(
-                """
-                UPDATE outbox SET status = 'pending', updated_at = \(Date().timeIntervalSince1970)
-                WHERE batch = \(id) AND status = 'awaiting-approval'
-                """, logger: logger)
-            guard let batch = try await batches(connection, "SELECT \(unescaped: Self.batchColumns) FROM approval_batches b WHERE b.id = \(id)").first else {
-                throw StoreError(code: "approval.unknown_batch", message: "no approval batch '\(id)'")
-            }
-            try await appendAudit(connection, [
-                AuditDraft(at: at, event: "approval.granted", connector: batch.connector,
-                           detail: ["batch": id, "operator": approver, "operations": String(batch.operationCount),
-                                    "missingRecords": String(batch.missingRecords)])
-            ])
-            return batch
         }
     }
 

@@ -7,23 +7,7 @@ extension SQLiteStateStore {
     public func approve(batch id: String, as approver: Approver, twoPersonAbove: Int?, at: Date) async throws -> ApprovalBatch {
         try await queue.write { db in
             let current = try Self.openBatch(db, id)
-            let size = current.deletes + current.missingRecords
-            let required = current.approvalsRequired(twoPersonAbove: twoPersonAbove)
-            let earlier = current.signoffs
-            if required > 1 {
-                guard let name = approver.operatorName else {
-                    throw StoreError(
-                        code: "approval.needs_operator",
-                        message: "batch '\(id)' holds \(size) deletes, more than approval.twoPersonAbove (\(twoPersonAbove ?? 0)): it needs "
-                            + "approvals by two different operators, each with their own token (lethe approve --token-env, the admin API or "
-                            + "the dashboard); a name given with --by does not count")
-                }
-                if earlier.contains(where: { $0.operatorName == name }) {
-                    throw StoreError(
-                        code: "approval.same_operator",
-                        message: "\(name) already approved batch '\(id)'; the second approval must come from another operator")
-                }
-            }
+            let decision = try ApprovalDecision.approve(current, as: approver, twoPersonAbove: twoPersonAbove)
             // Sign-offs given at another size no longer count: the batch changed since.
             try db.execute(
                 sql: "DELETE FROM approval_signoffs WHERE batch = ? AND (operations <> ? OR missing <> ?)",
@@ -36,35 +20,24 @@ extension SQLiteStateStore {
                         """,
                     arguments: [id, name, approver.recordedAs, at.timeIntervalSince1970, current.operationCount, current.missingRecords])
             }
-            var approvers = earlier.filter { $0.operatorName != approver.operatorName }.map(\.recordedAs)
-            approvers.append(approver.recordedAs)
-            var detail = [
-                "batch": id, "operations": String(current.operationCount), "missingRecords": String(current.missingRecords),
-                "approvals": "\(approvers.count) of \(required)",
-            ]
-            guard approvers.count >= required else {
-                detail["operator"] = approver.recordedAs
-                try Self.appendAudit(db, [AuditDraft(at: at, event: "approval.signed", connector: current.connector, detail: detail)])
+            guard decision.approvers.count >= decision.required else {
+                try Self.appendAudit(db, [AuditDraft(at: at, event: "approval.signed", connector: current.connector, detail: decision.detail)])
                 return try Self.batch(db, try Self.batchRow(db, id))
             }
-            let names = approvers.joined(separator: ", ")
+            let names = decision.approvers.joined(separator: ", ")
             try db.execute(
                 sql: "UPDATE approval_batches SET status = 'approved', approved_at = ?, approved_by = ? WHERE id = ?",
                 arguments: [at.timeIntervalSince1970, names, id])
             try db.execute(
                 sql: "UPDATE outbox SET status = 'pending', updated_at = ? WHERE batch = ? AND status = 'awaiting-approval'",
                 arguments: [Date().timeIntervalSince1970, id])
-            detail["operator"] = names
-            try Self.appendAudit(db, [AuditDraft(at: at, event: "approval.granted", connector: current.connector, detail: detail)])
+            try Self.appendAudit(db, [AuditDraft(at: at, event: "approval.granted", connector: current.connector, detail: decision.detail)])
             return try Self.batch(db, try Self.batchRow(db, id))
         }
     }
 
     public func reject(batch id: String, by rejecter: String, reason: String, at: Date) async throws -> ApprovalBatch {
-        let reason = reason.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
-        guard !reason.isEmpty else {
-            throw StoreError(code: "approval.reason_required", message: "say why the batch is rejected (--reason); nothing was changed")
-        }
+        let reason = try ApprovalDecision.rejectionReason(reason)
         return try await queue.write { db in
             let current = try Self.openBatch(db, id)
             let cancelled = try Row.fetchAll(
@@ -111,12 +84,7 @@ extension SQLiteStateStore {
 
     /// The batch, when it exists and is open.
     static func openBatch(_ db: Database, _ id: String) throws -> ApprovalBatch {
-        let batch = try batch(db, try batchRow(db, id))
-        switch batch.status {
-        case .open: return batch
-        case .approved: throw StoreError(code: "approval.not_open", message: "approval batch '\(id)' was already approved")
-        case .rejected: throw StoreError(code: "approval.not_open", message: "approval batch '\(id)' was rejected")
-        }
+        try ApprovalDecision.requireOpen(try batch(db, try batchRow(db, id)))
     }
 
     /// A batch's sign-offs, oldest first; with `operations`, only those given at that size.

@@ -13,6 +13,7 @@ enum StoreConformance: String, CaseIterable, Sendable, CustomTestStringConvertib
     case aRecordWrittenAgainAfterItsDestructionIsCountedAndAudited
     case aWrittenConsentFieldMovesTheLastSeenCopy
     case approvalReleasesExactlyTheBatch
+    case aLargeBatchNeedsTwoOperatorsAndARejectionCancelsIt
     case holdsAreIdempotentAndAudited
     case auditChainVerifies
     case auditIsAppendOnlyThroughTheStore
@@ -204,6 +205,43 @@ enum StoreConformance: String, CaseIterable, Sendable, CustomTestStringConvertib
             #expect(try await store.retryDead(ids: nil, by: "kim", at: at) == ["op-1"])
             let retried = try await store.operation(id: "op-1")
             #expect(retried?.status == .pending && retried?.attempts == 0)
+
+        case .aLargeBatchNeedsTwoOperatorsAndARejectionCancelsIt:
+            let ref = store.reference(connector: "c", recordID: "a")
+            let key = store.fingerprints.key(connector: "c", id: "a")
+            try await store.write(connector: "c", RecordWrites(at: at, upserts: [upsert("a", line: 2)]))
+            let batch = try await store.createApprovalBatch(connector: "c", at: at)
+            var held = OutboxOperation(id: "op-1", connector: "c", reference: ref, recordID: "a", kind: .delete, rule: "*", cycle: at, createdAt: at)
+            held.status = .awaitingApproval
+            held.batch = batch.id
+            held.recordKey = key
+            try await store.write(connector: "c", RecordWrites(at: at, changes: [RecordChange(
+                connector: "c", reference: ref, key: key, state: LifecycleState(phase: .awaitingApproval), nextDue: nil, operations: [held])]))
+            await #expect(throws: StoreError.self) { try await store.approve(batch: batch.id, as: .stated("kim"), twoPersonAbove: 0, at: at) }
+            let first = try await store.approve(batch: batch.id, as: .authenticated("kim"), twoPersonAbove: 0, at: at)
+            #expect(first.status == .open && first.signoffs.map(\.operatorName) == ["kim"])
+            await #expect(throws: StoreError.self) { try await store.approve(batch: batch.id, as: .authenticated("kim"), twoPersonAbove: 0, at: at) }
+            let second = try await store.approve(batch: batch.id, as: .authenticated("lee"), twoPersonAbove: 0, at: at)
+            #expect(second.status == .approved && second.approvedBy == "kim, lee" && second.deletes == 1)
+            #expect(try await store.operation(id: "op-1")?.status == .pending)
+            // Another batch, rejected: its delete is cancelled and its record evaluated again.
+            let other = try await store.createApprovalBatch(connector: "c", at: at)
+            held.id = "op-2"
+            held.batch = other.id
+            try await store.write(connector: "c", RecordWrites(at: at, changes: [RecordChange(
+                connector: "c", reference: ref, key: key, state: LifecycleState(phase: .awaitingApproval), nextDue: nil, operations: [held])]))
+            await #expect(throws: StoreError.self) { try await store.reject(batch: other.id, by: "kim", reason: " \n", at: at) }
+            let rejected = try await store.reject(batch: other.id, by: "kim", reason: "wrong export", at: at)
+            #expect(rejected.status == .rejected && rejected.rejectionReason == "wrong export" && rejected.rejectedBy == "kim")
+            #expect(try await store.operation(id: "op-2")?.status == .cancelled)
+            let record = try await store.record(connector: "c", reference: ref)
+            #expect(record?.state?.phase == .expiring && record?.nextDue == Date(timeIntervalSince1970: 0))
+            await #expect(throws: StoreError.self) { try await store.reject(batch: other.id, by: "kim", reason: "again", at: at) }
+            let events = try await store.auditEntries(after: 0, limit: 100).map(\.draft.event)
+            #expect(events.filter { $0.hasPrefix("approval.") } == [
+                "approval.requested", "approval.signed", "approval.granted", "approval.requested", "approval.rejected",
+            ])
+            #expect(try await store.verifyAudit().ok)
 
         case .holdsAreIdempotentAndAudited:
             #expect(try await store.addHold(connector: "c", reference: "r-1", reason: "litigation", by: "kim", at: at))
