@@ -147,7 +147,7 @@ struct Workspace {
         return policy.writtenFields.filter { !fields.contains($0.field) }
     }
 
-    func sinks() throws -> SinkSet {
+    func sinks(store: (any StateStore)? = nil) throws -> SinkSet {
         var notices: (any NoticeSink)?
         var archive: (any ArchiveSink)?
         var sender = "lethe@localhost"
@@ -162,19 +162,21 @@ struct Workspace {
         }
         return SinkSet(
             notices: notices, archive: archive, sender: sender,
-            renderer: NoticeRenderer(templatesDirectory: templatesDirectory), links: try linkSigner()
+            renderer: NoticeRenderer(templatesDirectory: templatesDirectory), links: try linkSigner(store: store)
         )
     }
 
     /// The signer of consent links: `LETHE_LINK_SECRET`, or a secret generated once and kept in the
-    /// state folder (`link-secret`, mode 0600). Links point at `LETHE_PUBLIC_URL`.
-    func linkSigner() throws -> ConsentLinkSigner {
+    /// state — in PostgreSQL's database (shared by every instance), else in the state folder
+    /// (`link-secret`, mode 0600). Links point at `LETHE_PUBLIC_URL`.
+    func linkSigner(store: (any StateStore)? = nil) throws -> ConsentLinkSigner {
         let variables = environment.variables
         let port = variables["LETHE_HTTP_PORT"].flatMap { $0.isEmpty ? nil : $0 } ?? "8080"
         let base = variables["LETHE_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:\(port)"
         if let secret = variables["LETHE_LINK_SECRET"], !secret.isEmpty {
             return ConsentLinkSigner(secret: Data(secret.utf8), baseURL: base)
         }
+        if let postgres = store as? PostgresStateStore { return ConsentLinkSigner(secret: postgres.linkSecret, baseURL: base) }
         let folder = try stateDirectory()
         let file = folder.appendingPathComponent("link-secret")
         if let existing = try? Data(contentsOf: file), existing.count >= 32 {
@@ -204,7 +206,7 @@ struct Workspace {
             }
             retry.runDeadline = .milliseconds(Int64(seconds * 1000))
         }
-        var coordinator = SyncCoordinator(store: store, sinks: try sinks(), clock: clock, log: log, retry: retry)
+        var coordinator = SyncCoordinator(store: store, sinks: try sinks(store: store), clock: clock, log: log, retry: retry)
         coordinator.runLock = FileRunLock(folder: try stateDirectory().appendingPathComponent("locks"))
         if let text = environment.variables["LETHE_LOCK_WAIT_SECONDS"], !text.isEmpty {
             guard let seconds = Double(text), seconds >= 0, seconds <= 86_400 else {

@@ -25,8 +25,12 @@ public final class PostgresStateStore: StateStore {
     public let fingerprints: RecordFingerprints
     public let operationIDs: OperationIdentifier
     let webhookEventDigests: WebhookEventDigests
+    /// The key of consent links when `LETHE_LINK_SECRET` is not set: 32 bytes generated once and kept in
+    /// the database (`lethe_meta.link_secret`), so every instance signs and accepts the same links.
+    public let linkSecret: Data
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger, location: String, secret: Data) {
+    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger, location: String, secret: Data, linkSecret: Data) {
+        self.linkSecret = linkSecret
         self.client = client
         self.runner = runner
         self.logger = logger
@@ -54,18 +58,20 @@ public final class PostgresStateStore: StateStore {
         let runner = Task { await client.run() }
         do {
             try await PostgresMigrations.migrate(client, logger: logger)
-            let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
-            let secret = try await client.withConnection { connection in
-                try await connection.query(
-                    "INSERT INTO lethe_meta (key, value) VALUES ('pseudonym_secret', \(fresh)) ON CONFLICT (key) DO NOTHING", logger: logger)
-                let rows = try await connection.query("SELECT value FROM lethe_meta WHERE key = 'pseudonym_secret'", logger: logger)
-                var stored: String?
-                for try await value in rows.decode(String.self) { stored = value }
-                return stored
+            // Created by the first instance; the insert comes first, so instances starting together agree.
+            func secret(_ name: String) async throws -> Data {
+                let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
+                let stored = try await client.withConnection { connection in
+                    try await connection.query(
+                        "INSERT INTO lethe_meta (key, value) VALUES (\(name), \(fresh)) ON CONFLICT (key) DO NOTHING", logger: logger)
+                    return try await connection.first("SELECT value FROM lethe_meta WHERE key = \(name)", String.self, logger: logger)
+                }
+                guard let stored else { throw StoreError(code: "store.open", message: "the installation's \(name) could not be stored") }
+                return Data(base64Encoded: stored) ?? Data(stored.utf8)
             }
-            guard let secret else { throw StoreError(code: "store.open", message: "the installation's secret could not be stored") }
-            let bytes = Data(base64Encoded: secret) ?? Data(secret.utf8)
-            return PostgresStateStore(client: client, runner: runner, logger: logger, location: url.redacted, secret: bytes)
+            return PostgresStateStore(
+                client: client, runner: runner, logger: logger, location: url.redacted, secret: try await secret("pseudonym_secret"),
+                linkSecret: try await secret("link_secret"))
         } catch {
             runner.cancel()
             await runner.value

@@ -53,6 +53,9 @@ import Testing
         }
         #expect((got.json["pulled"] as? Int ?? 0) > 0)
         #expect(!FileManager.default.fileExists(atPath: postgres.state.appendingPathComponent("lethe.sqlite").path), "no SQLite state beside PostgreSQL")
+        if FileManager.default.fileExists(atPath: sqlite.state.appendingPathComponent("link-secret").path) {
+            #expect(!FileManager.default.fileExists(atPath: postgres.state.appendingPathComponent("link-secret").path), "the link secret is in the database")
+        }
 
         // A second run changes nothing more on either, and the audit chain verifies.
         let again = await postgres.run(["sync", "--as-of", Self.asOf, "--json"])

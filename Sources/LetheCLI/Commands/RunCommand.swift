@@ -65,7 +65,7 @@ struct RunCommand: AsyncParsableCommand {
         // The archive's own retention, hourly: what outlived its `keep` is destroyed and audited.
         let archive = (try? ArchiveCommand.maintenance(workspace)).flatMap { $0.keep == nil ? nil : $0 }
         let hub = Hub(configuration: hubConfiguration, store: store, coordinator: coordinator, connectors: connectors,
-                      clock: workspace.clock, log: workspace.log, consentLinks: try workspace.linkSigner(),
+                      clock: workspace.clock, log: workspace.log, consentLinks: try workspace.linkSigner(store: store),
                       housekeeping: {
                           guard let archive else { return }
                           do {
