@@ -138,4 +138,28 @@ struct FourEyesTests {
         #expect(batches.map(\.status) == [.rejected, .open])
         #expect(batches.last?.deletes == 3)
     }
+
+    @Test func anApprovalGivenBeforeTheBatchGrewNoLongerCounts() async throws {
+        let harness = try AuthHarness(Self.due, twoPersonAbove: 2)
+        try await harness.test { client in
+            let batch = try await Self.batchID(client)
+            try await client.execute(uri: "/api/approvals/\(batch)/approve", method: .post, headers: AuthHarness.bearer(AuthHarness.kimToken)) {
+                #expect(json($0)["status"] as? String == "open")
+            }
+            // Two more records fall due (over the limit of 1): the next sync adds their deletes to the open batch.
+            for id in ["d4", "d5"] { await harness.crm.upsert(record(id: id, created: "2019-01-01", purpose: "payment", email: "\(id)@example.com")) }
+            try await client.execute(uri: "/api/sync/crm", method: .post, headers: AuthHarness.bearer(AuthHarness.kimToken)) { response in
+                #expect(json(response)["awaitingApproval"] as? Int == 5)
+                #expect(json(response)["approvalBatch"] as? String == batch)
+            }
+            try await client.execute(uri: "/api/approvals/\(batch)/approve", method: .post, headers: AuthHarness.bearer(AuthHarness.leeToken)) { response in
+                #expect(json(response)["status"] as? String == "open", "kim approved 3 deletes, not 5: lee's is the first of two again")
+                #expect((json(response)["signoffs"] as? [[String: Any]])?.map { $0["operatorName"] as? String } == ["lee"])
+            }
+            try await client.execute(uri: "/api/approvals/\(batch)/approve", method: .post, headers: AuthHarness.bearer(AuthHarness.kimToken)) { response in
+                #expect(json(response)["status"] as? String == "approved")
+                #expect(json(response)["approvedBy"] as? String == "lee, kim")
+            }
+        }
+    }
 }
