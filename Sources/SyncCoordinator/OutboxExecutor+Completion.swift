@@ -3,39 +3,42 @@ import RetentionCore
 import RetentionStore
 
 extension OutboxExecutor {
-    /// Re-reads the records of due deletes from the source and re-evaluates them; returns the deletes
-    /// that are still due. A record that vanished counts as deleted; one that changed is left alone.
+    /// Re-reads the records of due deletes from the source and re-evaluates them; appends the deletes
+    /// that are still due to `confirmed`. A record that vanished counts as deleted; one that changed is
+    /// left alone. `deletes` is consumed (left empty), so a large page is not held twice.
     /// `blocked` counts the deletes left pending because their archive copy is not done yet.
     func recheckDeletes(
-        _ deletes: [OutboxOperation], connector: ConnectorRuntime, operators: [String: String], blocked: inout Int,
-        summary: inout SyncSummary
-    ) async throws -> [OutboxOperation] {
-        guard !deletes.isEmpty else { return [] }
-        var ready: [OutboxOperation] = []
-        var waiting: [OutboxOperation] = []
-        for operation in deletes {
-            if connector.policy.action == .archiveThenDelete, !(try await archiveDone(for: operation)) {
-                waiting.append(operation)
-            } else {
-                ready.append(operation)
+        _ deletes: inout [OutboxOperation], into confirmed: inout [OutboxOperation], connector: ConnectorRuntime,
+        operators: [String: String], blocked: inout Int, summary: inout SyncSummary
+    ) async throws {
+        defer { deletes = [] }
+        guard !deletes.isEmpty else { return }
+        if connector.policy.action == .archiveThenDelete {
+            var ready: [OutboxOperation] = []
+            var waiting: [OutboxOperation] = []
+            for operation in deletes {
+                if try await archiveDone(for: operation) {
+                    ready.append(operation)
+                } else {
+                    waiting.append(operation)
+                }
+            }
+            deletes = ready
+            for operation in waiting {
+                if try await archiveDead(for: operation) {
+                    try await deadLetter(operation, error: "its archive copy failed", summary: &summary)
+                } else {
+                    blocked += 1
+                }
             }
         }
-        for operation in waiting {
-            if try await archiveDead(for: operation) {
-                try await deadLetter(operation, error: "its archive copy failed", summary: &summary)
-            } else {
-                blocked += 1
-            }
-        }
-        guard !ready.isEmpty else { return [] }
+        guard !deletes.isEmpty else { return }
         let held = try await store.heldReferences(connector: connector.name)
-        var confirmed: [OutboxOperation] = []
         // Re-read a bounded number of records at a time: the fresh copies are dropped after each chunk.
-        for start in stride(from: 0, to: ready.count, by: chunks.recheck) {
-            let chunk = Array(ready[start..<min(start + chunks.recheck, ready.count)])
+        for start in stride(from: 0, to: deletes.count, by: chunks.recheck) {
+            let chunk = Array(deletes[start..<min(start + chunks.recheck, deletes.count)])
             confirmed += try await recheck(chunk, connector: connector, held: held, operators: operators, summary: &summary)
         }
-        return confirmed
     }
 
     private func recheck(

@@ -33,9 +33,10 @@ struct OutboxExecutor {
             var after: Int64 = 0
             var firstPass: [String: Int] = [:]
             while true {
-                let page = try await store.operations(connector: connector.name, statuses: [.pending], after: after, limit: chunks.write)
+                var page = try await store.operations(connector: connector.name, statuses: [.pending], after: after, limit: chunks.write)
                 guard let last = page.last else { break }
                 after = last.position
+                let lastPage = page.count < chunks.write
                 if attemptsBefore == nil {
                     for operation in page where operation.attempts > 0 { firstPass[operation.id] = operation.attempts }
                 }
@@ -55,15 +56,19 @@ struct OutboxExecutor {
                         waiting.append(next)
                     }
                 }
+                // The page is dropped before its operations run: a large page is not held twice.
+                page = []
                 if !due.isEmpty {
                     let count = due.count
                     // Every operation is on disk before anything is done about it.
                     try await store.makeDurable()
                     let waitingOnOthers = try await execute(&due, connector: connector, operators: operators, summary: &summary)
+                    // What the page's execution freed goes back to the system before the next page grows.
+                    ReleasedMemory.trim()
                     blocked += waitingOnOthers
                     if waitingOnOthers < count { executed = true }
                 }
-                if page.count < chunks.write { break }
+                if lastPage { break }
             }
             if attemptsBefore == nil { attemptsBefore = firstPass }
             if executed { continue }
@@ -167,8 +172,7 @@ struct OutboxExecutor {
         extensions = []
         erasures = []
         var blocked = 0
-        writes += try await recheckDeletes(deletes, connector: connector, operators: operators, blocked: &blocked, summary: &summary)
-        deletes = []
+        try await recheckDeletes(&deletes, into: &writes, connector: connector, operators: operators, blocked: &blocked, summary: &summary)
         time("recheckSeconds")
         guard !writes.isEmpty else { return blocked }
         guard let writer = connector.writer else {

@@ -11,7 +11,7 @@ public struct ExecutionChunks: Sendable, Equatable {
     public var completion: Int
     public var write: Int
 
-    public init(recheck: Int = 50_000, completion: Int = 5_000, write: Int = 200_000) {
+    public init(recheck: Int = 50_000, completion: Int = 5_000, write: Int = 100_000) {
         self.recheck = max(1, recheck)
         self.completion = max(1, completion)
         self.write = max(1, write)
