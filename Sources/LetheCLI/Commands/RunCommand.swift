@@ -19,7 +19,8 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the daemon: scheduled syncs, webhook intake, the admin API and metrics.",
         discussion: """
-            Serves /webhooks/{connector}, /consent/{token} (the links of notices), /api (bearer LETHE_ADMIN_TOKEN), \
+            Serves /webhooks/{connector}, /consent/{token} (the links of notices), /api (bearer LETHE_ADMIN_TOKEN or an \
+            operator's token from `operators:`, or a session from /signin), \
             /metrics (bearer LETHE_METRICS_TOKEN; unset: 404; also on LETHE_METRICS_ADDRESS when set), /healthz and \
             /readyz on LETHE_HTTP_HOST:LETHE_HTTP_PORT (default 127.0.0.1:8080); runs each \
             connector's `schedule:` (missed runs once on start) and processes accepted webhooks within seconds. \
