@@ -71,16 +71,16 @@ struct CrashTests {
                 }
                 switch point {
                 case .delay(let seconds):
-                    if !child.wait(seconds: seconds) { child.kill() }
+                    if await !child.wait(seconds: seconds) { child.kill() }
                 case .temporaryFile:
-                    while child.process.isRunning, !world.outboxHasTemporaryFile() { usleep(200) }
+                    while child.process.isRunning, !world.outboxHasTemporaryFile() { try await Task.sleep(nanoseconds: 100_000) }
                     child.kill()
                 default: break
                 }
-                if !child.wait(seconds: 120) {
+                if await !child.wait(seconds: 120) {
                     child.kill()
                     Issue.record("seed \(seed) world \(worlds): lethe sync hung; \(child.errors.suffix(2000))")
-                    _ = child.wait(seconds: 10)
+                    _ = await child.wait(seconds: 10)
                 }
                 try await world.fake.faults(["kill": NSNull()])
                 let requests = (try await world.fake.stats()["requests"] as? Int ?? 0) - requestsBefore
@@ -104,7 +104,7 @@ struct CrashTests {
             try await world.checkInvariants("seed \(seed) world \(worlds) (\(log.joined(separator: "; ")))")
 
             // Once finished, a further run finds nothing left to do.
-            let again = try world.run(["sync", "--as-of", CrashFixture.asOfText, "--json"])
+            let again = try await world.run(["sync", "--as-of", CrashFixture.asOfText, "--json"])
             #expect(again.status == 0)
             for key in ["deleted", "fieldsErased", "noticesSent"] {
                 #expect(again.json[key] as? Int == 0, "seed \(seed) world \(worlds): a further run \(key) \(again.json[key] ?? "nil")")
@@ -148,15 +148,17 @@ struct CrashTests {
                 let child = try CrashWorld.Child(
                     binary: binary, arguments: ["sync", "--as-of", asOf, "--json", "--config", config], environment: environment, folder: harness.root)
                 if watch {
-                    while child.process.isRunning, !Self.writing(in: [harness.root, harness.state.appendingPathComponent("outbox")]) { usleep(200) }
+                    while child.process.isRunning, !Self.writing(in: [harness.root, harness.state.appendingPathComponent("outbox")]) {
+                        try await Task.sleep(nanoseconds: 100_000)
+                    }
                     child.kill()
-                } else if kill, !child.wait(seconds: delay) {
+                } else if kill, await !child.wait(seconds: delay) {
                     child.kill()
                 }
-                if !child.wait(seconds: 120) {
+                if await !child.wait(seconds: 120) {
                     child.kill()
                     Issue.record("seed \(seed) world \(worlds): lethe sync hung; \(child.errors.suffix(2000))")
-                    _ = child.wait(seconds: 10)
+                    _ = await child.wait(seconds: 10)
                 }
                 if child.killed {
                     killsHere += 1

@@ -102,11 +102,12 @@ final class CrashWorld: @unchecked Sendable {
 
         var pid: Int32 { process.processIdentifier }
 
-        /// Waits for the exit (polling: `waitUntilExit` spins off the main thread on Linux); false when
-        /// it was still running after `seconds`.
-        func wait(seconds: Double) -> Bool {
+        /// Waits for the exit (polling: `waitUntilExit` spins off the main thread on Linux; sleeping
+        /// the task, not the thread, so other tests keep the cooperative pool); false when it was still
+        /// running after `seconds`.
+        func wait(seconds: Double) async -> Bool {
             let deadline = Date().addingTimeInterval(seconds)
-            while process.isRunning, Date() < deadline { usleep(2_000) }
+            while process.isRunning, Date() < deadline { try? await Task.sleep(nanoseconds: 1_000_000) }
             return !process.isRunning
         }
 
@@ -137,9 +138,9 @@ final class CrashWorld: @unchecked Sendable {
     }
 
     /// Runs a command to its end (at most 120 s).
-    func run(_ arguments: [String]) throws -> Child {
+    func run(_ arguments: [String]) async throws -> Child {
         let child = try start(arguments)
-        if !child.wait(seconds: 120) {
+        if await !child.wait(seconds: 120) {
             child.kill()
             Issue.record("lethe \(arguments.joined(separator: " ")) did not finish within 120 s")
         }
@@ -216,10 +217,10 @@ final class CrashWorld: @unchecked Sendable {
 
         #expect(temporaryFiles().isEmpty, "\(label): temporary files left: \(temporaryFiles())")
 
-        let verify = try run(["audit", "verify"])
+        let verify = try await run(["audit", "verify"])
         #expect(verify.status == 0, "\(label): audit verify: \(verify.output) \(verify.errors)")
 
-        let export = try run(["audit", "export", "--format", "json"])
+        let export = try await run(["audit", "export", "--format", "json"])
         let rows = export.json["register"] as? [[String: Any]] ?? []
         let references = try references()
         var kinds: [String: [String]] = [:]

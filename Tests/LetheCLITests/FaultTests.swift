@@ -29,7 +29,7 @@ struct FaultTests {
         for attempt in 0..<8 {
             // HubSpot's 429 says the 10-second window is used up: each costs a run about 10 s.
             if attempt == 0 { try await world.fake.faults(["rate_limit_storm": 2]) }
-            let run = try world.run(["sync", "--as-of", CrashFixture.asOfText, "--json"])
+            let run = try await world.run(["sync", "--as-of", CrashFixture.asOfText, "--json"])
             statuses.append(run.status)
             log.append("exit \(run.status): \(run.json.filter { ["deleted", "fieldsErased", "noticesSent", "pending", "failed"].contains($0.key) }) \(run.json["errors"] ?? "")")
             #expect([0, 1].contains(run.status), "seed \(seed): exit \(run.status): \(run.errors.suffix(3000))")
@@ -117,7 +117,7 @@ struct FullDiskTests {
             binary: binary, arguments: ["sync", "--as-of", asOf, "--json", "--config", config.path],
             environment: ProcessInfo.processInfo.environment.merging(harness.variables) { $1 }.merging(["LETHE_RETRY_DEADLINE_SECONDS": "5"]) { $1 },
             folder: harness.root)
-        let ended = child.wait(seconds: 90)
+        let ended = await child.wait(seconds: 90)
         if !ended { child.kill() }
         #expect(ended, "the run ends at its retry deadline (5 s) while the archive is full")
         let full = (status: child.status, stdout: child.output, stderr: String(child.errors.suffix(3000)), json: child.json)
