@@ -1,5 +1,4 @@
 import Foundation
-import PostgresNIO
 import PostgresStore
 import Testing
 
@@ -14,29 +13,19 @@ import Testing
         return Comment(rawValue: "PostgreSQL checks skipped: LETHE_TEST_POSTGRES_URL is not set\(why); `make test` starts a throwaway server")
     }
 
-    /// Runs a statement on the test server's own database.
-    static func admin(_ server: PostgresStoreURL, _ sql: String) async throws {
-        let client = PostgresClient(configuration: server.configuration)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await client.query(PostgresQuery(unsafeSQL: sql))
-        }
-    }
-
     @Test(.enabled(if: PostgresStoreCommandTests.server != nil, PostgresStoreCommandTests.skipReason))
     func aSyncOnPostgresCountsWhatItCountsOnSQLite() async throws {
         let server = try PostgresStoreURL(try #require(Self.server))
         var url = server
         url.database = "lethe_cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-        try await Self.admin(server, "CREATE DATABASE \(url.database)")
+        try await server.createDatabase(url.database)
         do {
             try await syncBoth(url)
         } catch {
-            try? await Self.admin(server, "DROP DATABASE IF EXISTS \(url.database) WITH (FORCE)")
+            try? await server.dropDatabase(url.database)
             throw error
         }
-        try await Self.admin(server, "DROP DATABASE IF EXISTS \(url.database) WITH (FORCE)")
+        try await server.dropDatabase(url.database)
     }
 
     private func syncBoth(_ url: PostgresStoreURL) async throws {

@@ -419,14 +419,7 @@ enum StoreConformance: String, CaseIterable, Sendable, CustomTestStringConvertib
 @Suite struct SQLiteStoreConformanceTests {
     @Test(arguments: StoreConformance.allCases)
     func conforms(_ check: StoreConformance) async throws {
-        let fixture = try await StoreKind.sqlite.make()
-        do {
-            try await check.run(fixture)
-        } catch {
-            await fixture.close()
-            throw error
-        }
-        await fixture.close()
+        try await check.run(on: .sqlite)
     }
 
     @Test(arguments: AuditTamper.allCases)
@@ -439,14 +432,7 @@ enum StoreConformance: String, CaseIterable, Sendable, CustomTestStringConvertib
 struct PostgresStoreConformanceTests {
     @Test(arguments: StoreConformance.allCases)
     func conforms(_ check: StoreConformance) async throws {
-        let fixture = try await StoreKind.postgres.make()
-        do {
-            try await check.run(fixture)
-        } catch {
-            await fixture.close()
-            throw error
-        }
-        await fixture.close()
+        try await check.run(on: .postgres)
     }
 
     @Test(arguments: AuditTamper.allCases)
@@ -456,6 +442,18 @@ struct PostgresStoreConformanceTests {
 }
 
 extension StoreConformance {
+    /// Runs the check on a fresh store of `kind`, removed afterwards whatever the outcome.
+    func run(on kind: StoreKind) async throws {
+        let fixture = try await kind.make()
+        do {
+            try await run(fixture)
+        } catch {
+            await fixture.close()
+            throw error
+        }
+        await fixture.close()
+    }
+
     /// Any change to the stored log is found by verification.
     static func tampering(_ tamper: AuditTamper, kind: StoreKind) async throws {
         let fixture = try await kind.make()

@@ -112,18 +112,8 @@ struct PostgresFixture: StoreFixture {
         let server = try PostgresStoreURL(text)
         var url = server
         url.database = "lethe_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-        try await admin(server, "CREATE DATABASE \(url.database)")
+        try await server.createDatabase(url.database)
         return PostgresFixture(server: server, url: url, postgres: try await PostgresStateStore.open(url: url))
-    }
-
-    /// Runs a statement on the server's own database (creating and dropping test databases).
-    static func admin(_ server: PostgresStoreURL, _ sql: String) async throws {
-        let client = PostgresClient(configuration: server.configuration)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await client.query(PostgresQuery(unsafeSQL: sql))
-        }
     }
 
     func reopen() async throws -> any StateStore { try await PostgresStateStore.open(url: url) }
@@ -131,7 +121,7 @@ struct PostgresFixture: StoreFixture {
     func another() async throws -> any StateStore {
         var other = server
         other.database = url.database + "_b"
-        try await Self.admin(server, "CREATE DATABASE \(other.database)")
+        try await server.createDatabase(other.database)
         return try await PostgresStateStore.open(url: other)
     }
 
@@ -167,7 +157,7 @@ struct PostgresFixture: StoreFixture {
 
     func close() async {
         await postgres.close()
-        try? await Self.admin(server, "DROP DATABASE IF EXISTS \(url.database) WITH (FORCE)")
-        try? await Self.admin(server, "DROP DATABASE IF EXISTS \(url.database)_b WITH (FORCE)")
+        try? await server.dropDatabase(url.database)
+        try? await server.dropDatabase(url.database + "_b")
     }
 }
