@@ -122,7 +122,10 @@ struct SessionTests {
             parts[1] = Data(payload.replacingOccurrences(of: "lee", with: "kim").utf8).base64EncodedString()
                 .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
             let forged = parts.joined(separator: ".")
-            let flipped = String(session.dropLast()) + (session.last == "A" ? "B" : "A")
+            // One character of the signature changed (not its last, whose low bits base64 ignores).
+            let original = session.split(separator: ".").map(String.init)
+            let signature = original[2]
+            let flipped = [original[0], original[1], (signature.first == "A" ? "B" : "A") + signature.dropFirst()].joined(separator: ".")
             for cookie in [forged, flipped, "v1.x.y", "", session + "x"] {
                 try await client.execute(uri: "/api/status", method: .get, headers: AuthHarness.cookie(cookie)) { #expect($0.status == .unauthorized) }
             }
