@@ -192,7 +192,6 @@ let package = Package(
             dependencies: ["RetentionStore", "RetentionCore", "RetentionTesting", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(
         // One suite of store behaviour, run against SQLite and PostgreSQL (LETHE_TEST_POSTGRES_URL; skipped, with the reason, without it).
         .testTarget(
             name: "StateStoreConformanceTests",
@@ -202,6 +201,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
             name: "SyncCoordinatorTests",
             dependencies: ["SyncCoordinator", "RetentionStore", "RetentionCore", "RetentionTesting", "LetheConfig"],
             swiftSettings: swiftSettings
