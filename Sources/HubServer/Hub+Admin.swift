@@ -153,15 +153,17 @@ extension Hub {
         guard connectors[connector] != nil else { return Self.error(.notFound, "unknown_connector", "no such connector") }
         let reference = try await store.knownReference(connector: connector, recordID: id)
         return try await Self.answer {
-            try await self.liftHold(connector: connector, reference: reference, by: self.operatorLabel(request, stated: nil))
+            try await self.liftHold(
+                connector: connector, reference: reference, reason: (request.uri.queryParameters.get("reason") ?? "").trimmingCharacters(in: .whitespacesAndNewlines),
+                by: self.operatorLabel(request, stated: nil))
             return ["removed": 1]
         }
     }
 
-    /// Lifts the legal hold of a record (by its reference).
-    func liftHold(connector: String, reference: String, by operator: String) async throws {
+    /// Lifts the legal hold of a record (by its reference); the reason goes to the audit entry.
+    func liftHold(connector: String, reference: String, reason: String, by operator: String) async throws {
         guard connectors[connector] != nil else { throw AdminRefusal(.notFound, "unknown_connector", "no such connector") }
-        guard try await store.removeHold(connector: connector, reference: reference, by: `operator`, at: clock.now()) else {
+        guard try await store.removeHold(connector: connector, reference: reference, reason: reason, by: `operator`, at: clock.now()) else {
             throw AdminRefusal(.notFound, "no_hold", "the record is not on hold")
         }
     }

@@ -185,6 +185,7 @@ extension Hub {
             [
                 "connector": hold.connector, "reference": hold.reference, "reason": hold.reason, "by": hold.createdBy, "since": view.time(hold.createdAt),
                 "liftLabel": view.text("lift_label", ["reference": hold.reference]),
+                "liftReasonLabel": view.text("lift_reason_label", ["reference": hold.reference]),
             ]
         }
         return ["hasHolds": !rows.isEmpty, "holds": rows, "hasConnectors": !connectors.isEmpty, "connectors": connectors.keys.sorted()]

@@ -37,7 +37,9 @@ extension Hub {
         router.post("/holds/lift") { request, _ in
             await self.dashboardAction(.holds, request) { form, by in
                 guard let reference = form.reference, !reference.isEmpty else { throw AdminRefusal(.badRequest, "bad_request", "no reference") }
-                try await self.liftHold(connector: form.connector ?? "", reference: reference, by: by)
+                let reason = (form.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !reason.isEmpty else { throw AdminRefusal(.badRequest, "bad_request", "no reason") }
+                try await self.liftHold(connector: form.connector ?? "", reference: reference, reason: reason, by: by)
                 return ("lifted", 1)
             }
         }

@@ -228,14 +228,14 @@ extension PostgresStateStore {
         }
     }
 
-    public func removeHold(connector: String, reference: String, by holder: String, at: Date) async throws -> Bool {
+    public func removeHold(connector: String, reference: String, reason: String, by holder: String, at: Date) async throws -> Bool {
         try await transaction("remove a hold") { connection in
             let removed = try await connection.first(
                 "DELETE FROM holds WHERE connector = \(connector) AND ref = \(reference) RETURNING 1", Int32.self, logger: logger)
             guard removed != nil else { return false }
             try await makeDue(connection, connector: connector, reference: reference)
             try await appendAudit(connection, [
-                AuditDraft(at: at, event: "hold.removed", connector: connector, reference: reference, detail: ["operator": holder])
+                AuditDraft(at: at, event: "hold.removed", connector: connector, reference: reference, detail: StoreText.holdRemoved(by: holder, reason: reason))
             ])
             return true
         }

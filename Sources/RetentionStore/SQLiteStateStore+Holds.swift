@@ -18,13 +18,13 @@ extension SQLiteStateStore {
         }
     }
 
-    public func removeHold(connector: String, reference: String, by holder: String, at: Date) async throws -> Bool {
+    public func removeHold(connector: String, reference: String, reason: String, by holder: String, at: Date) async throws -> Bool {
         try await queue.write { db in
             try db.execute(sql: "DELETE FROM holds WHERE connector = ? AND ref = ?", arguments: [connector, reference])
             guard db.changesCount > 0 else { return false }
             try Self.makeDue(db, connector: connector, reference: reference)
             try Self.appendAudit(db, [
-                AuditDraft(at: at, event: "hold.removed", connector: connector, reference: reference, detail: ["operator": holder])
+                AuditDraft(at: at, event: "hold.removed", connector: connector, reference: reference, detail: StoreText.holdRemoved(by: holder, reason: reason))
             ])
             return true
         }

@@ -128,7 +128,8 @@ public protocol ApprovalStore: Sendable {
 /// Legal holds. Adding or lifting one makes its record due for evaluation at once.
 public protocol HoldStore: Sendable {
     func addHold(connector: String, reference: String, reason: String, by: String, at: Date) async throws -> Bool
-    func removeHold(connector: String, reference: String, by: String, at: Date) async throws -> Bool
+    /// Lifts a hold; `reason` (why it may go now; no personal data) goes to the audit entry.
+    func removeHold(connector: String, reference: String, reason: String, by: String, at: Date) async throws -> Bool
     func holds(connector: String?) async throws -> [Hold]
     func heldReferences(connector: String) async throws -> Set<String>
 }
@@ -234,6 +235,13 @@ extension AuditStore {
     /// Signs the current head and appends its `audit.checkpoint` entry (see `appendAuditCheckpoint(at:unlessCurrent:)`).
     public func appendAuditCheckpoint(at date: Date) async throws -> AuditCheckpoint {
         try await appendAuditCheckpoint(at: date, unlessCurrent: false)
+    }
+}
+
+extension HoldStore {
+    /// Lifts a hold without a stated reason.
+    public func removeHold(connector: String, reference: String, by holder: String, at: Date) async throws -> Bool {
+        try await removeHold(connector: connector, reference: reference, reason: "", by: holder, at: at)
     }
 }
 

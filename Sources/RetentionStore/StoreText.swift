@@ -2,7 +2,7 @@ package import Foundation
 package import RetentionCore
 
 /// The small texts every store writes the same way: a quarantine reason in its column, the detail of
-/// an `operation.queued` audit entry.
+/// an `operation.queued` or `hold.removed` audit entry.
 package enum StoreText {
     /// A quarantine reason as stored: its code and detail, separated by U+001F.
     package static func reasonText(_ reason: QuarantineReason?) -> String? {
@@ -13,6 +13,11 @@ package enum StoreText {
         guard let text else { return nil }
         let parts = text.split(separator: "\u{1F}", maxSplits: 1, omittingEmptySubsequences: false)
         return QuarantineReason(code: String(parts[0]), detail: parts.count > 1 ? String(parts[1]) : "")
+    }
+
+    /// The detail of a `hold.removed` entry: who lifted it, and why when a reason was given.
+    package static func holdRemoved(by holder: String, reason: String) -> [String: String] {
+        reason.isEmpty ? ["operator": holder] : ["operator": holder, "reason": reason]
     }
 
     /// The detail of an operation's `operation.queued` entry.

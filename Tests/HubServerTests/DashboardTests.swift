@@ -241,10 +241,15 @@ struct DashboardTests {
                 }
             }
             #expect(try await harness.store.holds(connector: "crm").count == 3)
-            try await client.execute(uri: "/holds/lift", method: .post, headers: Self.form, body: ByteBuffer(string: "connector=crm&reference=\(first)")) { response in
+            // Lifting needs a reason: without one nothing changes.
+            try await client.execute(uri: "/holds/lift", method: .post, headers: Self.form, body: ByteBuffer(string: "connector=crm&reference=\(first)&reason=+")) { response in
+                #expect(response.headers[.location] == "/holds?error=bad_request")
+            }
+            #expect(try await harness.store.holds(connector: "crm").count == 3)
+            try await client.execute(uri: "/holds/lift", method: .post, headers: Self.form, body: ByteBuffer(string: "connector=crm&reference=\(first)&reason=case+17+closed")) { response in
                 #expect(response.headers[.location] == "/holds?done=lifted&n=1")
             }
-            try await client.execute(uri: "/holds/lift", method: .post, headers: Self.form, body: ByteBuffer(string: "connector=crm&reference=\(first)")) { response in
+            try await client.execute(uri: "/holds/lift", method: .post, headers: Self.form, body: ByteBuffer(string: "connector=crm&reference=\(first)&reason=again")) { response in
                 #expect(response.headers[.location] == "/holds?error=no_hold")
             }
             try await client.execute(uri: "/holds?error=no_hold", method: .get, headers: Self.bearer) { response in
@@ -253,8 +258,9 @@ struct DashboardTests {
         }
         let holds = try await harness.store.holds(connector: "crm")
         #expect(holds.count == 2 && !holds.contains { $0.reference == first })
-        let operators = try await harness.store.auditEntries(after: 0, limit: 1000).filter { $0.draft.event.hasPrefix("hold.") }.map { $0.draft.detail["operator"] }
-        #expect(operators.count == 4 && operators.allSatisfy { $0 == "dashboard (admin token)" })
+        let entries = try await harness.store.auditEntries(after: 0, limit: 1000).filter { $0.draft.event.hasPrefix("hold.") }
+        #expect(entries.count == 4 && entries.allSatisfy { $0.draft.detail["operator"] == "dashboard (admin token)" })
+        #expect(entries.last?.draft.event == "hold.removed" && entries.last?.draft.detail["reason"] == "case 17 closed", "the reason is in the audit entry")
     }
 
     @Test func aBatchIsApprovedThroughTheForm() async throws {
@@ -388,7 +394,7 @@ struct DashboardTests {
             }
             // An operator's own bearer token acts without a CSRF token, under the operator's name.
             try await client.execute(uri: "/holds/lift", method: .post, headers: AuthHarness.bearer(AuthHarness.leeToken).merging([.contentType: "application/x-www-form-urlencoded"]),
-                                     body: ByteBuffer(string: "connector=crm&reference=\(reference)")) { response in
+                                     body: ByteBuffer(string: "connector=crm&reference=\(reference)&reason=released")) { response in
                 #expect(response.headers[.location] == "/holds?done=lifted&n=1")
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RetentionStore
 @testable import LetheCLI
 import Testing
 
@@ -102,6 +103,13 @@ func expected(_ name: String) throws -> [String: Int] {
         #expect(try String(contentsOf: harness.csv, encoding: .utf8).contains("\r\n\(id),"))
         let list = await harness.run(["hold", "list", "--json"])
         #expect((list.json["holds"] as? [Any])?.count == 1)
+        let lift = await harness.run(["hold", "remove", "--connector", "contacts", "--reason", "case closed", "--by", "lee", id, "--json"])
+        #expect(lift.status == 0)
+        #expect((lift.json["changed"] as? [String])?.count == 1)
+        #expect(((await harness.run(["hold", "list", "--json"])).json["holds"] as? [Any])?.isEmpty == true)
+        let store = try SQLiteStateStore(path: harness.state.appendingPathComponent("lethe.sqlite"))
+        let lifted = try await store.auditEntries(after: 0, limit: 100_000).map(\.draft).last { $0.event == "hold.removed" }
+        #expect(lifted?.detail == ["operator": "lee", "reason": "case closed"], "who lifted the hold and why are in the audit log")
     }
 
     /// The state keeps dates, purposes, consent flags, lifecycle and keyed references: none of the

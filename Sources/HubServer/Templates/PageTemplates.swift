@@ -206,7 +206,7 @@ enum PageTemplates {
         <thead><tr><th scope="col">{{t.connector}}</th><th scope="col">{{t.reference}}</th><th scope="col">{{t.reason}}</th><th scope="col">{{t.by}}</th><th scope="col">{{t.since}}</th><th scope="col">{{t.action}}</th></tr></thead>
         <tbody>
         {{#holds}}<tr><td data-label="{{t.connector}}">{{connector}}</td><td class="ref" data-label="{{t.reference}}">{{reference}}</td><td data-label="{{t.reason}}">{{reason}}</td><td data-label="{{t.by}}">{{by}}</td><td data-label="{{t.since}}">{{since}}</td>
-        <td><form class="inline" method="post" action="/holds/lift">{{> csrf}}<input type="hidden" name="connector" value="{{connector}}"><input type="hidden" name="reference" value="{{reference}}"><button type="submit" class="secondary" aria-label="{{liftLabel}}">{{t.lift}}</button></form></td></tr>
+        <td><form class="inline" method="post" action="/holds/lift">{{> csrf}}<input type="hidden" name="connector" value="{{connector}}"><input type="hidden" name="reference" value="{{reference}}"><input type="text" name="reason" required maxlength="500" placeholder="{{t.lift_reason}}" aria-label="{{liftReasonLabel}}"><button type="submit" class="secondary" aria-label="{{liftLabel}}">{{t.lift}}</button></form></td></tr>
         {{/holds}}</tbody>
         </table></div>{{/hasHolds}}
         {{^hasHolds}}<p class="empty">{{t.holds_empty}}</p>{{/hasHolds}}

@@ -28,11 +28,13 @@ struct HoldCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Release records from legal hold.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "The connector the records belong to.") var connector: String
+        @Option(help: "Why the hold ends (recorded in the audit log; no personal data).") var reason: String = ""
         @Option(help: "The operator (default: $USER).") var by: String?
         @Argument(help: "Record ids in the source.") var ids: [String]
 
         func run() async throws {
-            try await HoldCommand.change(global: global, connector: connector, ids: ids, add: false, reason: "", by: by)
+            try await HoldCommand.change(
+                global: global, connector: connector, ids: ids, add: false, reason: reason.trimmingCharacters(in: .whitespacesAndNewlines), by: by)
         }
     }
 
@@ -67,7 +69,7 @@ struct HoldCommand: AsyncParsableCommand {
             let reference = try await store.knownReference(connector: connector, recordID: id.trimmingCharacters(in: .whitespaces))
             let didChange = add
                 ? try await store.addHold(connector: connector, reference: reference, reason: reason, by: who, at: workspace.clock.now())
-                : try await store.removeHold(connector: connector, reference: reference, by: who, at: workspace.clock.now())
+                : try await store.removeHold(connector: connector, reference: reference, reason: reason, by: who, at: workspace.clock.now())
             if didChange { changed.append(reference) }
         }
         let output = workspace.environment.output
