@@ -62,16 +62,20 @@ struct Workspace {
         } catch {
             throw StoreError(code: "store.permissions", message: error.description)
         }
-        if let text = try configuration.storeURL() {
-            let url: PostgresStoreURL
-            do {
-                url = try PostgresStoreURL(text)
-            } catch let error as StoreError {
-                throw (configuration.stateURL ?? configuration.stateDirectory).error("config.store_url", error.message)
-            }
+        if let url = try postgresURL() {
             return try await PostgresStateStore.open(url: url)
         }
         return try SQLiteStateStore(path: folder.appendingPathComponent("lethe.sqlite"))
+    }
+
+    /// The PostgreSQL database `state.url` (`LETHE_STORE_URL`) names; nil for the SQLite state.
+    func postgresURL() throws -> PostgresStoreURL? {
+        guard let text = try configuration.storeURL() else { return nil }
+        do {
+            return try PostgresStoreURL(text)
+        } catch let error as StoreError {
+            throw (configuration.stateURL ?? configuration.stateDirectory).error("config.store_url", error.message)
+        }
     }
 
     /// Refuses secrets too short to resist guessing (`lethe run` and `lethe sync` check them before
@@ -207,7 +211,13 @@ struct Workspace {
             retry.runDeadline = .milliseconds(Int64(seconds * 1000))
         }
         var coordinator = SyncCoordinator(store: store, sinks: try sinks(store: store), clock: clock, log: log, retry: retry)
-        coordinator.runLock = FileRunLock(folder: try stateDirectory().appendingPathComponent("locks"))
+        // With PostgreSQL, every instance sharing the database excludes the others (an advisory lock);
+        // else the processes sharing this state folder do (a file lock).
+        if store is PostgresStateStore, let url = try postgresURL() {
+            coordinator.runLock = PostgresRunLock(url: url)
+        } else {
+            coordinator.runLock = FileRunLock(folder: try stateDirectory().appendingPathComponent("locks"))
+        }
         if let text = environment.variables["LETHE_LOCK_WAIT_SECONDS"], !text.isEmpty {
             guard let seconds = Double(text), seconds >= 0, seconds <= 86_400 else {
                 throw ConfigError(code: "config.environment", location: nil, key: "LETHE_LOCK_WAIT_SECONDS", problem: "must be a number of seconds (0 to 86400)")

@@ -105,6 +105,8 @@ struct OutboxExecutor {
     private func execute(_ due: inout [OutboxOperation], connector: ConnectorRuntime, operators: [String: String], summary: inout SyncSummary) async throws -> Int {
         // A hold placed after an operation was queued stops it; lifting the hold lets the next
         // evaluation revive the same operation id.
+        // A run whose lock broke stops before it acts again (another run may hold the lock now).
+        try RunLease.checkCurrent()
         let held = try await store.heldReferences(connector: connector.name)
         var notices: [OutboxOperation] = []
         var archives: [OutboxOperation] = []
@@ -159,11 +161,13 @@ struct OutboxExecutor {
                     case .failure(let error): try await fail(draft.operation, error: error, summary: &summary)
                     }
                 }
+                try RunLease.checkCurrent()
                 try await deliver(ready, summary: &summary)
             }
             time("noticeSeconds")
         }
         if !archives.isEmpty {
+            try RunLease.checkCurrent()
             try await archive(archives, connector: connector, summary: &summary)
         }
         time("archiveSeconds")
@@ -183,6 +187,7 @@ struct OutboxExecutor {
         }
         let requests = writes.map { WriteOperation(id: $0.id, kind: $0.kind, recordID: $0.recordID ?? "", fields: $0.fields) }
         let outcomes: [OperationOutcome]
+        try RunLease.checkCurrent()
         do {
             outcomes = try await writer.apply(requests)
             time("applySeconds")

@@ -68,7 +68,8 @@ public struct SyncCoordinator: Sendable {
     func locked<T: Sendable>(_ connector: String, wait: Duration? = nil, _ body: () async throws -> T) async throws -> T {
         let lease = try await runLock?.acquire(connector: connector, wait: wait ?? lockWait)
         defer { lease?.release() }
-        return try await body()
+        // The steps below check the lease before they act (`RunLease.checkCurrent()`).
+        return try await RunLease.$current.withValue(lease) { try await body() }
     }
 
     private func run(_ connector: ConnectorRuntime, options: Options) async throws -> SyncSummary {
