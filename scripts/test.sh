@@ -18,3 +18,6 @@ python3 -m unittest Tests/FakeCRMs/test_fakecrm.py
 rm -rf Tests/FakeCRMs/__pycache__
 swift build --build-tests
 bash scripts/test-postgres.sh swift test --skip-build
+# The dashboard in headless Chromium (installed when missing and run as root; without one, a SKIP line with
+# the install command): every page, the four-eyes approval, a hold lifted, screenshots in .lethe/browser-test/.
+python3 scripts/browser-test.py
