@@ -56,10 +56,18 @@ struct ConsentLoopTests {
         let declined = try await post(declineLink)
         #expect(declined.0 == 200, "\(declined.1)")
         #expect(try await post(extendLink).0 == 409, "one decision per cycle")
+        // A decision that arrives while the daemon's own sync holds the connector is recorded at once and
+        // applied (written back) when the sync ends: wait for the write, however loaded the machine.
+        func extendedRow() throws -> Substring? {
+            try String(contentsOf: harness.csv, encoding: .utf8).split(separator: "\n").first { $0.contains(String(extendEmail)) }
+        }
+        let waitUntil = ContinuousClock.now + .seconds(120)
+        while try extendedRow()?.contains("2026-11-29") != true, ContinuousClock.now < waitUntil {
+            try await Task.sleep(for: .milliseconds(200))
+        }
         #expect(daemon.terminate(within: 10) == 0)
 
-        let csv = try String(contentsOf: harness.csv, encoding: .utf8)
-        let extendedRow = try #require(csv.split(separator: "\n").first { $0.contains(String(extendEmail)) })
+        let extendedRow = try #require(try extendedRow())
         #expect(extendedRow.contains("2026-11-29"), "the consent date is written into the CSV: \(extendedRow)")
 
         // After the declined record's expiry, it is deleted; the extended one stays.
