@@ -9,8 +9,8 @@ import Testing
 /// token that no request got through with counts as refused credentials.
 struct RESTHTTPClientTokenExpiryTests {
     /// A token endpoint handing out AT1, AT2, … and an API accepting each issued token for `uses`
-    /// calls (as Salesforce sessions expire). `/slow` answers its first call after `slowDelay`.
-    /// The configured access token AT0 is unknown to it.
+    /// calls (as Salesforce sessions expire). `/slow` answers its first call after `slowDelay`, or
+    /// when `slowGate` opens. The configured access token AT0 is unknown to it.
     final class ExpiringProvider: @unchecked Sendable {
         private let lock = NSLock()
         private var issued = 0
@@ -18,10 +18,12 @@ struct RESTHTTPClientTokenExpiryTests {
         private var slowCalls = 0
         let uses: Int
         let slowDelay: Duration
+        let slowGate: ResponseGate?
 
-        init(uses: Int, slowDelay: Duration = .milliseconds(600)) {
+        init(uses: Int, slowDelay: Duration = .zero, slowGate: ResponseGate? = nil) {
             self.uses = uses
             self.slowDelay = slowDelay
+            self.slowGate = slowGate
         }
 
         func handle(_ request: RecordedRequest, _ index: Int) -> ScriptedResponse {
@@ -40,7 +42,10 @@ struct RESTHTTPClientTokenExpiryTests {
             }
             if request.path == "/slow" {
                 slowCalls += 1
-                if slowCalls == 1 { answer.delay = slowDelay }
+                if slowCalls == 1 {
+                    answer.delay = slowDelay
+                    answer.gate = slowGate
+                }
             }
             return answer
         }
@@ -58,11 +63,20 @@ struct RESTHTTPClientTokenExpiryTests {
         // /slow is refused AT0 late; meanwhile /fast is refused AT0, refreshes to AT1 and uses it up.
         // /slow then retries with AT1 without a refresh of its own, is refused again (AT1 expired
         // after working for /fast) and refreshes to AT2.
-        let provider = ExpiringProvider(uses: 1)
+        // /slow's refusal is held until /fast is done, however loaded the machine.
+        let late = ResponseGate()
+        let provider = ExpiringProvider(uses: 1, slowGate: late)
         try await withServer(provider.handle, manifest: Self.manifest) { server, client, log in
             async let slow = client.send(HTTPRequestSpec(method: "GET", path: "/slow"))
             while server.requests.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
-            let fast = try await client.send(HTTPRequestSpec(method: "GET", path: "/fast"))
+            let fast: HTTPResult
+            do {
+                fast = try await client.send(HTTPRequestSpec(method: "GET", path: "/fast"))
+            } catch {
+                late.open()
+                throw error
+            }
+            late.open()
             #expect(fast.status == 200)
             #expect(try await slow.status == 200)
             // Whichever of the two sends AT1 first uses it up; the other one refreshes once more.
