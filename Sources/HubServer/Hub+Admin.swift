@@ -252,10 +252,7 @@ extension BearerTokenMiddleware {
         let header = request.headers[.authorization] ?? ""
         let presented = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
         // Compare digests: equal length, no early exit on the first differing byte.
-        let expected = SHA256.hash(data: Data(token.utf8))
-        let given = SHA256.hash(data: Data(presented.utf8))
-        var difference: UInt8 = presented.isEmpty ? 1 : 0
-        for (a, b) in zip(expected, given) { difference |= a ^ b }
-        return difference == 0
+        let matches = ConstantTime.isEqual(Data(SHA256.hash(data: Data(token.utf8))), Data(SHA256.hash(data: Data(presented.utf8))))
+        return matches && !presented.isEmpty
     }
 }

@@ -52,7 +52,7 @@ extension Hub {
         guard case .signedIn(_, let method) = principal else { return false }
         guard case .session = method else { return true }
         guard let expected = csrfToken(for: principal), let token else { return false }
-        return HubAuthenticator.equal(Array(expected.utf8), Array(token.utf8))
+        return ConstantTime.isEqual(Array(expected.utf8), Array(token.utf8))
     }
 
     /// The answer to a request that is not signed in (nil when it is): 403 when nobody can sign in;

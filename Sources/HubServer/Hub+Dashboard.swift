@@ -45,6 +45,20 @@ extension Hub {
         }
     }
 
+    /// Who a dashboard page or form acts for, or the page (401 or 403, no data) that refuses the request.
+    func dashboardGrant(_ request: Request, _ view: DashboardView) -> Result<(name: String, csrf: String?), RefusedPage> {
+        switch dashboardAccess(request) {
+        case .disabled: .failure(RefusedPage(response: refusal(.forbidden, view, request: request)))
+        case .anonymous: .failure(RefusedPage(response: refusal(.unauthorized, view, request: request)))
+        case .granted(let name, let csrf): .success((name, csrf))
+        }
+    }
+
+    /// A refusal page, carried as a `Result`'s failure.
+    struct RefusedPage: Error {
+        var response: Response
+    }
+
     /// The zone dates are shown in: the policy's (the first connector's when they differ), else Seoul.
     var displayZone: TimeZone {
         connectors.keys.sorted().first.flatMap { connectors[$0]?.runtime.policy.zone } ?? TimeZone(identifier: "Asia/Seoul") ?? .gmt
@@ -53,11 +67,10 @@ extension Hub {
     /// Renders a page for an authenticated request; 401 or 403 pages (with no data) otherwise.
     func dashboard(_ page: DashboardPage, _ request: Request, _ build: (DashboardView) async throws -> [String: Any]) async -> Response {
         let view = DashboardView(request: request, zone: displayZone, now: clock.now())
-        let name: String, csrf: String?
-        switch dashboardAccess(request) {
-        case .disabled: return refusal(.forbidden, view, request: request)
-        case .anonymous: return refusal(.unauthorized, view, request: request)
-        case .granted(let who, let token): (name, csrf) = (who, token)
+        let (name, csrf): (String, String?)
+        switch dashboardGrant(request, view) {
+        case .failure(let refused): return refused.response
+        case .success(let granted): (name, csrf) = granted
         }
         do {
             var context = view.base(page, request: request, operator: name, csrf: csrf)

@@ -69,11 +69,10 @@ extension Hub {
         _ page: DashboardPage, _ request: Request, _ action: (DashboardForm, String) async throws -> (done: String, count: Int)
     ) async -> Response {
         let view = DashboardView(request: request, zone: displayZone, now: clock.now())
-        let name: String, csrf: String?
-        switch dashboardAccess(request) {
-        case .disabled: return refusal(.forbidden, view, request: request)
-        case .anonymous: return refusal(.unauthorized, view, request: request)
-        case .granted(let who, let token): (name, csrf) = (who, token)
+        let (name, csrf): (String, String?)
+        switch dashboardGrant(request, view) {
+        case .failure(let refused): return refused.response
+        case .success(let granted): (name, csrf) = granted
         }
         var request = request
         guard let body = try? await request.collectBody(upTo: 64 * 1024),
@@ -82,7 +81,7 @@ extension Hub {
             if csrf != nil { return refusal(.forbidden, view, request: request, csrf: true) }
             return Self.seeOther(page, "error=bad_request")
         }
-        if let csrf, !HubAuthenticator.equal(Array(csrf.utf8), Array((form.csrf ?? "").utf8)) {
+        if let csrf, !ConstantTime.isEqual(Array(csrf.utf8), Array((form.csrf ?? "").utf8)) {
             return refusal(.forbidden, view, request: request, csrf: true)
         }
         do {

@@ -1,5 +1,6 @@
 import Crypto
 public import Foundation
+import RetentionCore
 
 /// Checks credentials and signs sign-in sessions. Stateless: a session is a signed cookie
 /// (`v1.<payload>.<mac>`, base64url; the payload is the operator's name, the expiry and a random
@@ -43,17 +44,10 @@ public struct HubAuthenticator: Sendable {
         guard !token.isEmpty else { return nil }
         let given = Self.digest(token)
         var found: String?
-        for candidate in operators where Self.equal(candidate.tokenDigest, given) && found == nil {
+        for candidate in operators where ConstantTime.isEqual(candidate.tokenDigest, given) && found == nil {
             found = candidate.name
         }
         return found
-    }
-
-    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for (x, y) in zip(a, b) { difference |= x ^ y }
-        return difference == 0
     }
 
     // MARK: Sessions
@@ -65,7 +59,7 @@ public struct HubAuthenticator: Sendable {
         var generator = SystemRandomNumberGenerator()
         for index in nonce.indices { nonce[index] = UInt8.random(in: 0...255, using: &generator) }
         let expires = Int64(now.timeIntervalSince1970) + sessionLifetime.components.seconds
-        let payload = Data(["v1", name, String(expires), Self.hex(nonce)].joined(separator: "\u{1F}").utf8)
+        let payload = Data(["v1", name, String(expires), Hex.encode(nonce)].joined(separator: "\u{1F}").utf8)
         return "v1." + Self.base64url(payload) + "." + Self.base64url(mac(payload, credential: credential))
     }
 
@@ -77,7 +71,7 @@ public struct HubAuthenticator: Sendable {
         let fields = String(decoding: payload, as: UTF8.self).split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
         guard fields.count == 4, fields[0] == "v1", let expires = Int64(fields[2]), fields[3].count == 32,
             let credential = operators.first(where: { $0.name == fields[1] }),
-            Self.equal(Array(mac(payload, credential: credential)), Array(given))
+            ConstantTime.isEqual(mac(payload, credential: credential), given)
         else { return nil }
         guard Double(expires) > now.timeIntervalSince1970 else { return nil }
         return (fields[1], fields[3])
@@ -102,10 +96,6 @@ public struct HubAuthenticator: Sendable {
         parts.append(token == nil ? "Max-Age=0" : "Max-Age=\(sessionLifetime.components.seconds)")
         if secureCookie { parts.append("Secure") }
         return parts.joined(separator: "; ")
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
     }
 
     static func base64url(_ data: Data) -> String {

@@ -1,4 +1,5 @@
 public import RetentionCore
+import Foundation
 
 /// A named operator (`operators:` in the main config): who signs in to the daemon, approves batches
 /// and is named in the audit log. Lethe keeps only the SHA-256 digest of the operator's token
@@ -24,23 +25,8 @@ public struct OperatorConfiguration: Sendable, Equatable {
     /// The 32 bytes of `sha256:<64 hex digits>`, or nil when `text` is not of that form.
     public static func digest(parsing text: String) -> [UInt8]? {
         guard text.hasPrefix("sha256:") else { return nil }
-        let hex = Array(text.dropFirst(7).utf8)
-        guard hex.count == 64 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        for index in stride(from: 0, to: 64, by: 2) {
-            guard let high = nibble(hex[index]), let low = nibble(hex[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
-    }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        let hex = text.dropFirst(7)
+        guard hex.utf8.count == 64, let bytes = Hex.decode(hex) else { return nil }
+        return Array(bytes)
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RetentionCore
 
 extension WebhookAuthentication {
     static func verifyHubSpotV3(_ request: WebhookRequest, secret: String, maxAge: Duration, now: Date)
@@ -81,34 +82,5 @@ extension WebhookAuthentication {
         // Both comparisons always run, and `&` on integers does not short-circuit.
         let matches = (userMatches ? 1 : 0) & (passwordMatches ? 1 : 0)
         return matches == 1 ? nil : .badCredentials
-    }
-}
-
-/// Lower- or upper-case hexadecimal.
-enum Hex {
-    static func decode(_ text: String) -> Data? {
-        let bytes = Array(text.utf8)
-        guard bytes.count.isMultiple(of: 2) else { return nil }
-        var data = Data(capacity: bytes.count / 2)
-        var index = 0
-        while index < bytes.count {
-            guard let high = nibble(bytes[index]), let low = nibble(bytes[index + 1]) else { return nil }
-            data.append(high << 4 | low)
-            index += 2
-        }
-        return data
-    }
-
-    static func encode(_ data: some Sequence<UInt8>) -> String {
-        data.map { String(format: "%02x", $0) }.joined()
-    }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

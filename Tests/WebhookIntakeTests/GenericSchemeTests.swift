@@ -1,4 +1,5 @@
 import Foundation
+import RetentionCore
 import Testing
 import WebhookIntake
 
