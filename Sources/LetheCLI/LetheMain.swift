@@ -65,7 +65,7 @@ struct Lethe: AsyncParsableCommand {
         subcommands: [
             SyncCommand.self, PlanCommand.self, StatusCommand.self, ApproveCommand.self, HoldCommand.self,
             RetryCommand.self, AuditCommand.self, ConnectorsCommand.self, ConfigCommand.self, RunCommand.self, MailCommand.self,
-            ArchiveCommand.self, ReportCommand.self,
+            ArchiveCommand.self, ReportCommand.self, StoreCommand.self,
         ]
     )
 }

@@ -96,6 +96,11 @@ enum PostgresMigrations {
             "ALTER TABLE approval_batches ADD COLUMN rejected_by TEXT",
             "ALTER TABLE approval_batches ADD COLUMN rejection_reason TEXT",
         ]),
+        // The references records of earlier versions kept (SQLite's `legacy_refs`, filled by `lethe store
+        // migrate`): such a reference does not carry its record's key, so it is found through this table.
+        ("v4-legacy-refs", [
+            "CREATE TABLE legacy_refs (ref TEXT PRIMARY KEY, key BIGINT NOT NULL)",
+        ]),
     ]
 
     /// Applies the migrations not yet applied, each in one transaction under the advisory lock.

@@ -130,24 +130,29 @@ extension PostgresStateStore {
             // One snapshot for the words, the log and its head.
             try await PostgresTransaction.run(connection, logger: logger) { connection in
                 try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
-                var verifier = AuditVerifier()
-                let vocabulary = try await vocabulary(connection)
-                for try await row in try await connection.query("SELECT \(unescaped: Self.auditColumns) FROM audit ORDER BY seq", logger: logger)
-                    .decode(AuditRow.self) {
-                    let previous = verifier.previousHash
-                    if let failure = verifier.check(seq: row.0, read: {
-                        (try Self.storedAuditEntry(row, previous: previous, vocabulary: vocabulary), true)
-                    }) {
-                        return failure
-                    }
-                }
-                var head: (seq: Int64, hash: String)?
-                for try await row in try await connection.query("SELECT seq, hash FROM audit_head WHERE id = 1", logger: logger).decode((Int64, String).self) {
-                    head = row
-                }
-                return verifier.finish(head: head)
+                return try await verifyAudit(connection)
             }
         }
+    }
+
+    /// Verifies the log and its head as the caller's transaction sees them.
+    func verifyAudit(_ connection: PostgresConnection) async throws -> AuditVerification {
+        var verifier = AuditVerifier()
+        let vocabulary = try await vocabulary(connection)
+        for try await row in try await connection.query("SELECT \(unescaped: Self.auditColumns) FROM audit ORDER BY seq", logger: logger)
+            .decode(AuditRow.self) {
+            let previous = verifier.previousHash
+            if let failure = verifier.check(seq: row.0, read: {
+                (try Self.storedAuditEntry(row, previous: previous, vocabulary: vocabulary), true)
+            }) {
+                return failure
+            }
+        }
+        var head: (seq: Int64, hash: String)?
+        for try await row in try await connection.query("SELECT seq, hash FROM audit_head WHERE id = 1", logger: logger).decode((Int64, String).self) {
+            head = row
+        }
+        return verifier.finish(head: head)
     }
 
     public func auditPublicKey() async throws -> AuditPublicKey {

@@ -267,7 +267,8 @@ extension PostgresStateStore {
                 lastWithOthers = n
                 if pending { cancelled[destruction.completion, default: []].append(id) }
             }
-            let keys = destroyedBy.map { RecordFingerprints.key(ofReference: $0.reference) ?? 0 }
+            let named = try await recordKeys(connection, references: destroyedBy.map(\.reference))
+            let keys = destroyedBy.map { named[$0.reference] ?? 0 }
             try await connection.query(
                 """
                 UPDATE record_state r SET record_id = NULL, digest = NULL, facts = NULL, dup_lines = NULL, reason = NULL, line = NULL,
@@ -303,8 +304,9 @@ extension PostgresStateStore {
     ) async throws {
         var keys: [Int64] = [], connectors: [String] = [], references: [String] = [], facts: [ByteBuffer?] = []
         var changes: [Int64: [ErasedField]] = [:]
+        let named = try await recordKeys(connection, references: erased.map(\.reference))
         for (completion, connector, reference) in erased {
-            guard case .fieldsChanged(let fields, let newFacts) = completion.effect, let key = RecordFingerprints.key(ofReference: reference) else { continue }
+            guard case .fieldsChanged(let fields, let newFacts) = completion.effect, let key = named[reference] else { continue }
             keys.append(key)
             connectors.append(connector)
             references.append(reference)

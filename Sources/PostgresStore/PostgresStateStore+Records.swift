@@ -86,10 +86,21 @@ extension PostgresStateStore {
         return try await read("read records") { connection in try await records(connection, connector: connector, references: references) }
     }
 
-    /// The records with these references, by the key each reference carries.
+    /// The keys these references name: the key each carries or, for a reference of an earlier version,
+    /// the one `legacy_refs` holds. Queries match the reference too, so a key that is not its record's finds nothing.
+    func recordKeys(_ connection: PostgresConnection, references: some Collection<String>) async throws -> [String: Int64] {
+        var keys: [String: Int64] = Dictionary(minimumCapacity: references.count)
+        for reference in references { keys[reference] = RecordFingerprints.key(ofReference: reference) }
+        guard hasLegacyReferences, !references.isEmpty else { return keys }
+        let rows = try await connection.query("SELECT ref, key FROM legacy_refs WHERE ref = ANY(\(Array(Set(references))))", logger: logger)
+        for try await (reference, key) in rows.decode((String, Int64).self) { keys[reference] = key }
+        return keys
+    }
+
+    /// The records with these references, by the key each reference names (`recordKeys`).
     func records(_ connection: PostgresConnection, connector: String, references: [String]) async throws -> [String: StoredRecord] {
         let wanted = Set(references)
-        let keys = wanted.compactMap(RecordFingerprints.key(ofReference:))
+        let keys = Array(try await recordKeys(connection, references: wanted).values)
         guard !keys.isEmpty else { return [:] }
         let found = try await records(
             connection, "SELECT \(unescaped: Self.recordColumns) FROM record_state WHERE key = ANY(\(keys)) AND connector = \(connector)")
@@ -235,8 +246,10 @@ extension PostgresStateStore {
         if !writes.duplicates.isEmpty { try await duplicate(connection, connector: connector, writes.duplicates, at: writes.at, audit: &audit) }
         // Erased fields that hold values again count as a return of the record.
         var counts: [Int64: (reference: String, count: Int64)] = [:]
+        let returned = audit.filter { $0.event == "fields.reappeared" }.compactMap(\.reference)
+        let returnedKeys = returned.isEmpty ? [:] : try await recordKeys(connection, references: returned)
         for draft in audit where draft.event == "fields.reappeared" {
-            if let reference = draft.reference, let key = RecordFingerprints.key(ofReference: reference) {
+            if let reference = draft.reference, let key = returnedKeys[reference] {
                 counts[key, default: (reference, 0)].count += 1
             }
         }

@@ -243,7 +243,7 @@ extension PostgresStateStore {
 
     /// A hold placed or lifted changes the record's decision: it is evaluated at the next sync.
     private func makeDue(_ connection: PostgresConnection, connector: String, reference: String) async throws {
-        guard let key = RecordFingerprints.key(ofReference: reference) else { return }
+        guard let key = try await recordKeys(connection, references: [reference])[reference] else { return }
         try await connection.query(
             """
             UPDATE record_state SET next_due = 0

@@ -28,9 +28,14 @@ public final class PostgresStateStore: StateStore {
     /// The key of consent links when `LETHE_LINK_SECRET` is not set: 32 bytes generated once and kept in
     /// the database (`lethe_meta.link_secret`), so every instance signs and accepts the same links.
     public let linkSecret: Data
+    /// Records of earlier versions (moved from SQLite) are found by their reference through `legacy_refs`.
+    let hasLegacyReferences: Bool
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger, location: String, secret: Data, linkSecret: Data) {
+    private init(
+        client: PostgresClient, runner: Task<Void, Never>, logger: Logger, location: String, secret: Data, linkSecret: Data, hasLegacyReferences: Bool
+    ) {
         self.linkSecret = linkSecret
+        self.hasLegacyReferences = hasLegacyReferences
         self.client = client
         self.runner = runner
         self.logger = logger
@@ -69,9 +74,12 @@ public final class PostgresStateStore: StateStore {
                 guard let stored else { throw StoreError(code: "store.open", message: "the installation's \(name) could not be stored") }
                 return Data(base64Encoded: stored) ?? Data(stored.utf8)
             }
+            let legacy = try await client.withConnection { connection in
+                try await connection.first("SELECT EXISTS (SELECT 1 FROM legacy_refs)", Bool.self, logger: logger) ?? false
+            }
             return PostgresStateStore(
                 client: client, runner: runner, logger: logger, location: url.redacted, secret: try await secret("pseudonym_secret"),
-                linkSecret: try await secret("link_secret"))
+                linkSecret: try await secret("link_secret"), hasLegacyReferences: legacy)
         } catch {
             runner.cancel()
             await runner.value
