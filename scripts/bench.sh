@@ -11,7 +11,10 @@ swift build -c release --product lethe >/dev/null
 LETHE="$(swift build -c release --product lethe --show-bin-path)/lethe"
 python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet duckdb >&2
 
-python3 scripts/bench/run.py "$LETHE" --rows "$ROWS" --runs "${BENCH_RUNS:-3}" --markdown .lethe/bench/table.md
+# Beside a throwaway PostgreSQL with its durable defaults, for the lines with the state in PostgreSQL
+# (without a server they are left out, and the reason is printed).
+LETHE_TEST_POSTGRES_DURABLE=1 bash scripts/test-postgres.sh \
+    python3 scripts/bench/run.py "$LETHE" --rows "$ROWS" --runs "${BENCH_RUNS:-3}" --markdown .lethe/bench/table.md
 
 # REST connectors: HTTP calls per deleted record against the fake CRMs (client budgets of the shipped
 # manifests apply, so the wall time is mostly the providers' rate limits).

@@ -71,9 +71,12 @@ if ! "${run_as[@]}" "$bindir/initdb" -D "$folder/data" -U lethe --pwfile="$folde
     unavailable "$reason" "$@"
 fi
 rm -f "$folder/password"
-# A test server: no durability needed, quick to stop.
+# A test server: no durability needed, quick to stop. A benchmark (LETHE_TEST_POSTGRES_DURABLE=1) keeps
+# PostgreSQL's durable defaults, as SQLite keeps its own, and a cache sized like a small production server.
+settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${LETHE_TEST_POSTGRES_DURABLE:-}" != 1 ] || settings="-c shared_buffers=512MB -c max_wal_size=4GB"
 if ! "${run_as[@]}" "$bindir/pg_ctl" -D "$folder/data" -l "$folder/server.log" -w -t 60 \
-    -o "-p $port -k $folder -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-p $port -k $folder -c listen_addresses=127.0.0.1 $settings -c max_connections=200" \
     start >/dev/null 2>&1; then
     reason="the server did not start: $(tail -n 1 "$folder/server.log" 2>/dev/null)"
     stop; trap - EXIT

@@ -12,6 +12,9 @@ peak RSS of each:
     executed with one CSV rewrite, the deletes held in one approval batch: exit 3);
   - lethe sync on a fresh state with the limits lifted (every delete executed, exit 0);
   - lethe sync again with nothing changed, and with 1% of the rows changed (after the first sync).
+With --postgres URL (a server whose user may create databases; `make bench` starts a throwaway one with
+PostgreSQL's durable defaults), the first sync and the full sync again with the state in PostgreSQL, on a
+fresh database `lethe_bench` each run, beside the SQLite lines.
 Then the size of the state after the full sync, and a search of it for the file's e-mails, names and
 phones (there must be none). Prints a table (and writes it as Markdown with --markdown).
 """
@@ -42,8 +45,11 @@ def timeit(label, command, runs, before=None, env=None, ok=(0,)):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def lethe_env(state, csv_path, limits):
+def lethe_env(state, csv_path, limits, store_url=None):
     env = dict(os.environ, LETHE_STATE_DIR=str(state), LETHE_CSV_PATH=str(csv_path))
+    env.pop("LETHE_STORE_URL", None)
+    if store_url:
+        env["LETHE_STORE_URL"] = store_url
     if not limits:
         env.update(LETHE_MAX_DELETES_PER_RUN="1000000000", LETHE_MAX_DELETE_FRACTION="1")
     return env
@@ -52,6 +58,18 @@ def lethe_env(state, csv_path, limits):
 def database_size(state):
     return sum((state / name).stat().st_size for name in ("lethe.sqlite", "lethe.sqlite-wal", "lethe.sqlite-shm")
                if (state / name).exists())
+
+
+def bench_database(url):
+    """The URL of the database `lethe_bench` on the server of `url` (same user, password and options)."""
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/lethe_bench"))
+
+
+def postgres_size(url):
+    result = subprocess.run(["psql", url, "-Atc", "SELECT pg_database_size(current_database())"], capture_output=True, text=True, check=True)
+    return int(result.stdout.strip())
 
 
 def ratio(peer, lethe):
@@ -91,6 +109,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", default=str(ROOT / ".lethe/bench"))
     parser.add_argument("--markdown")
+    parser.add_argument("--postgres", default=os.environ.get("LETHE_BENCH_POSTGRES_URL") or os.environ.get("LETHE_TEST_POSTGRES_URL"),
+                        help="a PostgreSQL server URL: also time the syncs with the state there")
     args = parser.parse_args()
     lethe = str(Path(args.lethe).resolve())
     work = Path(args.work)
@@ -134,6 +154,18 @@ def main():
                                  env=lethe_env(state, csv_copy, limits=False))
         size = database_size(state)
         leaks = personal_data_found(state, source)
+        if args.postgres:
+            database = bench_database(args.postgres)
+            # A fresh database each run: dropped (its sessions ended) and created again.
+            fresh_pg = (f"{fresh} && psql '{args.postgres}' -qc 'DROP DATABASE IF EXISTS lethe_bench WITH (FORCE)' "
+                        f"-c 'CREATE DATABASE lethe_bench' >/dev/null")
+            results["pg_first"] = timeit(f"lethe sync (default limits, PostgreSQL) {rows}", sync, args.runs, before=fresh_pg,
+                                         env=lethe_env(state, csv_copy, limits=True, store_url=database), ok=(0, 3))
+            results["pg_full"] = timeit(f"lethe sync (limits lifted, PostgreSQL) {rows}", sync, args.runs, before=fresh_pg,
+                                        env=lethe_env(state, csv_copy, limits=False, store_url=database))
+            results["pg_size"] = postgres_size(database)
+            for key in ("pg_first", "pg_full"):
+                print(f"  {results[key]['label']}: {results[key]['output'][:240]}")
         for key in ("dry", "first", "full"):
             print(f"  {results[key]['label']}: {results[key]['output'][:240]}")
         table.append((rows, results, size, leaks))
@@ -151,6 +183,15 @@ def main():
                          f"{ratio(py['median_s'], result['median_s'])} | {ratio(duck['median_s'], result['median_s'])} |")
         lines.append(f"| {rows:,} | state after the full sync (lethe.sqlite, -wal, -shm) | {size / 1e6:.0f} MB | | | |")
         lines.append(f"| {rows:,} | e-mails, names, phones of the file found in the state | {len(leaks)} | | | |")
+        for key, work_text, sqlite_key in (("pg_first", "PostgreSQL: sync, fresh state, default limits", "first"),
+                                           ("pg_full", "PostgreSQL: sync, limits lifted", "full")):
+            if key in results:
+                result = results[key]
+                times = result["median_s"] / results[sqlite_key]["median_s"]
+                lines.append(f"| {rows:,} | {work_text} ({times:.1f}× SQLite's time) | {result['median_s']} s | {result['peak_rss_mib']} MiB | "
+                             f"{ratio(py['median_s'], result['median_s'])} | {ratio(duck['median_s'], result['median_s'])} |")
+        if "pg_size" in results:
+            lines.append(f"| {rows:,} | PostgreSQL: database after the full sync | {results['pg_size'] / 1e6:.0f} MB | | | |")
     text = "\n".join(lines)
     print(text)
     if args.markdown:
