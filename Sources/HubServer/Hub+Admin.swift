@@ -54,7 +54,7 @@ extension Hub {
         let now = clock.now()
         for (name, connector) in connectors {
             let policy = connector.runtime.policy
-            overdue[name] = try await store.overdueCount(connector: name, expiredBefore: policy.destroyWithin.subtracted(from: now, in: policy.zone))
+            overdue[name] = try await store.overdueCount(connector: name, policy: policy, now: now)
             (pending[name], dead[name]) = try await store.webhookEventCounts(connector: name)
         }
         return StatusBody(

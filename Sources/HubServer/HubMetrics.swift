@@ -125,8 +125,7 @@ public final class HubMetrics: Sendable {
             Gauge(label: "lethe_records_reappeared", dimensions: [("connector", connector)], factory: factory).record(status.reappeared[connector] ?? 0)
         }
         for (connector, policy) in policies {
-            let cutoff = policy.destroyWithin.subtracted(from: now, in: policy.zone)
-            let overdue = try await store.overdueCount(connector: connector, expiredBefore: cutoff)
+            let overdue = try await store.overdueCount(connector: connector, policy: policy, now: now)
             Gauge(label: "lethe_overdue_destructions", dimensions: [("connector", connector)], factory: factory).record(overdue)
         }
     }

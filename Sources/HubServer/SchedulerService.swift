@@ -15,8 +15,14 @@ public struct SchedulerService: Service {
     /// Real time for the scheduler even when the hub's clock is fixed (`--as-of` is for one-shot commands).
     let now: @Sendable () -> Date
     let longestSleep: Duration
+    /// Runs after each scheduled run, whatever its outcome (the operator alerts' check).
+    let afterRun: @Sendable () async -> Void
 
-    public init(hub: Hub, planner: SchedulePlanner, now: @escaping @Sendable () -> Date = { Date() }, longestSleep: Duration = .seconds(60)) {
+    public init(
+        hub: Hub, planner: SchedulePlanner, now: @escaping @Sendable () -> Date = { Date() }, longestSleep: Duration = .seconds(60),
+        afterRun: @escaping @Sendable () async -> Void = {}
+    ) {
+        self.afterRun = afterRun
         self.hub = hub
         self.planner = planner
         self.now = now
@@ -60,6 +66,7 @@ public struct SchedulerService: Service {
                 hub.log(.error, "scheduled sync failed", ["connector": run.connector, "kind": run.kind.rawValue, "code": code])
             }
             try await hub.store.setScheduleMark(run.key.description, startedAt: started)
+            await afterRun()
         }
     }
 

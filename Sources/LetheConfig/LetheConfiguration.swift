@@ -24,6 +24,8 @@ public struct LetheConfiguration: Sendable {
     public var operators: [OperatorConfiguration]
     /// `approval:` (the four-eyes rule).
     public var approval: ApprovalRules
+    /// `alerts:` (operator alert e-mails); nil: none are sent.
+    public var alerts: AlertsConfiguration?
 
     public init(
         file: URL,
@@ -98,6 +100,13 @@ public struct LetheConfiguration: Sendable {
                 settings: archive.settings, role: .archive, registry: registry, issues: &issues
             )
         }
+        // Alerts through another transport than notices: that one's type and settings are checked too.
+        if let alerts, let sinkNode = alerts.sinkNode {
+            check(
+                type: alerts.sink.type, typeNode: sinkNode, owner: "alerts", location: alerts.sink.location,
+                settings: alerts.sink.settings, role: .notices, registry: registry, issues: &issues, typeKey: "alerts.sink"
+            )
+        }
         return issues.errors
     }
 
@@ -109,9 +118,10 @@ public struct LetheConfiguration: Sendable {
         settings: ConfigNode,
         role: ConnectorSpec.Capability,
         registry: ConnectorRegistry,
-        issues: inout ConfigIssues
+        issues: inout ConfigIssues,
+        typeKey: String? = nil
     ) {
-        let typeKey = owner.isEmpty ? "type" : "\(owner).type"
+        let typeKey = typeKey ?? (owner.isEmpty ? "type" : "\(owner).type")
         func typeError(_ code: String, _ problem: String) -> ConfigError {
             ConfigError(code: code, location: typeNode?.location ?? location, key: typeKey, problem: problem)
         }

@@ -7,7 +7,7 @@ struct LetheConfigurationDecoder {
     let loader: ConfigLoader
     let file: URL
 
-    static let rootKeys: Set<String> = ["version", "state", "policies", "mail", "archive", "connectors", "operators", "approval"]
+    static let rootKeys: Set<String> = ["version", "state", "policies", "mail", "archive", "connectors", "operators", "approval", "alerts"]
     static let connectorKeys: Set<String> = ["name", "type", "policy", "settings", "safety", "schedule", "webhook"]
     static let safetyKeys: Set<String> = ["maxDeletesPerRun", "maxDeleteFraction"]
     static let defaultStateDirectory = ".lethe"
@@ -25,10 +25,12 @@ struct LetheConfigurationDecoder {
         let connectors = decodeConnectors(reader, policies: policies, checkPolicies: policiesComplete, issues: &issues)
         let operators = reader.optional("operators").map { decodeOperators($0, issues: &issues) } ?? []
         let approval = reader.optional("approval").map { decodeApproval($0, issues: &issues) } ?? ApprovalRules()
-        return LetheConfiguration(
+        var configuration = LetheConfiguration(
             file: file, version: version, stateDirectory: state, policies: policies,
             mail: mail, archive: archive, connectors: connectors, operators: operators, approval: approval, stateURL: stateURL
         )
+        configuration.alerts = reader.optional("alerts").flatMap { decodeAlerts($0, mailNode: reader.optional("mail"), mail: mail, issues: &issues) }
+        return configuration
     }
 
     private func decodeVersion(_ reader: MappingReader) throws(ConfigError) -> Int {

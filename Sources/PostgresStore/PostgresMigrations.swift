@@ -96,6 +96,13 @@ enum PostgresMigrations {
             "ALTER TABLE approval_batches ADD COLUMN rejected_by TEXT",
             "ALTER TABLE approval_batches ADD COLUMN rejection_reason TEXT",
         ]),
+        // Operator alert marks, as in SQLite's v14.
+        ("v3-alert-marks", [
+            """
+            CREATE TABLE alert_marks (key TEXT PRIMARY KEY, state TEXT NOT NULL, claimant TEXT NOT NULL,
+                claimed_at DOUBLE PRECISION NOT NULL, sent_at DOUBLE PRECISION)
+            """,
+        ]),
         // The references records of earlier versions kept (SQLite's `legacy_refs`, filled by `lethe store
         // migrate`): such a reference does not carry its record's key, so it is found through this table.
         ("v4-legacy-refs", [

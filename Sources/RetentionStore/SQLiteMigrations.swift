@@ -249,6 +249,16 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // Operator alerts (`AlertStore`): one mark per event mailed to the operators, claimed before the
+        // mail is sent and marked sent after. Keys name events (batch ids, operation ids, connectors) only.
+        migrator.registerMigration("v14-alert-marks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE alert_marks (
+                        key TEXT PRIMARY KEY, state TEXT NOT NULL, claimant TEXT NOT NULL, claimed_at REAL NOT NULL, sent_at REAL);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -3,7 +3,7 @@ public import RetentionCore
 
 /// Lethe's durable state, one small protocol per concern, so that each store (SQLite today,
 /// PostgreSQL next) implements the same pieces: records, runs, the outbox, approvals, holds, the audit
-/// chain, the webhook inbox, consent decisions and schedules.
+/// chain, the webhook inbox, consent decisions, schedules and operator alert marks.
 ///
 /// Every store guarantees:
 /// - a write of state changes, new operations and their audit entries happens in ONE transaction;
@@ -12,7 +12,7 @@ public import RetentionCore
 /// - nothing personal is written: records are kept as keys, references and policy facts (dates,
 ///   purposes, consent flags), never field values; audit entries carry references only.
 public typealias StateStore = RecordStore & RunStore & OutboxStore & ApprovalStore & HoldStore & AuditStore & WebhookInbox
-    & ConsentStore & ScheduleStore
+    & ConsentStore & ScheduleStore & AlertStore
 
 /// The records of each connector: a key, a pseudonymous reference, the source id while the record
 /// lives, a digest of its source row, its policy facts and lifecycle state, and when its evaluation

@@ -24,6 +24,7 @@ enum StoreConformance: String, CaseIterable, Sendable, CustomTestStringConvertib
     case consentDecisionsAreRecordedOnce
     case disappearancesWaitInTheBatch
     case bulkWritesKeepEveryRecordAndOperation
+    case alertMarksAreClaimedOnceAndSentWithTheirAuditEntry
 
     var testDescription: String { rawValue }
 
@@ -417,6 +418,9 @@ enum StoreConformance: String, CaseIterable, Sendable, CustomTestStringConvertib
             let status = try await store.statusCounts()
             #expect(status.records["c"]?["deleted"] == 1_000 && status.operations["c"]?["delete/done"] == 1_000)
             #expect(try await store.verifyAudit().entries == 3_000, "1,000 phases, 1,000 queued, 1,000 done")
+
+        case .alertMarksAreClaimedOnceAndSentWithTheirAuditEntry:
+            try await Self.checkAlertMarks(fixture)
         }
     }
 }

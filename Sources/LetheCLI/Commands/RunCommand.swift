@@ -65,9 +65,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         // The archive's own retention, hourly: what outlived its `keep` is destroyed and audited.
         let archive = (try? ArchiveCommand.maintenance(workspace)).flatMap { $0.keep == nil ? nil : $0 }
+        // Operator alerts (`alerts:`): checked after each scheduled run and with the hourly upkeep.
+        let alerts = try workspace.operatorAlerts(store: store)
         let hub = Hub(configuration: hubConfiguration, store: store, coordinator: coordinator, connectors: connectors,
                       clock: workspace.clock, log: workspace.log, consentLinks: try workspace.linkSigner(store: store),
                       housekeeping: {
+                          await alerts?.checkLogged()
                           guard let archive else { return }
                           do {
                               _ = try await ArchiveCommand.purge(archive, workspace: workspace, store: store)
@@ -91,7 +94,7 @@ struct RunCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),
             .init(service: WebhookProcessor(hub: hub)),
-            .init(service: SchedulerService(hub: hub, planner: SchedulePlanner(schedules: schedules))),
+            .init(service: SchedulerService(hub: hub, planner: SchedulePlanner(schedules: schedules), afterRun: { await alerts?.checkLogged() })),
         ]
         if let host = hubConfiguration.metricsHost, let port = hubConfiguration.metricsPort {
             // A second listener for Prometheus alone, typically on loopback; same token rule.

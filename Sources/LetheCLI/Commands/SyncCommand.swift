@@ -13,7 +13,9 @@ struct SyncCommand: AsyncParsableCommand {
         discussion: """
             Quarantines bad records, sends extension notices, erases expired optional fields and deletes expired \
             records. Deletes over the safety limits wait for `lethe approve BATCH` (exit 3). --dry-run reads and \
-            evaluates and reports what would happen, and writes nothing: not the state, the sources or the sinks.
+            evaluates and reports what would happen, and writes nothing: not the state, the sources or the sinks. \
+            With `alerts:` in the config, operators are then mailed, once per event, about batches waiting for \
+            approval, dead operations and overdue destructions.
             """
     )
 
@@ -60,6 +62,9 @@ struct SyncCommand: AsyncParsableCommand {
                 workspace.log(.error, "archive purge failed", [:])
             }
         }
+        // Operator alerts (`alerts:`): batches waiting, dead operations, overdue destructions, each mailed once.
+        // A mail that cannot be sent is logged and tried again at the next check; it does not change the exit status.
+        if !dryRun, let alerts = try workspace.operatorAlerts(store: store) { await alerts.checkLogged() }
         report.total.quarantined = report.total.quarantinedRows.count
         if !dryRun { report.checkpoint = try? await store.latestAuditCheckpoint() }
         let output = workspace.environment.output
