@@ -1,4 +1,5 @@
 import Foundation
+import PostgresStore
 import RetentionStore
 import Testing
 
@@ -17,6 +18,9 @@ final class CrashWorld: @unchecked Sendable {
     let config: URL
     var outbox: URL { state.appendingPathComponent("outbox") }
     var extraVariables: [String: String] = [:]
+    /// The PostgreSQL database holding the state, when the configuration's `state.url` names one
+    /// (nil: the SQLite state in `state`).
+    var storeURL: PostgresStoreURL?
 
     /// `timeout` is the manifest's HTTP timeout (the shipped 30 s, shorter for stalled answers).
     init(fixture: CrashFixture, fakeArguments: [String] = [], timeout: String = "30s") throws {
@@ -174,7 +178,13 @@ final class CrashWorld: @unchecked Sendable {
     }
 
     /// The references the state gives each HubSpot id (keyed with the installation's secret).
-    func references() throws -> [String: String] {
+    func references() async throws -> [String: String] {
+        if let storeURL {
+            let store = try await PostgresStateStore.open(url: storeURL)
+            let references = Dictionary(uniqueKeysWithValues: fixture.contacts.map { ($0.hubspotID, store.reference(connector: "hubspot", recordID: $0.hubspotID)) })
+            await store.close()
+            return references
+        }
         let store = try SQLiteStateStore(path: state.appendingPathComponent("lethe.sqlite"))
         return Dictionary(uniqueKeysWithValues: fixture.contacts.map { ($0.hubspotID, store.reference(connector: "hubspot", recordID: $0.hubspotID)) })
     }
@@ -222,7 +232,7 @@ final class CrashWorld: @unchecked Sendable {
 
         let export = try await run(["audit", "export", "--format", "json"])
         let rows = export.json["register"] as? [[String: Any]] ?? []
-        let references = try references()
+        let references = try await references()
         var kinds: [String: [String]] = [:]
         for row in rows {
             let method = row["method"] as? String ?? ""
