@@ -232,7 +232,7 @@ let package = Package(
         .testTarget(
             name: "HubServerTests",
             dependencies: [
-                "HubServer", "RetentionCore", "RetentionStore", "SyncCoordinator", "RetentionTesting", "Scheduling",
+                "HubServer", "RetentionCore", "RetentionStore", "SyncCoordinator", "RetentionTesting", "Scheduling", "LetheConfig",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ],

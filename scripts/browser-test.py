@@ -3,9 +3,10 @@
 
 A fixture like `make demo` (the example CSV synced at a fixed --as-of, its deletes waiting in an approval
 batch, one legal hold), two operators and the four-eyes rule for every batch (`approval.twoPersonAbove: 1`);
-`lethe run` on a free port. Every page (/, /approvals, /holds, /dead, /audit, /quarantine) in Korean and
-English: the numbers on the page against `lethe status --json`, no e-mail address of the CSV anywhere, a
-desktop (1280 px) and a phone (390 px) screenshot in .lethe/browser-test/. Then: sign in as the first
+`lethe run` on a free port. Every page (/, /approvals, /holds, /dead, /audit, /quarantine, /whatif) in Korean
+and English: the numbers on the page against `lethe status --json`, no e-mail address of the CSV anywhere, a
+desktop (1280 px) and a phone (390 px) screenshot in .lethe/browser-test/. The what-if form compares
+policies/kr-marketing-5y.yaml: its counts equal `lethe plan --policy … --json` and the state is unchanged. Then: sign in as the first
 operator, approve ("1 of 2"), sign out, sign in as the second, approve (the batch is released), lift the
 hold. Exit 0 when every check passed, 1 on the first failed check, 0 with a SKIP line when no Chromium
 can be had (the line says how to install it).
@@ -35,7 +36,8 @@ AS_OF = "2026-11-29T09:00:00+09:00"
 ADMIN_TOKEN = "browser-test-admin-token-0123456789abcdef"
 OPERATORS = [("kim.privacy", "browser-test-operator-one-0123456789abcdef"),
              ("lee.security", "browser-test-operator-two-0123456789abcdef")]
-PAGES = ["/", "/approvals", "/holds", "/dead", "/audit", "/quarantine"]
+PAGES = ["/", "/approvals", "/holds", "/dead", "/audit", "/quarantine", "/whatif"]
+WHATIF_POLICY = "policies/kr-marketing-5y.yaml"  # compared with the current kr-pipa on /whatif
 HOLD_ID = "C001283"
 BUDGET = 90  # seconds for the whole run once Chromium is there; every wait is bounded by it too
 DEADLINE = time.monotonic() + BUDGET
@@ -357,6 +359,31 @@ def main():
                     browser.screenshot(os.path.join(OUT, f"{name}-{suffix}.png"))
         browser.viewport(1280, False)
 
+        # The what-if page: a policy file of the configuration's folder, the numbers of `lethe plan --policy`.
+        plan = json.loads(lethe(binary, env, "plan", "--config", config, "--as-of", AS_OF, "--policy",
+                                os.path.join(config_dir, WHATIF_POLICY), "--horizon", "90d", "--json").strip().splitlines()[-1])
+        before_whatif = status(binary, env, config)
+        for lang in ("en", "ko"):
+            for width, mobile, suffix in ((1280, False, "desktop"), (390, True, "phone")):
+                browser.viewport(width, mobile)
+                browser.open(f"{base}/whatif?lang={lang}")
+                browser.submit("(f => { f.querySelector('[name=file]').value = " + json.dumps(WHATIF_POLICY) +
+                               "; f.querySelector('[name=horizon]').value = '90d'; f.querySelector('button[type=submit]').click() })"
+                               "(document.querySelector('form[action=\"/whatif\"]'))", "the what-if comparison")
+                shown = browser.js("Object.fromEntries([...document.querySelectorAll('td[data-connector][data-change]')]"
+                                   ".map(e => [e.dataset.connector + '/' + e.dataset.change, e.textContent]))")
+                expected = {f"{r['connector']}/{change}": n for r in plan["connectors"] for change, n in r["changes"].items()}
+                check({k: number(v) for k, v in shown.items()} == expected,
+                      f"/whatif ({lang}) shows {shown}, lethe plan --policy {WHATIF_POLICY} --json {expected}")
+                check(sum(expected.values()) > sum(n for k, n in expected.items() if k.endswith("/same")),
+                      f"{WHATIF_POLICY} changes nothing on the fixture: {expected}")
+                wide = browser.js("document.documentElement.scrollWidth")
+                check(wide <= width, f"/whatif result ({lang}) is {wide} px wide in a {width} px window (scrolls sideways)")
+                no_personal_data(f"/whatif result ({lang})")
+                browser.screenshot(os.path.join(OUT, f"whatif-result-{lang}-{suffix}.png"))
+        check(status(binary, env, config) == before_whatif, "a what-if comparison changed the state")
+        browser.viewport(1280, False)
+
         # Four eyes: the first approval is recorded, the second (another operator) releases the batch.
         approve = f"document.querySelector('form[action=\"/approvals/{batch}/approve\"] button').click()"
         browser.open(base + "/approvals?lang=en")
@@ -391,7 +418,7 @@ def main():
         verify(browser, "/", status(binary, env, config), None)
         no_personal_data("/ after the actions")
         print(f"browser test: passed: {len(PAGES)} pages in ko and en checked against `lethe status --json`, "
-              f"two-operator approval and hold lifting done in Chromium; "
+              f"the what-if page against `lethe plan --policy`, two-operator approval and hold lifting done in Chromium; "
               f"{len([f for f in os.listdir(OUT) if f.endswith('.png')])} screenshots in {OUT}/")
         return 0
     except Failure as failure:

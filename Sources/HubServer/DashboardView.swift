@@ -5,7 +5,7 @@ import RetentionCore
 
 /// The pages of the dashboard: their paths, templates and places in the navigation.
 enum DashboardPage: String, CaseIterable, Sendable {
-    case overview, approvals, holds, dead, audit, quarantine
+    case overview, approvals, holds, dead, audit, quarantine, whatif
 
     var path: String { self == .overview ? "/" : "/\(rawValue)" }
 }

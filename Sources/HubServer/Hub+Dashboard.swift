@@ -5,7 +5,7 @@ import RetentionCore
 import RetentionStore
 import SyncCoordinator
 
-/// The web dashboard (`/`, `/approvals`, `/holds`, `/dead`, `/audit`, `/quarantine`): server-rendered
+/// The web dashboard (`/`, `/approvals`, `/holds`, `/dead`, `/audit`, `/quarantine`, `/whatif`): server-rendered
 /// HTML from templates (PageTemplates), in Korean or English, readable without script. Every page
 /// shows references, counts, codes and dates only — never a field of a record. Who may see it is
 /// decided in one place, `dashboardAccess(_:)`.
@@ -18,6 +18,7 @@ extension Hub {
         router.get("/audit") { request, _ in await self.dashboard(.audit, request) { try await self.auditContext($0) } }
         router.get("/quarantine") { request, _ in await self.dashboard(.quarantine, request) { try await self.quarantineContext($0) } }
         addDashboardActions(to: router)
+        addWhatIfRoutes(to: router)
     }
 
     /// Who a dashboard request comes from.

@@ -55,13 +55,16 @@ public final class Hub: Sendable {
     let wake = WakeSignal()
     /// Upkeep the daemon runs at start and hourly besides its own (the archive's retention).
     public let housekeeping: @Sendable () async -> Void
+    /// The policies the what-if page compares with (`Hub+WhatIf.swift`); nil: it offers none.
+    public let whatIfPolicies: WhatIfPolicies?
 
     public init(
         configuration: HubConfiguration, store: any StateStore, coordinator: SyncCoordinator, connectors: [HubConnector],
         clock: any LetheClock, wallClock: any LetheClock = SystemClock(), log: @escaping LogFunction, metrics: HubMetrics = HubMetrics(),
-        consentLinks: ConsentLinkSigner? = nil, housekeeping: @escaping @Sendable () async -> Void = {}
+        consentLinks: ConsentLinkSigner? = nil, housekeeping: @escaping @Sendable () async -> Void = {}, whatIfPolicies: WhatIfPolicies? = nil
     ) {
         self.housekeeping = housekeeping
+        self.whatIfPolicies = whatIfPolicies
         self.wallClock = wallClock
         self.consentLinks = consentLinks
         // Sessions are signed with a key derived from the installation's link secret, so every

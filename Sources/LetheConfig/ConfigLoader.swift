@@ -19,8 +19,11 @@ public struct ConfigLoader: Sendable {
     /// key paths (`connectors[0].settings.path`), `${VAR}` already substituted. An empty file is a
     /// `.null` root. YAML syntax errors and malformed `${` are `ConfigError`s with a line.
     public func loadTree(file: URL) throws(ConfigError) -> ConfigNode {
-        let name = Self.displayName(file)
-        let text = try Self.readText(file)
+        try loadTree(text: Self.readText(file), name: Self.displayName(file))
+    }
+
+    /// Parses YAML `text` like `loadTree(file:)`, its locations naming it `name` (`pasted:3`).
+    public func loadTree(text: String, name: String) throws(ConfigError) -> ConfigNode {
         var builder = ConfigTreeBuilder(file: name, substitution: VariableSubstitution(environment: environment))
         let root: Node?
         do {
@@ -60,7 +63,16 @@ public struct ConfigLoader: Sendable {
 
     /// Loads one policy file (its root holds a single `policy:` mapping).
     public func loadPolicy(file: URL) throws(ConfigError) -> Policy {
-        let tree = try loadTree(file: file)
+        try policy(from: loadTree(file: file))
+    }
+
+    /// Loads a policy from YAML `text` (a root holding a single `policy:` mapping) with every check of
+    /// `loadPolicy(file:)`; errors name `name` and the line (`pasted:3: policy.rules[0].keep: …`).
+    public func loadPolicy(text: String, name: String) throws(ConfigError) -> Policy {
+        try policy(from: loadTree(text: text, name: name))
+    }
+
+    private func policy(from tree: ConfigNode) throws(ConfigError) -> Policy {
         var issues = ConfigIssues()
         let policy = PolicyDecoder().decodeFile(tree, issues: &issues)
         if let first = issues.errors.first { throw first }

@@ -60,10 +60,7 @@ struct LetheConfigurationDecoder {
         var seen: [String: String] = [:]
         for item in list {
             guard let path = issues.attempt({ () throws(ConfigError) in try item.string() }) else { continue }
-            let policyFile =
-                path.hasPrefix("/")
-                ? URL(fileURLWithPath: path)
-                : file.deletingLastPathComponent().appendingPathComponent(path)
+            let policyFile = PolicyCatalog.resolve(path, configuration: file)
             let tree: ConfigNode
             do {
                 tree = try loader.loadTree(file: policyFile)

@@ -22,6 +22,20 @@ public struct PolicyComparison: Sendable {
         /// The notices (extension or re-confirmation) sent within the horizon, or when, differ.
         case noticeDiffers
         case same
+
+        /// The name reports use (`newly-deleted`, …): the table's column of `lethe plan --policy`,
+        /// shown beside the dashboard's words.
+        public var label: String {
+            switch self {
+            case .newlyDeleted: "newly-deleted"
+            case .noLongerDeleted: "no-longer-deleted"
+            case .deletedSooner: "deleted-sooner"
+            case .deletedLater: "deleted-later"
+            case .erasureDiffers: "erasure-differs"
+            case .noticeDiffers: "notice-differs"
+            case .same: "same"
+            }
+        }
     }
 
     /// One record's comparison. The dates are those of the event that differs (the deletion, even beyond
@@ -160,6 +174,19 @@ public struct PolicyComparison: Sendable {
                 }
             }
         }
+    }
+
+    /// The comparison of each connector's current policy with `other`, in the order given: what
+    /// `lethe plan --policy` and the dashboard's what-if page report. Reads the state only.
+    public static func reports(
+        connectors: [(name: String, policy: Policy)], other: Policy, now: Date, horizon: Period, store: any StateStore
+    ) async throws -> [Report] {
+        var reports: [Report] = []
+        for connector in connectors {
+            reports.append(try await PolicyComparison(current: connector.policy, other: other, now: now, horizon: horizon)
+                .compare(connector: connector.name, store: store))
+        }
+        return reports
     }
 
     /// What a comparison looks at in one timeline.

@@ -41,6 +41,7 @@ struct OpenAPITests {
         "POST /holds/lift": "connector=crm&reference=r-x",
         "POST /dead/retry": "all=true",
         "POST /approvals/{batch}/reject": "reason=checked",
+        "POST /whatif": "horizon=90d",
     ]
 
     /// The routes anyone may call (each authenticates what it receives in its own way, or serves no data).

@@ -2,7 +2,7 @@
 /// language is a defect a test shows (DashboardTests checks both tables have the same keys).
 enum DashboardTexts {
     static func table(_ language: Hub.Language) -> [String: String] {
-        language == .en ? en : ko
+        language == .en ? en.merging(whatIfEn) { first, _ in first } : ko.merging(whatIfKo) { first, _ in first }
     }
 
     static let ko: [String: String] = [

@@ -10,7 +10,7 @@ enum PageTemplates {
         var library = MustacheLibrary()
         let templates = [
             "head": head, "foot": foot, "overview": overview, "approvals": approvals, "holds": holds, "dead": dead, "audit": audit,
-            "quarantine": quarantine, "refusal": refusal, "consent": consent, "csrf": csrf,
+            "quarantine": quarantine, "refusal": refusal, "consent": consent, "csrf": csrf, "whatif": whatIf,
         ]
         for (name, text) in templates {
             // The templates are constants of this file: a parse error is a programming error that

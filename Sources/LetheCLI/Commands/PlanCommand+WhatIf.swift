@@ -21,16 +21,11 @@ extension PlanCommand {
         let other = try ConfigLoader(environment: workspace.environment.variables).loadPolicy(file: URL(fileURLWithPath: policyFile))
         let store = try await workspace.openStore()
         let now = workspace.clock.now()
-        var reports: [PolicyComparison.Report] = []
-        for configured in try workspace.connectors(named: connector) {
-            let current = try workspace.policy(for: configured)
-            let report = try await PolicyComparison(current: current, other: other, now: now, horizon: period)
-                .compare(connector: configured.name, store: store)
-            if report.records == 0, report.notRead == 0 {
-                workspace.environment.output.err(
-                    "\(configured.name): nothing is known of this connector yet: run `lethe sync` (or `lethe sync --dry-run` to see what it would do)")
-            }
-            reports.append(report)
+        let connectors = try workspace.connectors(named: connector).map { (name: $0.name, policy: try workspace.policy(for: $0)) }
+        let reports = try await PolicyComparison.reports(connectors: connectors, other: other, now: now, horizon: period, store: store)
+        for report in reports where report.records == 0 && report.notRead == 0 {
+            workspace.environment.output.err(
+                "\(report.connector): nothing is known of this connector yet: run `lethe sync` (or `lethe sync --dry-run` to see what it would do)")
         }
         let output = workspace.environment.output
         if format == "json" {
@@ -66,21 +61,6 @@ extension PlanCommand {
                 let detail = example.detail.map { "  (\($0))" } ?? ""
                 output.out("  \(report.connector)  \(example.change.label)  \(example.reference)  \(dates)\(days)\(detail)")
             }
-        }
-    }
-}
-
-extension PolicyComparison.Change {
-    /// The column and example label of the text output.
-    var label: String {
-        switch self {
-        case .newlyDeleted: "newly-deleted"
-        case .noLongerDeleted: "no-longer-deleted"
-        case .deletedSooner: "deleted-sooner"
-        case .deletedLater: "deleted-later"
-        case .erasureDiffers: "erasure-differs"
-        case .noticeDiffers: "notice-differs"
-        case .same: "same"
         }
     }
 }

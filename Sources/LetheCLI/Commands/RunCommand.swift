@@ -67,6 +67,9 @@ struct RunCommand: AsyncParsableCommand {
         let archive = (try? ArchiveCommand.maintenance(workspace)).flatMap { $0.keep == nil ? nil : $0 }
         // Operator alerts (`alerts:`): checked after each scheduled run and with the hourly upkeep.
         let alerts = try workspace.operatorAlerts(store: store)
+        // The dashboard's what-if page: the policy files beside the configuration, or a pasted policy.
+        let catalog = try PolicyCatalog(configuration: workspace.configuration, loader: ConfigLoader(environment: environment.variables))
+        let whatIf = WhatIfPolicies(files: { catalog.names() }, load: { try catalog.load($0) }, parse: { try PolicyCatalog.parse($0) })
         let hub = Hub(configuration: hubConfiguration, store: store, coordinator: coordinator, connectors: connectors,
                       clock: workspace.clock, log: workspace.log, consentLinks: try workspace.linkSigner(store: store),
                       housekeeping: {
@@ -77,7 +80,8 @@ struct RunCommand: AsyncParsableCommand {
                           } catch {
                               workspace.log(.error, "archive purge failed", ["code": (error as? any LetheError)?.code ?? "\(type(of: error))"])
                           }
-                      })
+                      },
+                      whatIfPolicies: whatIf)
         let format = LogFormat(environment: environment.variables)
         let logger = Logger(label: "lethe") { label in
             LetheLogHandler(label: label, output: environment.output, format: format, logLevel: global.verbose ? .info : .warning)
