@@ -173,7 +173,7 @@ def new_record(seed, index):
     rec = {"id": seed.get("id") or f"r{index + 1}", "created": None, "updated": None, "email": None,
            "firstname": None, "lastname": None, "purpose": [], "marketing_consent": None, "interests": "",
            "consent_extended_at": None, "_deleted": False, "_perm": False, "_updates": 0,
-           "_effective_deletes": 0}
+           "_effective_deletes": 0, "_delete_requests": 0}
     apply_neutral(rec, seed)
     rec["created"] = rec["created"] or datetime(2020, 1, 1, tzinfo=UTC)
     rec["updated"] = rec["updated"] or rec["created"]
@@ -199,7 +199,7 @@ def neutral_out(rec):
     for k in ("created", "updated", "consent_extended_at"):
         out[k] = neutral_ts(rec[k])
     out.update(provider_id=rec["_pid"], deleted=rec["_deleted"], permanently_deleted=rec["_perm"],
-               updates=rec["_updates"], effective_deletes=rec["_effective_deletes"])
+               updates=rec["_updates"], effective_deletes=rec["_effective_deletes"], delete_requests=rec["_delete_requests"])
     return out
 
 
@@ -804,10 +804,17 @@ class HubSpot(FakeCRM):
         return Resp(200, self.obj(rec, self.DEFAULT_PROPS + list(body["properties"])))
 
     def delete(self, req, pid):
+        self.count_delete_request(pid)
         rec = self.live(pid)
         if rec:
             self.api_delete(rec)
         return Resp(204)
+
+    def count_delete_request(self, pid):
+        """Counts a delete asked for a known record, live or not (`delete_requests`)."""
+        rec = self.lookup(pid)
+        if rec:
+            rec["_delete_requests"] += 1
 
     def batch_inputs(self, req, maximum=100):
         body = req.json(self.bad_request)
@@ -842,6 +849,7 @@ class HubSpot(FakeCRM):
     def batch_archive(self, req):
         _, ids = self.batch_inputs(req)
         for pid in ids:
+            self.count_delete_request(pid)
             rec = self.live(pid)
             if rec:
                 self.api_delete(rec)

@@ -639,6 +639,8 @@ class FaultModeTests(unittest.TestCase):
         h.call("POST", "/crm/v3/objects/contacts/batch/archive", {"inputs": [{"id": "1001"}, {"id": "1002"}]}, HS)
         counts = {r["provider_id"]: r["effective_deletes"] for r in h.control("GET", "records")}
         self.assertEqual((counts["1001"], counts["1002"], counts["1003"]), (1, 1, 0))
+        asked = {r["provider_id"]: r["delete_requests"] for r in h.control("GET", "records")}
+        self.assertEqual((asked["1001"], asked["1002"], asked["1003"]), (3, 1, 0))       # every delete asked, live or not
         h.control("PUT", "records/1001", {"deleted": False})                           # restored, deleted again
         h.call("DELETE", "/crm/v3/objects/contacts/1001", headers=HS)
         self.assertEqual(h.control("GET", "records")[0]["effective_deletes"], 2)

@@ -256,7 +256,7 @@ struct TwoDaemonTests {
         try await Task.sleep(for: .seconds(max(0, minute - Date().timeIntervalSince1970) + 5))
         let scheduled = zip(daemons, startedBefore).map { $0.count("sync started") - $1 }
         let busy = daemons.map { $0.count("sync.busy") }
-        print("TwoDaemonTests: seed \(seed); turns \(turns); at the minute, runs started \(scheduled), scheduled runs refused as busy \(busy)")
+        print("TwoDaemonTests: seed \(seed); turns \(turns); at the minute, runs started \(scheduled), sync.busy in the logs \(busy)")
         #expect(scheduled.reduce(0, +) >= 1, "a scheduled run started: \(daemons.map { $0.log.suffix(1500) })")
 
         for (index, daemon) in daemons.enumerated() {
@@ -266,6 +266,20 @@ struct TwoDaemonTests {
             #expect(failures.isEmpty, "instance \(index): \(failures.prefix(5))")
         }
         try await world.crash.checkInvariants("seed \(seed), two daemons (\(turns))")
+        // Nothing killed, nothing failed: each operation was asked of the CRM once, by one instance — every
+        // due contact one delete request, every erasure one write.
+        var repeated: [String] = []
+        let byID = Dictionary(uniqueKeysWithValues: try await world.crash.fake.records().map { (String(describing: $0["provider_id"]!), $0) })
+        for contact in fixture.contacts {
+            let asked = byID[contact.hubspotID]?["delete_requests"] as? Int ?? -1
+            let updates = byID[contact.hubspotID]?["updates"] as? Int ?? -1
+            switch contact.outcome {
+            case .delete: if asked != 1 { repeated.append("\(contact.hubspotID): \(asked) delete requests") }
+            case .erase: if updates != 1 || asked != 0 { repeated.append("\(contact.hubspotID): \(updates) writes, \(asked) delete requests") }
+            case .notice, .keep: if asked != 0 { repeated.append("\(contact.hubspotID): \(asked) delete requests") }
+            }
+        }
+        #expect(repeated.isEmpty, "an operation asked of the CRM more than once: \(repeated.prefix(20))")
         await world.drop()
     }
 }
