@@ -30,6 +30,8 @@ struct RunCommand: AsyncParsableCommand {
             anything listens. SIGTERM or SIGINT: stop \
             taking work, finish the step in progress, exit 0. --as-of fixes the policy's "now" (syncs, plans, \
             consent links); the scheduler and the freshness of webhook signatures follow real time. \
+            With `alerts:` in the config, operators are mailed once per event about batches waiting for approval, \
+            dead operations and overdue destructions, after each scheduled run and hourly. \
             See docs/operations.md.
             """
     )
