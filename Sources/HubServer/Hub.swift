@@ -121,25 +121,38 @@ public final class Hub: Sendable {
                     break
                 }
                 guard !pending.isEmpty else { break }
+                let failed: (events: [PendingWebhookEvent], code: String)?
                 do {
-                    _ = try await locks.withLock(name) {
-                        let started = ContinuousClock.now
-                        let ids = Self.latestEventPerRecord(pending)
-                        let summary = try await self.coordinator.syncRecords(
-                            connector.runtime, changed: ids.filter { !$0.deleted }.map(\.recordID), deleted: ids.filter(\.deleted).map(\.recordID))
-                        self.metrics.sync(connector: name, kind: "webhook", duration: ContinuousClock.now - started, summary: summary)
-                        try await self.store.finishWebhookEvents(pending.map(\.seq), at: self.clock.now())
-                        return summary.deleted
+                    failed = try await locks.withLock(name) {
+                        try await self.coordinator.withRunLock(name) {
+                            // Read again under the run lock: another instance sharing the state may
+                            // have processed these events meanwhile; each is processed once.
+                            let pending = try await self.store.pendingWebhookEvents(connector: name, limit: batch, dueBy: self.wallClock.now())
+                            guard !pending.isEmpty else { return nil }
+                            do {
+                                let started = ContinuousClock.now
+                                let ids = Self.latestEventPerRecord(pending)
+                                let summary = try await self.coordinator.syncRecords(
+                                    connector.runtime, changed: ids.filter { !$0.deleted }.map(\.recordID), deleted: ids.filter(\.deleted).map(\.recordID))
+                                self.metrics.sync(connector: name, kind: "webhook", duration: ContinuousClock.now - started, summary: summary)
+                                try await self.store.finishWebhookEvents(pending.map(\.seq), at: self.clock.now())
+                                return nil
+                            } catch where !(error is CancellationError) && !(error is RunInProgress) && !Task.isCancelled {
+                                return (pending, (error as? any LetheError)?.code ?? "\(type(of: error))")
+                            }
+                        }
                     }
                 } catch {
                     // Cancelled (shutting down): the events stay pending for the next start.
                     guard !(error is CancellationError), !Task.isCancelled else { return }
-                    // Another process runs this connector (a `lethe sync`): not a failure of the events;
-                    // they wait for the next pass.
+                    // Another process runs this connector (a `lethe sync`, another instance): not a
+                    // failure of the events; they wait for the next pass.
                     if error is RunInProgress { break }
                     let code = (error as? any LetheError)?.code ?? "\(type(of: error))"
                     await failWebhookEvents(pending, connector: name, code: code)
+                    continue
                 }
+                if let failed { await failWebhookEvents(failed.events, connector: name, code: failed.code) }
             }
         }
     }

@@ -64,12 +64,27 @@ public struct SyncCoordinator: Sendable {
         return try await locked(connector.name) { try await run(connector, options: options) }
     }
 
-    /// Runs `body` holding the connector's run lock (when there is one).
+    /// Runs `body` holding the connector's run lock (when there is one). Within `body`, a sync of the
+    /// same connector runs under that hold and does not take the lock again.
     func locked<T: Sendable>(_ connector: String, wait: Duration? = nil, _ body: () async throws -> T) async throws -> T {
+        if Self.holding == connector { return try await body() }
         let lease = try await runLock?.acquire(connector: connector, wait: wait ?? lockWait)
         defer { lease?.release() }
         // The steps below check the lease before they act (`RunLease.checkCurrent()`).
-        return try await RunLease.$current.withValue(lease) { try await body() }
+        return try await RunLease.$current.withValue(lease) {
+            try await Self.$holding.withValue(connector) { try await body() }
+        }
+    }
+
+    /// The connector whose run lock the current task holds.
+    @TaskLocal static var holding: String?
+
+    /// Runs `body` holding the connector's run lock, across every process sharing the state: what
+    /// `body` reads of the state is not acted on by another run meanwhile, and the syncs it starts run
+    /// under the same hold. Work queued for a connector (webhook events) is read here, so two hub
+    /// instances never take the same work.
+    public func withRunLock<T: Sendable>(_ connector: String, _ body: () async throws -> T) async throws -> T {
+        try await locked(connector, body)
     }
 
     private func run(_ connector: ConnectorRuntime, options: Options) async throws -> SyncSummary {

@@ -22,7 +22,8 @@ struct HubHarness {
 
     init(_ records: [SourceRecord] = [], adminToken: String? = "admin-secret", bodyLimit: Int = 4096,
          safety: ConnectorRuntime.Safety = .init(maxDeletesPerRun: 1000, maxDeleteFraction: 1.0), now: String = "2026-11-29T09:00:00+09:00", policy: Policy = .krPIPA,
-         wallClock: any LetheClock = SystemClock(), webhookAttempts: Int = 8, metricsToken: String? = HubHarness.metricsToken) throws {
+         wallClock: any LetheClock = SystemClock(), webhookAttempts: Int = 8, metricsToken: String? = HubHarness.metricsToken,
+         runLock: (any ConnectorRunLock)? = nil) throws {
         crm = InMemoryCRM(records)
         let notices = RecordingNoticeSink()
         let links = ConsentLinkSigner(secret: Data(repeating: 7, count: 32), baseURL: "https://lethe.example.com")
@@ -30,9 +31,10 @@ struct HubHarness {
         self.links = links
         store = try SQLiteStateStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("lethe-hub-\(UUID().uuidString)/lethe.sqlite"))
         let clock = FixedClock(date(now))
-        let coordinator = SyncCoordinator(
+        var coordinator = SyncCoordinator(
             store: store, sinks: SinkSet(notices: notices, archive: nil, sender: "privacy@example.org", renderer: NoticeRenderer(templatesDirectory: nil), links: links),
             clock: clock, log: logs.log, retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2), runDeadline: .seconds(5)))
+        coordinator.runLock = runLock
         let runtime = ConnectorRuntime(name: "crm", policy: policy, safety: safety, source: crm, writer: crm)
         let endpoint = WebhookEndpoint(
             verify: { _, _, headers, _, _ in
