@@ -44,17 +44,17 @@ extension OutboxExecutor {
     private func recheck(
         _ ready: [OutboxOperation], connector: ConnectorRuntime, held: Set<String>, operators: [String: String], summary: inout SyncSummary
     ) async throws -> [OutboxOperation] {
+        let layout = PolicyLayout(connector.policy)
         let fresh: [SourceRecord]
         do {
             // Only the fields the policy reads: the re-check holds a few of each record, not whole rows.
-            fresh = try await connector.source.read(ids: ready.compactMap(\.recordID), fields: PolicyLayout(connector.policy).fields)
+            fresh = try await connector.source.read(ids: ready.compactMap(\.recordID), fields: layout.fields)
         } catch {
             for operation in ready { try await fail(operation, error: error, summary: &summary) }
             return []
         }
         let rows = Dictionary(grouping: fresh, by: \.id)
         let records = try await store.records(connector: connector.name, references: ready.map(\.reference))
-        let layout = PolicyLayout(connector.policy)
         let now = clock.now()
         var confirmed: [OutboxOperation] = []
         var vanished: [OperationCompletion] = []
