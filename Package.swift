@@ -126,6 +126,7 @@ let package = Package(
             dependencies: [
                 "RetentionCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -214,7 +215,7 @@ let package = Package(
         .testTarget(
             name: "RESTCRMConnectorTests",
             dependencies: [
-                "RESTCRMConnector", "RetentionCore", "ConnectorConformance", "LetheConfig", "RetentionTesting",
+                "RESTCRMConnector", "RetentionCore", "ConnectorConformance", "LetheConfig", "RetentionTesting", "RetentionStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -12,7 +12,7 @@ extension ConnectorFactory {
             }
         ) { settings, context in
             let manifest = try RESTCRMConnector.loadManifest(settings: settings, context: context)
-            let client = try RESTHTTPClient(configuration: manifest.http, log: context.log)
+            let client = try RESTHTTPClient(configuration: manifest.http, log: context.log, sharedBudget: context.rateBudget)
             let connector = RESTCRMConnector(manifest: manifest, client: client, context: context)
             return ConnectorInstance(
                 source: connector, writer: manifest.canWrite ? connector : nil,

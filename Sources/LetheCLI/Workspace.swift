@@ -13,6 +13,9 @@ struct Workspace {
     let clock: any LetheClock
     let log: LogFunction
     let registry = BuiltinConnectors.registry
+    /// The request budgets shared with every client of the same CRM account, kept in the state: given
+    /// to the connectors (which may be built first) and bound to the store when `openStore` opens it.
+    let rateBudget = DeferredRateBudget()
 
     /// Loads and validates the config. Config errors name file, line and key (exit 2).
     init(options: GlobalOptions) throws {
@@ -62,10 +65,14 @@ struct Workspace {
         } catch {
             throw StoreError(code: "store.permissions", message: error.description)
         }
+        let store: any StateStore
         if let url = try postgresURL() {
-            return try await PostgresStateStore.open(url: url)
+            store = try await PostgresStateStore.open(url: url)
+        } else {
+            store = try SQLiteStateStore(path: folder.appendingPathComponent("lethe.sqlite"))
         }
-        return try SQLiteStateStore(path: folder.appendingPathComponent("lethe.sqlite"))
+        rateBudget.attach(store)
+        return store
     }
 
     /// The PostgreSQL database `state.url` (`LETHE_STORE_URL`) names; nil for the SQLite state.
@@ -96,7 +103,7 @@ struct Workspace {
         let loader = ConfigLoader(environment: environment.variables)
         return ConnectorContext(
             name: name, clock: clock, log: log, stateDirectory: try stateDirectory(), configDirectory: configDirectory,
-            loadConfigFile: { url in try loader.loadTree(file: url) }
+            loadConfigFile: { url in try loader.loadTree(file: url) }, rateBudget: rateBudget
         )
     }
 

@@ -108,6 +108,10 @@ enum PostgresMigrations {
         ("v4-legacy-refs", [
             "CREATE TABLE legacy_refs (ref TEXT PRIMARY KEY, key BIGINT NOT NULL)",
         ]),
+        // The shared request budgets, as in SQLite's v15.
+        ("v5-rate-budgets", [
+            "CREATE TABLE rate_budgets (account TEXT PRIMARY KEY, tat DOUBLE PRECISION NOT NULL)",
+        ]),
     ]
 
     /// Applies the migrations not yet applied, each in one transaction under the advisory lock.

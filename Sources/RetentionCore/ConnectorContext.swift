@@ -50,12 +50,16 @@ public struct ConnectorContext: Sendable {
     /// Reads another config file (a connector's manifest) into a located tree, with the same
     /// `${VAR}` substitution as the main file. `nil` where no loader is available.
     public var loadConfigFile: (@Sendable (URL) throws -> ConfigNode)?
+    /// The request budget shared with every other client of the same CRM account (other connectors,
+    /// processes and hub instances on the same state); `nil`: only the connector's own budget applies.
+    public var rateBudget: (any SharedRateBudget)?
 
     public init(
         name: String, clock: any LetheClock, log: @escaping LogFunction, stateDirectory: URL, configDirectory: URL,
-        loadConfigFile: (@Sendable (URL) throws -> ConfigNode)? = nil
+        loadConfigFile: (@Sendable (URL) throws -> ConfigNode)? = nil, rateBudget: (any SharedRateBudget)? = nil
     ) {
         self.loadConfigFile = loadConfigFile
+        self.rateBudget = rateBudget
         self.name = name
         self.clock = clock
         self.log = log

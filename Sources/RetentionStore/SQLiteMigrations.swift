@@ -259,6 +259,11 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // The request budgets shared by every client of one CRM account (`SharedRateBudget`): one
+        // theoretical arrival time per account. Account keys are hosts and credential fingerprints.
+        migrator.registerMigration("v15-rate-budgets") { db in
+            try db.execute(sql: "CREATE TABLE rate_budgets (account TEXT PRIMARY KEY, tat REAL NOT NULL)")
+        }
         return migrator
     }
 }

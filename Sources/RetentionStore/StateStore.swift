@@ -12,7 +12,7 @@ public import RetentionCore
 /// - nothing personal is written: records are kept as keys, references and policy facts (dates,
 ///   purposes, consent flags), never field values; audit entries carry references only.
 public typealias StateStore = RecordStore & RunStore & OutboxStore & ApprovalStore & HoldStore & AuditStore & WebhookInbox
-    & ConsentStore & ScheduleStore & AlertStore
+    & ConsentStore & ScheduleStore & AlertStore & SharedRateBudget
 
 /// The records of each connector: a key, a pseudonymous reference, the source id while the record
 /// lives, a digest of its source row, its policy facts and lifecycle state, and when its evaluation

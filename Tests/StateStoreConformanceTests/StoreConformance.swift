@@ -25,6 +25,7 @@ enum StoreConformance: String, CaseIterable, Sendable, CustomTestStringConvertib
     case disappearancesWaitInTheBatch
     case bulkWritesKeepEveryRecordAndOperation
     case alertMarksAreClaimedOnceAndSentWithTheirAuditEntry
+    case rateBudgetIsSharedAndSpacesStarts
 
     var testDescription: String { rawValue }
 
@@ -421,6 +422,9 @@ enum StoreConformance: String, CaseIterable, Sendable, CustomTestStringConvertib
 
         case .alertMarksAreClaimedOnceAndSentWithTheirAuditEntry:
             try await Self.checkAlertMarks(fixture)
+
+        case .rateBudgetIsSharedAndSpacesStarts:
+            try await Self.checkRateBudget(fixture)
         }
     }
 }

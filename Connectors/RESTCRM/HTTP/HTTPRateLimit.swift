@@ -12,6 +12,7 @@ import RetentionCore
 ///   retries: 6               # attempts after the first (default 6)
 ///   backoff: {initial: 500ms, max: 30s, retryAfterMax: 120s}
 ///   headers: {remaining: X-RateLimit-Remaining, reset: X-RateLimit-Reset, resetUnit: s}
+///   account: "hubspot-portal-123"   # the shared budget's key (default: host and credential fingerprint)
 /// ```
 struct HTTPRateLimit: Sendable, Equatable {
     /// A status, and optionally the provider error code that must come with it, meaning "rate limited".
@@ -38,12 +39,20 @@ struct HTTPRateLimit: Sendable, Equatable {
     /// The longest wait a `Retry-After` or reset header can impose on one retry.
     var retryAfterMax: Duration = .seconds(120)
     var headers = BudgetHeaders()
+    /// The key of the budget shared with every client of the same provider account (other connectors,
+    /// processes, instances); nil (also when empty): derived from the base URL's host and the credentials.
+    var account: String?
 
     init() {}
 
     init(config node: ConfigNode?) throws(ConfigError) {
         guard let node, !node.isNull else { return }
-        try node.rejectUnknownKeys(allowed: ["requests", "per", "maxConcurrent", "limited", "retries", "backoff", "headers"])
+        try node.rejectUnknownKeys(allowed: ["requests", "per", "maxConcurrent", "limited", "retries", "backoff", "headers", "account"])
+        if let child = node["account"], !child.isNull {
+            let text = try child.string().trimmingCharacters(in: .whitespaces)
+            guard text.count <= 200 else { throw child.error("config.range", "must be at most 200 characters") }
+            account = text.isEmpty ? nil : text
+        }
         if let child = node["requests"] {
             let value = try child.int()
             guard value > 0 else { throw child.error("config.range", "must be at least 1") }

@@ -8,6 +8,8 @@ struct HTTPStatistics: Sendable, Equatable {
     var rateLimited: Int = 0
     /// Requests sent to the OAuth2 token endpoint.
     var tokenRequests: Int = 0
+    /// Times an attempt waited for the budget shared with other clients of the account.
+    var sharedBudgetWaits: Int = 0
 
     init(requests: Int = 0, retries: Int = 0, rateLimited: Int = 0, tokenRequests: Int = 0) {
         self.requests = requests

@@ -4,8 +4,9 @@ import AsyncHTTPClient
 import NIOCore
 import NIOSSL
 
-/// The HTTP client of one REST CRM: adds auth and default headers, keeps the client-side budget and
-/// the concurrency bound, and retries what is worth retrying. Safe to use from many tasks at once.
+/// The HTTP client of one REST CRM: adds auth and default headers, keeps the client-side budget (and
+/// asks the budget shared with other clients of the account) and the concurrency bound, and retries
+/// what is worth retrying. Safe to use from many tasks at once.
 ///
 /// Contract:
 /// - Retried internally, with exponential backoff and full jitter (`rateLimit.backoff`), at most
@@ -34,10 +35,28 @@ final class RESTHTTPClient: Sendable {
     let counters = HTTPLocked(HTTPStatistics())
     /// When the Salesforce usage warning was last logged.
     let usageWarning = HTTPLocked<ContinuousClock.Instant?>(nil)
+    /// The budget shared with every client of the same account (see `RESTHTTPClient+SharedBudget`).
+    let sharedBudget: SharedBudgetUse?
 
+    /// - Parameters:
+    ///   - sharedBudget: asked before each attempt when `rateLimit.requests` is set, besides this
+    ///     client's own budget.
+    ///   - budgetClock: the wall clock the shared budget is kept in (not `--as-of`'s).
+    ///   - budgetSleep: how a wait for the shared budget is slept (tests record it instead).
     /// - Throws: `ConfigError` (naming `tls.caFile`) when the CA bundle cannot be loaded.
-    init(configuration: HTTPConfiguration, log: @escaping LogFunction, maxBodyBytes: Int = 64 << 20) throws {
+    init(
+        configuration: HTTPConfiguration, log: @escaping LogFunction, maxBodyBytes: Int = 64 << 20,
+        sharedBudget: (any SharedRateBudget)? = nil, budgetClock: any LetheClock = SystemClock(),
+        budgetSleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) throws {
         self.configuration = configuration
+        if let sharedBudget, let requests = configuration.rateLimit.requests {
+            self.sharedBudget = SharedBudgetUse(
+                budget: sharedBudget, account: configuration.sharedBudgetAccount, requests: requests, per: configuration.rateLimit.per,
+                clock: budgetClock, sleep: budgetSleep)
+        } else {
+            self.sharedBudget = nil
+        }
         self.log = log
         self.maxBodyBytes = maxBodyBytes
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -96,6 +115,7 @@ final class RESTHTTPClient: Sendable {
             do {
                 // The token is read once a slot is free, so that it is as recent as can be when sent.
                 let (token, result) = try await gate.run { () async throws -> (String?, HTTPResult) in
+                    try await self.waitForSharedBudget()
                     let token = try await self.tokens?.current()
                     let result = try await self.attempt(request, url: url, token: token)
                     if let token, result.status != 401, result.status < 500 { await self.tokens?.accepted(token) }
