@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// `lethe sync --config config/examples/<crm>.yaml` against a local fake of each provider that
@@ -74,6 +75,13 @@ struct RESTSyncTests {
         #expect(summary["fieldsErased"] as? Int == 6)
         #expect(summary["failed"] as? Int == 0)
         #expect(summary["deleted"] as? Int == 16, "15 due + g1, gone at the re-check")
+        // Its requests took turns in the account's budget kept in the state, keyed by the fake's host and
+        // a fingerprint of the credentials (never the credentials themselves).
+        let accounts = try await DatabaseQueue(path: harness.state.appendingPathComponent("lethe.sqlite").path).read { db in
+            try String.fetchAll(db, sql: "SELECT account FROM rate_budgets")
+        }
+        #expect(accounts.count == 1, "\(provider): \(accounts)")
+        #expect(accounts.allSatisfy { $0.contains("#") && !$0.contains("test-token") && !$0.contains("rtoken") && !$0.contains("cid") })
 
         let after = try await fake.records()
         func state(_ name: String) -> [String: Any] { after.first { $0["email"] as? String == "\(name)@example.com" }! }
