@@ -13,7 +13,7 @@ struct SchedulerAlertsTests {
         func increment() { value += 1 }
     }
 
-    @Test func theAlertsCheckRunsAfterEachScheduledRun() async throws {
+    @Test(.timeLimit(.minutes(2))) func theAlertsCheckRunsAfterEachScheduledRun() async throws {
         let harness = try HubHarness()
         let now = date("2026-11-29T09:00:00+09:00")
         // The 03:00 run of today was missed: it is due once.
@@ -24,8 +24,8 @@ struct SchedulerAlertsTests {
             hub: harness.hub, planner: SchedulePlanner(schedules: ["crm": schedule]), now: { now }, longestSleep: .milliseconds(20),
             afterRun: { await checks.increment() })
         let task = Task { try await scheduler.run() }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while await checks.value == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        // However loaded the machine, the check comes (the time limit bounds the wait).
+        while await checks.value == 0 { try await Task.sleep(for: .milliseconds(10)) }
         // Several more passes of the loop: nothing else is due, so no further check.
         try await Task.sleep(for: .milliseconds(200))
         task.cancel()
