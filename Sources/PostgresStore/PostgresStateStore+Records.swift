@@ -97,6 +97,35 @@ extension PostgresStateStore {
         return keys
     }
 
+    /// New records that an earlier version knew and destroyed (their tombstones keep the references of
+    /// that version, in `legacy_refs`): each tombstone moves to its record's key, as in SQLite, so the
+    /// record is written over it and counted as reappeared. Returns the keys moved to.
+    private func moveLegacyTombstones(_ connection: PostgresConnection, connector: String, _ upserts: [RecordUpsert]) async throws -> Set<Int64> {
+        guard hasLegacyReferences else { return [] }
+        var keyByReference: [String: Int64] = [:]
+        for upsert in upserts where upsert.isNew && !upsert.recordID.isEmpty {
+            keyByReference[legacyReferences.reference(connector: connector, recordID: upsert.recordID)] = upsert.key
+        }
+        guard !keyByReference.isEmpty else { return [] }
+        let rows = try await connection.query(
+            """
+            SELECT l.ref, l.key FROM legacy_refs l JOIN record_state r ON r.key = l.key
+            WHERE l.ref = ANY(\(Array(keyByReference.keys))) AND r.connector = \(connector) AND r.record_id IS NULL
+            """, logger: logger)
+        var olds: [Int64] = [], news: [Int64] = []
+        for try await (reference, old) in rows.decode((String, Int64).self) {
+            guard let new = keyByReference[reference], new != old else { continue }
+            olds.append(old)
+            news.append(new)
+        }
+        guard !olds.isEmpty else { return [] }
+        try await connection.query(
+            "UPDATE record_state r SET key = u.new FROM UNNEST(\(olds), \(news)) AS u(old, new) WHERE r.key = u.old", logger: logger)
+        try await connection.query(
+            "UPDATE legacy_refs l SET key = u.new FROM UNNEST(\(olds), \(news)) AS u(old, new) WHERE l.key = u.old", logger: logger)
+        return Set(news)
+    }
+
     /// The records with these references, by the key each reference names (`recordKeys`).
     func records(_ connection: PostgresConnection, connector: String, references: [String]) async throws -> [String: StoredRecord] {
         let wanted = Set(references)
@@ -194,11 +223,18 @@ extension PostgresStateStore {
                 "SELECT key, phase IS NOT DISTINCT FROM 'deleted', ref FROM record_state WHERE key = ANY(\(replacing))", logger: logger)
             for try await (key, destroyed, reference) in rows.decode((Int64, Bool, String).self) { existing[key] = (destroyed, reference) }
         }
+        // An earlier version's tombstone of a record read again: the record takes its place.
+        let moved = try await moveLegacyTombstones(connection, connector: connector, writes.upserts)
+        if !moved.isEmpty {
+            let rows = try await connection.query(
+                "SELECT key, phase IS NOT DISTINCT FROM 'deleted', ref FROM record_state WHERE key = ANY(\(Array(moved)))", logger: logger)
+            for try await (key, destroyed, reference) in rows.decode((Int64, Bool, String).self) { existing[key] = (destroyed, reference) }
+        }
         var inserts = RecordColumns(), replacements = RecordColumns()
         var queueing = try await OperationQueue(connection, writes.upserts.flatMap(\.operations) + writes.changes.flatMap(\.operations), logger: logger)
         var seen = Set<Int64>()
         for upsert in writes.upserts {
-            if let found = existing[upsert.key], seen.contains(upsert.key) || !upsert.isNew {
+            if let found = existing[upsert.key], seen.contains(upsert.key) || !upsert.isNew || moved.contains(upsert.key) {
                 if found.destroyed && !seen.contains(upsert.key) {
                     reappeared += 1
                     audit.append(AuditDraft(at: writes.at, event: "record.reappeared", connector: connector, reference: found.reference,

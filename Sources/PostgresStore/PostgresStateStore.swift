@@ -30,12 +30,14 @@ public final class PostgresStateStore: StateStore {
     public let linkSecret: Data
     /// Records of earlier versions (moved from SQLite) are found by their reference through `legacy_refs`.
     let hasLegacyReferences: Bool
+    let legacyReferences: LegacyReferences
 
     private init(
         client: PostgresClient, runner: Task<Void, Never>, logger: Logger, location: String, secret: Data, linkSecret: Data, hasLegacyReferences: Bool
     ) {
         self.linkSecret = linkSecret
         self.hasLegacyReferences = hasLegacyReferences
+        legacyReferences = LegacyReferences(secret: secret)
         self.client = client
         self.runner = runner
         self.logger = logger

@@ -13,7 +13,6 @@ public final class SQLiteStateStore: StateStore {
     /// The database file.
     public let path: URL
     private let pseudonymKeyData: Data
-    private var pseudonymKey: SymmetricKey { SymmetricKey(data: pseudonymKeyData) }
     public let fingerprints: RecordFingerprints
     public let operationIDs: OperationIdentifier
     let webhookEventDigests: WebhookEventDigests
@@ -93,8 +92,7 @@ public final class SQLiteStateStore: StateStore {
 
     /// The reference earlier versions gave a record (HMAC-SHA256): records they stored keep it.
     func legacyReference(connector: String, recordID: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(connector)\u{1F}\(recordID)".utf8), using: pseudonymKey)
-        return "r-" + Data(mac).prefix(10).hexString
+        LegacyReferences(secret: pseudonymKeyData).reference(connector: connector, recordID: recordID)
     }
 
     /// The key of a tombstone of an earlier version (no id left to hash): its reference's first 64 bits.
