@@ -102,7 +102,27 @@ public enum FastText {
         let scalars = text.unicodeScalars
         guard let first = scalars.first, let last = scalars.last else { return text }
         if isNeverTrimmed(first), isNeverTrimmed(last) { return text }
-        return text.trimmingCharacters(in: newlines ? .whitespacesAndNewlines : .whitespaces)
+        // Scalar by scalar from both ends, as `trimmingCharacters` does; ASCII answered here.
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end, isTrimmed(scalars[start], newlines: newlines) { scalars.formIndex(after: &start) }
+        while end > start {
+            let before = scalars.index(before: end)
+            guard isTrimmed(scalars[before], newlines: newlines) else { break }
+            end = before
+        }
+        if start == scalars.startIndex, end == scalars.endIndex { return text }
+        return String(scalars[start..<end])
+    }
+
+    /// In `.whitespaces` (or `.whitespacesAndNewlines`).
+    private static func isTrimmed(_ scalar: Unicode.Scalar, newlines: Bool) -> Bool {
+        switch scalar.value {
+        case 0x20, 0x09: return true
+        case 0x0A...0x0D: return newlines
+        case 0x21...0x7E, 0xAC00...0xD7A3: return false
+        default: return (newlines ? CharacterSet.whitespacesAndNewlines : CharacterSet.whitespaces).contains(scalar)
+        }
     }
 
     /// Visible ASCII and Hangul syllables: in no whitespace or newline set.

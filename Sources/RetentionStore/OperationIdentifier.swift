@@ -7,21 +7,41 @@ public import RetentionCore
 /// (HMAC-SHA256 under a key of its own, derived from it): it stays in the permanent audit log after the
 /// record is destroyed, and without the key nobody can test candidate record ids against it.
 public struct OperationIdentifier: Sendable {
-    private let key: Data
+    /// The MAC with its key absorbed: each id copies it and feeds the identity alone (a sync makes an
+    /// id for every decision, a million at a time). Never mutated in place: each use takes a copy.
+    nonisolated(unsafe) private let keyed: HMAC<SHA256>
 
     /// From the installation's secret (the one that keys the references).
     public init(secret: Data) {
         let derived = HMAC<SHA256>.authenticationCode(for: Data("lethe operation ids".utf8), using: SymmetricKey(data: secret))
-        key = Data(derived)
+        keyed = HMAC<SHA256>(key: SymmetricKey(data: Data(derived)))
     }
 
     /// `round` counts how often the same decision was enforced before: a record restored after its
     /// destruction, or erased fields that hold values again, are a new round with an id of their own
     /// (round 0, the first, has none in its identity).
     public func make(connector: String, recordID: String, operation: PlannedOperation, round: Int = 0) -> String {
-        let identity = Self.identity(connector: connector, recordID: recordID, operation: operation, round: round)
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(identity.utf8), using: SymmetricKey(data: key))
-        return "op-" + Data(mac).prefix(12).hexString
+        var identity = Self.identity(connector: connector, recordID: recordID, operation: operation, round: round)
+        var mac = keyed
+        identity.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
+        return mac.finalize().withUnsafeBytes { Self.hexID($0.prefix(12)) }
+    }
+
+    /// `op-` and the bytes in lower-case hex, written at once.
+    private static func hexID(_ bytes: UnsafeRawBufferPointer.SubSequence) -> String {
+        String(unsafeUninitializedCapacity: 3 + 2 * bytes.count) { buffer in
+            let digits: StaticString = "0123456789abcdef"
+            buffer[0] = UInt8(ascii: "o")
+            buffer[1] = UInt8(ascii: "p")
+            buffer[2] = UInt8(ascii: "-")
+            var position = 3
+            for byte in bytes {
+                buffer[position] = digits.utf8Start[Int(byte >> 4)]
+                buffer[position + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                position += 2
+            }
+            return position
+        }
     }
 
     /// The round `id` belongs to, among the first `limit` rounds of this decision; nil when none matches.

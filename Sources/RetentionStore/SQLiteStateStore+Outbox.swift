@@ -151,6 +151,8 @@ extension SQLiteStateStore {
         guard !ids.isEmpty else { return [:] }
         return try await queue.read { db in
             var found: [String: OperationStatus] = [:]
+            // A fresh state (a first sync's dry run asks about every decision) has nothing to look up.
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") == true else { return found }
             let statement = try db.cachedStatement(sql: "SELECT status FROM outbox WHERE id = ?")
             for id in ids {
                 if let status = try String.fetchOne(statement, arguments: [id]).flatMap(OperationStatus.init(rawValue:)) { found[id] = status }

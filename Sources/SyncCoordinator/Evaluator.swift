@@ -35,7 +35,7 @@ struct Evaluator: Sendable {
     func outcome(
         key: Int64, reference: String, recordID: String, facts: SourceFacts, previous: LifecycleState?, duplicateLines: [Int] = []
     ) -> Outcome {
-        let isHeld = held.contains(reference)
+        let isHeld = !held.isEmpty && held.contains(reference)
         let judgement: Judgement =
             duplicateLines.isEmpty
             ? policy.judge(facts, layout: layout, previous: previous, held: isHeld, now: now)

@@ -187,7 +187,7 @@ final class SyncPass {
         let fingerprints = store.fingerprints
         let name = connector.name
         let half = max(1, (batch.count + 1) / 2)
-        let evaluated = try await withThrowingTaskGroup(of: (Int, [RecordUpsert], [Evaluator.Tally]).self) { group in
+        var evaluated = try await withThrowingTaskGroup(of: (Int, [RecordUpsert], [Evaluator.Tally]).self) { group in
             for start in stride(from: 0, to: batch.count, by: half) {
                 group.addTask {
                     var upserts: [RecordUpsert] = []
@@ -195,23 +195,27 @@ final class SyncPass {
                     upserts.reserveCapacity(half)
                     tallies.reserveCapacity(half)
                     for position in start..<min(start + half, batch.count) {
-                        let row = batch[position].row
-                        let stored = previous[row.key]
+                        // The row's parts are read where they are (a copy of the whole row costs a
+                        // reference count per field).
+                        let key = batch[position].row.key
+                        let id = batch[position].row.id
+                        let isNew = batch[position].index == nil
+                        let stored = isNew ? nil : previous[key]
                         // A tombstone (deleted or gone) that is read again starts a new generation.
                         let alive = stored?.recordID != nil
-                        let reference = stored?.reference ?? fingerprints.reference(connector: name, id: row.id)
+                        let reference = stored?.reference ?? fingerprints.reference(connector: name, id: id)
                         let facts: SourceFacts
-                        switch row.content {
+                        switch batch[position].row.content {
                         case .facts(let read): facts = read
                         case .record(let record): facts = evaluator.policy.facts(of: record, layout: evaluator.layout)
                         }
                         let outcome = evaluator.outcome(
-                            key: row.key, reference: reference, recordID: row.id, facts: facts, previous: alive ? stored?.state : nil)
-                        upserts.append(RecordUpsert(
-                            key: row.key, reference: reference, recordID: row.id, digest: row.digest, facts: facts, line: row.line,
-                            state: outcome.state, nextDue: outcome.nextDue, reason: outcome.reason, operations: outcome.operations,
-                            isNew: batch[position].index == nil))
+                            key: key, reference: reference, recordID: id, facts: facts, previous: alive ? stored?.state : nil)
                         tallies.append(outcome.tally)
+                        upserts.append(RecordUpsert(
+                            key: key, reference: reference, recordID: id, digest: batch[position].row.digest, facts: facts,
+                            line: batch[position].row.line, state: outcome.state, nextDue: outcome.nextDue, reason: outcome.reason,
+                            operations: outcome.operations, isNew: isNew))
                     }
                     return (start, upserts, tallies)
                 }
@@ -221,34 +225,48 @@ final class SyncPass {
             return parts.sorted { $0.0 < $1.0 }
         }
         var upserts: [RecordUpsert] = []
-        upserts.reserveCapacity(batch.count)
         var audit: [AuditDraft] = []
         for (start, part, tallies) in evaluated {
-            for (offset, tallied) in tallies.enumerated() {
-                let item = batch[start + offset]
-                if previous[item.row.key]?.state?.phase == .deleted { summary.reappeared += 1 }
-                tally(tallied, reference: part[offset].reference, line: item.row.line, summary: &summary)
-                audit += tallied.audit
+            for offset in tallies.indices {
+                let position = start + offset
+                if batch[position].index != nil, previous[batch[position].row.key]?.state?.phase == .deleted { summary.reappeared += 1 }
+                tally(tallies[offset], reference: part[offset].reference, line: batch[position].row.line, summary: &summary)
+                if !tallies[offset].audit.isEmpty { audit += tallies[offset].audit }
             }
-            upserts += part
+        }
+        // The first half's array becomes the batch's (moved, not copied): only the second is copied.
+        for index in evaluated.indices {
+            if upserts.isEmpty {
+                swap(&upserts, &evaluated[index].1)
+                upserts.reserveCapacity(batch.count)
+            } else {
+                upserts += evaluated[index].1
+                evaluated[index].1 = []
+            }
         }
         // Destroyed before and decided again: the next round of each operation.
         try await reenforce(&upserts, audit: &audit, summary: &summary)
-        let fresh = try await freshDestructive(upserts.flatMap(\.operations))
-        for (item, upsert) in zip(batch, upserts) {
-            let kind = dryRun ? count(upsert.operations, fresh: fresh, summary: &summary) : 0
-            if let index = item.index {
-                if dryRun { counted[index] = kind }
-            } else if dryRun {
-                newRecords.setCounted(item.row.key, kind)
+        if dryRun {
+            let fresh = try await freshDestructive(upserts)
+            for position in batch.indices {
+                let kind = count(upserts[position].operations, fresh: fresh, summary: &summary)
+                if let index = batch[position].index {
+                    counted[index] = kind
+                } else {
+                    newRecords.setCounted(batch[position].row.key, kind)
+                }
             }
         }
         if !dryRun {
             // Taken out of `unwritten` before it grows: appending to a shared copy would copy it all.
             var writes = unwritten ?? RecordWrites(at: now)
             unwritten = nil
-            if writes.upserts.isEmpty { writes.upserts.reserveCapacity(Self.writeBatch + Self.batchSize) }
-            writes.upserts += upserts
+            if writes.upserts.isEmpty {
+                swap(&writes.upserts, &upserts)
+                writes.upserts.reserveCapacity(Self.writeBatch + Self.batchSize)
+            } else {
+                writes.upserts += upserts
+            }
             writes.audit += audit
             unwritten = writes
             if writes.upserts.count >= Self.writeBatch { try await submitWrites() }
@@ -317,7 +335,7 @@ final class SyncPass {
     /// returning record has its `record.reappeared`).
     private func reenforce(_ upserts: inout [RecordUpsert], audit: inout [AuditDraft], summary: inout SyncSummary) async throws {
         let candidates = upserts.indices.filter { index in
-            !upserts[index].isNew && upserts[index].operations.contains { [.delete, .archive, .eraseFields].contains($0.kind) }
+            !upserts[index].isNew && upserts[index].operations.contains { $0.kind == .delete || $0.kind == .archive || $0.kind == .eraseFields }
         }
         guard !candidates.isEmpty else { return }
         let before = candidates.flatMap { upserts[$0].operations }
@@ -340,6 +358,20 @@ final class SyncPass {
     func freshDestructive(_ operations: [OutboxOperation]) async throws -> Set<String> {
         guard dryRun else { return [] }
         let destructive = operations.filter { $0.kind == .delete || $0.kind == .archive }.map(\.id)
+        return try await freshDestructive(ids: destructive)
+    }
+
+    /// Dry run: the same, for the operations of a batch of records.
+    func freshDestructive(_ upserts: [RecordUpsert]) async throws -> Set<String> {
+        guard dryRun else { return [] }
+        var destructive: [String] = []
+        for index in upserts.indices {
+            for operation in upserts[index].operations where operation.kind == .delete || operation.kind == .archive { destructive.append(operation.id) }
+        }
+        return try await freshDestructive(ids: destructive)
+    }
+
+    private func freshDestructive(ids destructive: [String]) async throws -> Set<String> {
         guard !destructive.isEmpty else { return [] }
         return Set(destructive).subtracting(try await store.existingOperationIDs(destructive))
     }
@@ -348,18 +380,26 @@ final class SyncPass {
     /// extensions two bits each, then a new delete and a new archive copy) so a duplicate found later
     /// can be taken back out.
     func count(_ operations: [OutboxOperation], fresh: Set<String>, summary: inout SyncSummary) -> UInt8 {
-        let notices = operations.filter { $0.kind == .notify }.count
-        let erasures = operations.filter { $0.kind == .eraseFields }.count
-        let extensions = operations.filter { $0.kind == .extend }.count
+        var notices = 0, erasures = 0, extensions = 0
+        var delete = false, archive = false
+        for operation in operations {
+            switch operation.kind {
+            case .notify: notices += 1
+            case .eraseFields: erasures += 1
+            case .extend: extensions += 1
+            case .delete: if !delete, fresh.contains(operation.id) { delete = true }
+            case .archive: if !archive, fresh.contains(operation.id) { archive = true }
+            }
+        }
         summary.noticesSent += notices
         summary.fieldsErased += erasures
         summary.extended += extensions
         var packed = UInt8(min(notices, 3)) | UInt8(min(erasures, 3)) << 2 | UInt8(min(extensions, 3)) << 4
-        if operations.contains(where: { $0.kind == .delete && fresh.contains($0.id) }) {
+        if delete {
             packed |= 64
             freshDeletes += 1
         }
-        if operations.contains(where: { $0.kind == .archive && fresh.contains($0.id) }) {
+        if archive {
             packed |= 128
             freshArchives += 1
         }

@@ -144,4 +144,18 @@ struct InterpretationTests {
         #expect(garbage.consents["marketing_consent"] == false)
         #expect(!garbage.hasEmail)
     }
+
+    /// The fast trim is `trimmingCharacters` exactly, whatever stands at the ends: ASCII blanks and
+    /// controls, no-break and ideographic spaces, Unicode line separators, Hangul, marks, emoji.
+    @Test func theFastTrimIsFoundationsTrim() {
+        let samples = [
+            "", " ", "\t", "\n", " a ", "\t2024-01-05\r\n", "\u{00A0}2024-01-05\u{00A0}", "\u{3000}김민준\u{3000}", " \u{2028}x\u{2029} ",
+            "\u{0085}y\u{000B}\u{000C}", "e\u{0301}", " e\u{0301} ", "🙂 ", " \u{200B}z\u{200B} ", "marketing ", "  ;service", "\u{1680}q\u{205F}",
+            "a b", "\r", "\u{FEFF}x",
+        ]
+        for sample in samples {
+            #expect(FastText.trimmed(sample, newlines: true) == sample.trimmingCharacters(in: .whitespacesAndNewlines), "\(sample.unicodeScalars.map(\.value))")
+            #expect(FastText.trimmed(sample, newlines: false) == sample.trimmingCharacters(in: .whitespaces), "\(sample.unicodeScalars.map(\.value))")
+        }
+    }
 }

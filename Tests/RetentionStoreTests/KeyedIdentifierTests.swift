@@ -34,6 +34,21 @@ import Testing
         #expect(mine.round(of: Self.unkeyed("crm", "1", Self.delete, round: 2), connector: "crm", recordID: "1", operation: Self.delete) == nil)
     }
 
+    /// Ids are stored and compared across versions: an id is `op-` and the first 12 bytes, in hex, of
+    /// HMAC-SHA256 of the identity under the key derived from the secret — nothing else.
+    @Test func anOperationIDIsTheKeyedMACOfItsIdentity() {
+        let secret = Data(repeating: 7, count: 32)
+        let derived = HMAC<SHA256>.authenticationCode(for: Data("lethe operation ids".utf8), using: SymmetricKey(data: secret))
+        let identifiers = OperationIdentifier(secret: secret)
+        for (recordID, operation, round) in [("1", Self.delete, 0), ("가나다-7", Self.notify, 0), ("501", Self.delete, 3)] {
+            var identity = operation.identity(connector: "crm", recordID: recordID)
+            if round > 0 { identity += "\u{1F}round \(round)" }
+            let mac = HMAC<SHA256>.authenticationCode(for: Data(identity.utf8), using: SymmetricKey(data: Data(derived)))
+            let expected = "op-" + Data(mac).prefix(12).map { String(format: "%02x", $0) }.joined()
+            #expect(identifiers.make(connector: "crm", recordID: recordID, operation: operation, round: round) == expected)
+        }
+    }
+
     @Test func anOlderStateGetsKeyedOperationIDsAndForgetsProcessedWebhookEvents() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-keyed-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
