@@ -146,7 +146,7 @@ extension Hub {
                     ]
                 },
                 "missing": report.missingFields.map { missing in
-                    view.text("whatif_missing", ["field": missing.field, "kind": missing.kind, "for": missing.neededFor])
+                    view.text("whatif_missing", ["field": missing.field, "kind": missing.kind, "for": Self.neededFor(missing, view: view)])
                 },
                 "hasExamples": !report.examples.isEmpty,
                 "examples": report.examples.map { example -> [String: Any] in
@@ -181,5 +181,18 @@ extension Hub {
             "connectors": connectors.keys.sorted().map { ["name": $0, "selected": $0 == form.connector] as [String: Any] },
             "policyHint": view.text("whatif_policy_hint", ["kib": String(Self.whatIfPolicyLimit / 1024)]),
         ]
+    }
+
+    /// What a field the state does not keep is needed for, in the page's language (the rule names as
+    /// the policy spells them).
+    static func neededFor(_ missing: FactsTranslation.MissingField, view: DashboardView) -> String {
+        let rules = missing.rules.map { "'\($0)'" }.joined(separator: ", ")
+        switch missing.kind {
+        case "created-at", "email": return view.text("whatif_for_\(missing.kind)")
+        case "date", "erasable": return view.text("whatif_for_\(missing.kind)", ["rules": rules])
+        case "consent": return rules.isEmpty ? view.text("whatif_for_consent_policy") : view.text("whatif_for_consent", ["rules": rules])
+        case "purposes": return view.text("whatif_for_purposes", ["from": missing.mappedFrom ?? ""])
+        default: return missing.neededFor
+        }
     }
 }

@@ -13,6 +13,13 @@ public struct FactsTranslation: Sendable {
         public var kind: String
         /// What the other policy uses it for (rule names, never values).
         public var neededFor: String
+        /// The rules of the other policy that read it (a `date`, `consent` or `erasable` field), by name:
+        /// what `neededFor` says, for texts in other languages.
+        public var rules: [String] = []
+        /// For `purposes`: the current policy's purposes field, whose names are mapped.
+        public var mappedFrom: String?
+
+        enum CodingKeys: String, CodingKey { case field, kind, neededFor }
     }
 
     public let current: Policy
@@ -38,8 +45,9 @@ public struct FactsTranslation: Sendable {
         self.currentLayout = currentLayout
         self.otherLayout = otherLayout
         var missing: [MissingField] = []
-        func miss(_ field: String, _ kind: String, _ neededFor: String) {
-            if !missing.contains(where: { $0.field == field }) { missing.append(MissingField(field: field, kind: kind, neededFor: neededFor)) }
+        func miss(_ field: String, _ kind: String, _ neededFor: String, rules: [RetentionRule] = [], mappedFrom: String? = nil) {
+            guard !missing.contains(where: { $0.field == field }) else { return }
+            missing.append(MissingField(field: field, kind: kind, neededFor: neededFor, rules: rules.map(\.name), mappedFrom: mappedFrom))
         }
         datePositions = otherLayout.dateFields.map { currentLayout.dateIndex[$0] }
         for (index, field) in otherLayout.dateFields.enumerated() where datePositions[index] == nil {
@@ -49,18 +57,19 @@ public struct FactsTranslation: Sendable {
                 let users = other.rules.filter { rule in
                     rule.basis.contains(field) || (rule.reconfirm?.basisFields(ruleBasis: rule.basis).contains(field) ?? false)
                 }
-                miss(field, "date", "the basis of " + Self.names(users))
+                miss(field, "date", "the basis of " + Self.names(users), rules: users)
             }
         }
         if other.fields.purposes != current.fields.purposes {
-            miss(other.fields.purposes, "purposes", "the purposes of every record (mapped by purpose name from \(current.fields.purposes))")
+            miss(other.fields.purposes, "purposes", "the purposes of every record (mapped by purpose name from \(current.fields.purposes))",
+                 mappedFrom: current.fields.purposes)
         }
         consentBits = otherLayout.consentFields.map { currentLayout.consentIndex[$0] }
         for (index, field) in otherLayout.consentFields.enumerated() where consentBits[index] == nil {
             let users = other.rules.filter { rule in
                 rule.notice?.requiresConsentField == field || rule.reconfirm?.consentField == field || rule.endsWithoutConsent == field
             }
-            miss(field, "consent", users.isEmpty ? "the policy's consent field" : "the consent of " + Self.names(users))
+            miss(field, "consent", users.isEmpty ? "the policy's consent field" : "the consent of " + Self.names(users), rules: users)
         }
         purposeBits = current.rules.map { rule in other.rules.firstIndex { $0.name == rule.name } }
         erasedBits = other.rules.map { rule in
@@ -80,7 +89,7 @@ public struct FactsTranslation: Sendable {
         }
         for (ruleIndex, rule) in other.rules.enumerated() {
             for (position, erased) in rule.erase.enumerated() where erasedBits[ruleIndex][position] == nil {
-                miss(erased.field, "erasable", "what '\(rule.name)' erases (whether it still holds a value other than its erased one)")
+                miss(erased.field, "erasable", "what '\(rule.name)' erases (whether it still holds a value other than its erased one)", rules: [rule])
             }
         }
         if other.fields.email != current.fields.email {

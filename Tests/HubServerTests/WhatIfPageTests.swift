@@ -208,6 +208,23 @@ struct WhatIfPageTests {
         #expect(try await Self.snapshot(harness.store) == before, "a comparison writes nothing")
     }
 
+    /// A field the state does not keep is named with what needs it, in the page's language.
+    @Test func aFieldTheStateDoesNotKeepIsExplainedInBothLanguages() async throws {
+        let harness = try await Harness(Self.records)
+        let other = Self.strict.replacingOccurrences(of: "basis: [created_at, consent_extended_at]", with: "basis: [created_at, last_visit_at]")
+        try await harness.test { client in
+            for (language, expected, foreign) in [("ko", "규칙의 기준일", "the basis of"), ("en", "the basis of", "규칙의 기준일")] {
+                try await client.execute(uri: "/whatif?lang=\(language)", method: .post, headers: Self.form, body: Self.encoded(["policy": other, "horizon": "90d", "file": ""])) { response in
+                    #expect(response.status == .ok)
+                    let text = Self.body(response)
+                    #expect(text.contains("last_visit_at"), "\(language): the missing field is named")
+                    #expect(text.contains(expected) && text.contains("marketing"), "\(language): what needs it, in its language")
+                    #expect(!text.contains(foreign), "\(language): no text of the other language")
+                }
+            }
+        }
+    }
+
     // MARK: Refusals
 
     @Test func aBadPolicyIs422WithTheLoadersMessageAndChangesNothing() async throws {
