@@ -193,12 +193,14 @@ let package = Package(
             dependencies: ["RetentionStore", "RetentionCore", "RetentionTesting", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
-        // One suite of store behaviour, run against SQLite and PostgreSQL (LETHE_TEST_POSTGRES_URL; skipped, with the reason, without it).
+        // One suite of store behaviour, run against SQLite and PostgreSQL (LETHE_TEST_POSTGRES_URL; skipped, with the reason, without it),
+        // and executors sharing one state's outbox.
         .testTarget(
             name: "StateStoreConformanceTests",
             dependencies: [
-                "RetentionStore", "PostgresStore", "RetentionCore", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                "RetentionStore", "PostgresStore", "RetentionCore", "SyncCoordinator", "RetentionTesting",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

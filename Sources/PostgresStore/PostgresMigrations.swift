@@ -112,6 +112,15 @@ enum PostgresMigrations {
         ("v5-rate-budgets", [
             "CREATE TABLE rate_budgets (account TEXT PRIMARY KEY, tat DOUBLE PRECISION NOT NULL)",
         ]),
+        // Claims on pending operations, as in SQLite's v16. A table of its own: claiming an operation
+        // inserts one small row (one index entry) instead of writing a new version of the outbox row,
+        // which (a non-HOT update) would add an entry to each of the outbox's five indexes.
+        ("v6-outbox-claims", [
+            """
+            CREATE TABLE outbox_claims (position BIGINT PRIMARY KEY, connector TEXT NOT NULL, claimed_by TEXT NOT NULL,
+                claimed_until DOUBLE PRECISION NOT NULL)
+            """,
+        ]),
     ]
 
     /// Applies the migrations not yet applied, each in one transaction under the advisory lock.

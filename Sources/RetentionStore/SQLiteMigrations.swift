@@ -264,6 +264,17 @@ enum SQLiteMigrations {
         migrator.registerMigration("v15-rate-budgets") { db in
             try db.execute(sql: "CREATE TABLE rate_budgets (account TEXT PRIMARY KEY, tat REAL NOT NULL)")
         }
+        // Claims on pending operations (`OutboxClaimStore`): which executor holds one (a random
+        // per-process token) and until when, by the operation's position (its outbox rowid). A table
+        // of its own: a claim is one small row, not another version of the operation's row.
+        migrator.registerMigration("v16-outbox-claims") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE outbox_claims (
+                        position INTEGER PRIMARY KEY, connector TEXT NOT NULL, claimed_by TEXT NOT NULL, claimed_until REAL NOT NULL);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -11,8 +11,8 @@ public import RetentionCore
 /// - the audit log is append-only and hash-chained, with its head (count and hash) kept beside it;
 /// - nothing personal is written: records are kept as keys, references and policy facts (dates,
 ///   purposes, consent flags), never field values; audit entries carry references only.
-public typealias StateStore = RecordStore & RunStore & OutboxStore & ApprovalStore & HoldStore & AuditStore & WebhookInbox
-    & ConsentStore & ScheduleStore & AlertStore & SharedRateBudget
+public typealias StateStore = RecordStore & RunStore & OutboxStore & OutboxClaimStore & ApprovalStore & HoldStore & AuditStore
+    & WebhookInbox & ConsentStore & ScheduleStore & AlertStore & SharedRateBudget
 
 /// The records of each connector: a key, a pseudonymous reference, the source id while the record
 /// lives, a digest of its source row, its policy facts and lifecycle state, and when its evaluation

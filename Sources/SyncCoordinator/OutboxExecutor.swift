@@ -7,6 +7,10 @@ import RetentionStore
 /// Every operation is already durable in the outbox; executing it again after a crash is safe because
 /// every sink and writer is idempotent per operation. Deletes are re-checked against a fresh read of
 /// the source right before they are applied.
+///
+/// Several executors may share a connector's outbox (hub instances on one state): each claims a
+/// page's due operations before it executes them (`OutboxClaimStore`) and executes only those it got,
+/// so no operation is executed by two of them at once; what another one holds is left to it.
 struct OutboxExecutor {
     var store: any StateStore
     var sinks: SinkSet
@@ -14,14 +18,35 @@ struct OutboxExecutor {
     var log: LogFunction
     var retry: RetryPolicy
     var chunks = ExecutionChunks()
+    /// Who this executor's claims name: one random token per process.
+    var claimant = OutboxClaims.processClaimant
+    /// How long a claim lasts; renewed every third of it while its page executes. Short: the claims
+    /// of an executor that died (killed, its host gone) hold its operations back until they lapse.
+    var claimLease: Duration = .seconds(30)
+    /// How soon a pass whose due operations another executor holds looks at them again.
+    var claimPoll: Duration = .seconds(1)
 
+    /// Executes the connector's pending operations; the claims this executor still holds when it
+    /// ends (operations left waiting, or a run that stopped) are given up, so another executor need
+    /// not wait for them to expire.
     func drain(_ connector: ConnectorRuntime, summary: inout SyncSummary) async throws {
+        do {
+            try await drainClaimed(connector, summary: &summary)
+        } catch {
+            _ = try? await store.releaseClaims(connector: connector.name, by: claimant, now: Date())
+            throw error
+        }
+        try await store.releaseClaims(connector: connector.name, by: claimant, now: Date())
+    }
+
+    private func drainClaimed(_ connector: ConnectorRuntime, summary: inout SyncSummary) async throws {
         let deadline = ContinuousClock.now + retry.runDeadline
         let operators = try await approvers()
         // Attempts each operation had before this run (only those that failed before are listed):
         // one run tries an operation at most `attemptsPerRun` times.
         var attemptsBefore: [String: Int]?
         var leftForLaterRuns = 0
+        var lastClaimedElsewhere = 0
         while true {
             // One pass over the pending operations, a page at a time (bounded memory, whatever their number).
             var executed = false
@@ -30,6 +55,8 @@ struct OutboxExecutor {
             // Due deletes that wait on another operation (their archive copy): not progress, so a pass
             // of nothing else sleeps or ends instead of running again at once.
             var blocked = 0
+            // Due operations another executor holds a claim on: it executes them; this one looks again soon.
+            var claimedElsewhere = 0
             var after: Int64 = 0
             var firstPass: [String: Int] = [:]
             while true {
@@ -59,9 +86,22 @@ struct OutboxExecutor {
                 // The page is dropped before its operations run: a large page is not held twice.
                 page = []
                 if !due.isEmpty {
+                    // One statement claims the page's due operations; only those claimed are executed.
+                    let claimed = try await store.claim(
+                        connector: connector.name, positions: due.map(\.position), by: claimant,
+                        until: Date().addingTimeInterval(Self.seconds(claimLease)), now: Date())
+                    if claimed.count < due.count {
+                        let before = due.count
+                        due.removeAll { !claimed.contains($0.position) }
+                        claimedElsewhere += before - due.count
+                    }
+                }
+                if !due.isEmpty {
                     let count = due.count
-                    // Every operation is on disk before anything is done about it.
+                    // Every operation (and its claim) is on disk before anything is done about it.
                     try await store.makeDurable()
+                    let renewal = renewClaims(due.map(\.position), connector: connector.name)
+                    defer { renewal.cancel() }
                     let waitingOnOthers = try await execute(&due, connector: connector, operators: operators, summary: &summary)
                     // What the page's execution freed goes back to the system before the next page grows.
                     ReleasedMemory.trim()
@@ -72,7 +112,11 @@ struct OutboxExecutor {
             }
             if attemptsBefore == nil { attemptsBefore = firstPass }
             if executed { continue }
-            leftForLaterRuns = tiredOut + waiting.count + blocked
+            leftForLaterRuns = tiredOut + waiting.count + blocked + claimedElsewhere
+            lastClaimedElsewhere = claimedElsewhere
+            // Operations another executor holds are looked at again soon: by then they are done (and
+            // gone from the pending), or their claim has lapsed and this executor takes them over.
+            if claimedElsewhere > 0 { waiting.append(Date().addingTimeInterval(Self.seconds(claimPoll))) }
             guard let earliest = waiting.min() else { break }
             let wait = Duration.milliseconds(Int64(max(earliest.timeIntervalSince(Date()), 0) * 1000) + 1)
             // Past the run's deadline the failing operations stay pending, with their attempts
@@ -82,14 +126,40 @@ struct OutboxExecutor {
         }
         // The last drain of a run has the final word.
         summary.pending = leftForLaterRuns
-        if leftForLaterRuns > 0 {
+        if leftForLaterRuns > lastClaimedElsewhere {
             log(.warning, "operations still failing stay pending for the next run", [
-                "connector": connector.name, "pending": String(leftForLaterRuns),
+                "connector": connector.name, "pending": String(leftForLaterRuns - lastClaimedElsewhere),
+            ])
+        }
+        if lastClaimedElsewhere > 0 {
+            log(.info, "operations claimed by another executor were left to it", [
+                "connector": connector.name, "claimed": String(lastClaimedElsewhere),
             ])
         }
         let waiting = try await store.awaitingDeletes(connector: connector.name)
         summary.awaitingApproval = waiting.count
         if waiting.count > 0 { summary.approvalBatch = summary.approvalBatch ?? waiting.batch }
+    }
+
+    /// Renews this executor's claims on `positions` every third of the lease while a page executes
+    /// (a page of slow writes may outlast one lease). Cancelled when the page is done.
+    private func renewClaims(_ positions: [Int64], connector: String) -> Task<Void, Never> {
+        let store = store, claimant = claimant, lease = claimLease, log = log
+        return Task {
+            while true {
+                do { try await Task.sleep(for: lease / 3) } catch { return }
+                do {
+                    _ = try await store.claim(
+                        connector: connector, positions: positions, by: claimant, until: Date().addingTimeInterval(Self.seconds(lease)), now: Date())
+                } catch {
+                    log(.warning, "claims on executing operations could not be renewed", ["connector": connector])
+                }
+            }
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     private func approvers() async throws -> [String: String] {

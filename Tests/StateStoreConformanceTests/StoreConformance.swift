@@ -26,6 +26,7 @@ enum StoreConformance: String, CaseIterable, Sendable, CustomTestStringConvertib
     case bulkWritesKeepEveryRecordAndOperation
     case alertMarksAreClaimedOnceAndSentWithTheirAuditEntry
     case rateBudgetIsSharedAndSpacesStarts
+    case outboxClaimsAreDisjointLapseAndSkipDoneOperations
 
     var testDescription: String { rawValue }
 
@@ -425,6 +426,9 @@ enum StoreConformance: String, CaseIterable, Sendable, CustomTestStringConvertib
 
         case .rateBudgetIsSharedAndSpacesStarts:
             try await Self.checkRateBudget(fixture)
+
+        case .outboxClaimsAreDisjointLapseAndSkipDoneOperations:
+            try await Self.checkClaims(fixture)
         }
     }
 }
