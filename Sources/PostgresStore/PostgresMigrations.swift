@@ -121,6 +121,12 @@ enum PostgresMigrations {
                 claimed_until DOUBLE PRECISION NOT NULL)
             """,
         ]),
+        // Room in each page of record_state: a record's later updates (its phase when its delete is
+        // queued, its tombstone when destroyed) touch no indexed column, so with free space on its page
+        // PostgreSQL writes the new version there without new index entries (a HOT update).
+        ("v7-record-room", [
+            "ALTER TABLE record_state SET (fillfactor = 80)",
+        ]),
     ]
 
     /// Applies the migrations not yet applied, each in one transaction under the advisory lock.
