@@ -99,6 +99,10 @@ extension Policy {
 public enum FastText {
     /// `text.trimmingCharacters(in: newlines ? .whitespacesAndNewlines : .whitespaces)`.
     public static func trimmed(_ text: String, newlines: Bool) -> String {
+        // Visible ASCII at both ends (most values): nothing to trim, told from two bytes.
+        let bytes = text.utf8
+        guard let firstByte = bytes.first, let lastByte = bytes.last else { return text }
+        if (0x21...0x7E).contains(firstByte), (0x21...0x7E).contains(lastByte) { return text }
         let scalars = text.unicodeScalars
         guard let first = scalars.first, let last = scalars.last else { return text }
         if isNeverTrimmed(first), isNeverTrimmed(last) { return text }

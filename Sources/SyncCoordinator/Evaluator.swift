@@ -13,6 +13,8 @@ struct Evaluator: Sendable {
     let connector: String
     let held: Set<String>
     let operationIDs: OperationIdentifier
+    /// False: operations get no id (a dry run where nothing was ever queued counts them by kind alone).
+    var identifiesOperations = true
 
     struct Outcome: Sendable {
         var state: LifecycleState
@@ -47,7 +49,7 @@ struct Evaluator: Sendable {
         let operations = decision.operations.map { planned -> OutboxOperation in
             let isDestructive = planned.kind == .delete || planned.kind == .archive
             var operation = OutboxOperation(
-                id: operationIDs.make(connector: connector, recordID: recordID, operation: planned),
+                id: identifiesOperations ? operationIDs.make(connector: connector, recordID: recordID, operation: planned) : "",
                 connector: connector, reference: reference, recordID: recordID, kind: planned.kind, rule: planned.rule,
                 cycle: planned.cycle, fields: planned.fields, status: isDestructive ? .staged : .pending, createdAt: now)
             operation.recordKey = key

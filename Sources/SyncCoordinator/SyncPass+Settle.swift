@@ -100,7 +100,8 @@ extension SyncPass {
                     operations: outcome.operations))
             }
             let before = changes.flatMap(\.operations)
-            let after = try await coordinator.nextRounds(before)
+            // Nothing was ever done (a dry run where nothing was queued): every decision is its first round.
+            let after = nothingQueued ? before : try await coordinator.nextRounds(before)
             var position = 0
             for index in changes.indices {
                 let count = changes[index].operations.count
@@ -114,7 +115,7 @@ extension SyncPass {
                 position += count
             }
             if dryRun {
-                let fresh = try await freshDestructive(changes.flatMap(\.operations))
+                let fresh = nothingQueued ? [] : try await freshDestructive(changes.flatMap(\.operations))
                 for change in changes { _ = count(change.operations, fresh: fresh, summary: &summary) }
             } else {
                 try await store.write(connector: connector.name, RecordWrites(at: now, changes: changes, audit: audit))

@@ -25,6 +25,9 @@ final class SyncPass {
     let held: Set<String>
     /// The digests kept are not comparable with this reading (another policy or other settings).
     let readingChanged: Bool
+    /// Dry run on a connector with nothing ever queued (a first sync's dry run): every decision would
+    /// be queued anew, so operations need no ids and nothing is looked up.
+    let nothingQueued: Bool
 
     var store: any StateStore { coordinator.store }
 
@@ -76,6 +79,9 @@ final class SyncPass {
             try await store.setReadingFingerprint(connector: connector.name, reading)
         }
         known = try await store.knownRecords(connector: connector.name)
+        nothingQueued = dryRun
+            ? try await store.operations(connector: connector.name, statuses: Set(OperationStatus.allCases), after: 0, limit: 1).isEmpty
+            : false
         held = try await store.heldReferences(connector: connector.name)
         seen = Array(repeating: false, count: known.count)
         evaluated = Array(repeating: false, count: known.count)
@@ -247,7 +253,7 @@ final class SyncPass {
         // Destroyed before and decided again: the next round of each operation.
         try await reenforce(&upserts, audit: &audit, summary: &summary)
         if dryRun {
-            let fresh = try await freshDestructive(upserts)
+            let fresh = nothingQueued ? [] : try await freshDestructive(upserts)
             for position in batch.indices {
                 let kind = count(upserts[position].operations, fresh: fresh, summary: &summary)
                 if let index = batch[position].index {
@@ -316,7 +322,9 @@ final class SyncPass {
     }
 
     var evaluator: Evaluator {
-        Evaluator(policy: policy, layout: layout, now: now, connector: connector.name, held: held, operationIDs: store.operationIDs)
+        Evaluator(
+            policy: policy, layout: layout, now: now, connector: connector.name, held: held, operationIDs: store.operationIDs,
+            identifiesOperations: !nothingQueued)
     }
 
     static func auditEvent(for phase: RecordPhase) -> String? {
@@ -334,6 +342,8 @@ final class SyncPass {
     /// so it is enforced again instead of being taken for done (`fields.reappeared` for erasures; a
     /// returning record has its `record.reappeared`).
     private func reenforce(_ upserts: inout [RecordUpsert], audit: inout [AuditDraft], summary: inout SyncSummary) async throws {
+        // Nothing was ever done: every decision is its first round.
+        guard !nothingQueued else { return }
         let candidates = upserts.indices.filter { index in
             !upserts[index].isNew && upserts[index].operations.contains { $0.kind == .delete || $0.kind == .archive || $0.kind == .eraseFields }
         }
@@ -387,8 +397,8 @@ final class SyncPass {
             case .notify: notices += 1
             case .eraseFields: erasures += 1
             case .extend: extensions += 1
-            case .delete: if !delete, fresh.contains(operation.id) { delete = true }
-            case .archive: if !archive, fresh.contains(operation.id) { archive = true }
+            case .delete: if !delete, nothingQueued || fresh.contains(operation.id) { delete = true }
+            case .archive: if !archive, nothingQueued || fresh.contains(operation.id) { archive = true }
             }
         }
         summary.noticesSent += notices

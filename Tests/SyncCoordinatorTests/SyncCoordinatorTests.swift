@@ -55,6 +55,20 @@ import Testing
         #expect(try await harness.store.recordPage(connector: "crm", after: nil, limit: 100).isEmpty, "the state is not changed either")
     }
 
+    /// A dry run counts the deletes a sync would queue anew: all of them on a state where nothing was
+    /// ever queued, none once they are queued (here waiting for approval).
+    @Test func aDryRunCountsOnlyDeletesNotQueuedYet() async throws {
+        let old = (1...4).map { record(id: "old-\($0)", created: "2019-01-0\($0)", purpose: "payment", line: $0 + 1) }
+        var harness = try SyncHarness(old)
+        harness.safety = .init(maxDeletesPerRun: 3, maxDeleteFraction: 1.0)
+        let fresh = try await harness.sync(at: asOf, dryRun: true)
+        #expect(fresh.awaitingApproval == 4 && fresh.deleted == 0)
+        let first = try await harness.sync(at: asOf)
+        #expect(first.awaitingApproval == 4)
+        let again = try await harness.sync(at: asOf, dryRun: true)
+        #expect(again.awaitingApproval == 0 && again.deleted == 0, "queued already: nothing new to count")
+    }
+
     @Test func deletesOverTheLimitWaitForApprovalThenRunExactlyOnce() async throws {
         let old = (1...5).map { record(id: "old-\($0)", created: "2019-01-0\($0)", purpose: "payment", line: $0 + 1) }
         let young = (1...5).map { record(id: "young-\($0)", created: "2025-01-0\($0)", purpose: "payment", line: $0 + 10) }
