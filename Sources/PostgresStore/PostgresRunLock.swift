@@ -32,6 +32,15 @@ public struct PostgresRunLock: ConnectorRunLock {
     /// How often the held lock's connection is probed, and how long a probe may take.
     public var heartbeat: Duration = .seconds(5)
     public var heartbeatTimeout: Duration = .seconds(5)
+    /// A run that still holds its lease this long after the lock was lost is stuck — a store call that
+    /// never returns once its database went away — and `stuck` is called (by default: the process ends
+    /// with exit status 1, saying why). Everything the run did is durable and the next run finishes
+    /// it; a process that goes on as if it held the lock, or never ends, helps nobody. nil: never.
+    public var stuckRunGrace: Duration? = .seconds(30)
+    public var stuck: @Sendable (String) -> Void = { message in
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        exit(1)
+    }
     let logger = Logger(label: "lethe.runlock.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
 
     public init(url: PostgresStoreURL) { self.url = url }
@@ -76,7 +85,7 @@ public struct PostgresRunLock: ConnectorRunLock {
             if error is RunInProgress || error is CancellationError { throw error }
             throw StoreError(code: "store.lock", message: "cannot take the run lock of \(connector): \(PostgresStateStore.describe(error))")
         }
-        let held = HeldLock(connector: connector, connection: connection)
+        let held = HeldLock(connector: connector, connection: connection, grace: stuckRunGrace, stuck: stuck)
         connection.closeFuture.whenComplete { _ in held.lose("its database connection closed") }
         let heartbeat = heartbeat
         let timeout = heartbeatTimeout
@@ -131,14 +140,34 @@ final class HeldLock: Sendable {
     private enum State { case held, lost(String), released }
     private let state = Mutex(State.held)
 
-    init(connector: String, connection: PostgresConnection) {
+    let grace: Duration?
+    let stuck: @Sendable (String) -> Void
+
+    init(connector: String, connection: PostgresConnection, grace: Duration? = nil, stuck: @escaping @Sendable (String) -> Void = { _ in }) {
         self.connector = connector
         self.connection = connection
+        self.grace = grace
+        self.stuck = stuck
     }
 
     func lose(_ reason: String) {
-        state.withLock { state in
-            if case .held = state { state = .lost(reason) }
+        let lost = state.withLock { state -> Bool in
+            guard case .held = state else { return false }
+            state = .lost(reason)
+            return true
+        }
+        guard lost, let grace else { return }
+        // The run checks the lease before it acts again and then ends, releasing it; one that has not
+        // after `grace` waits on something that will not come.
+        Task {
+            try? await Task.sleep(for: grace)
+            let stillLost = state.withLock { state -> Bool in
+                if case .lost = state { return true }
+                return false
+            }
+            if stillLost {
+                stuck("the run lock of \(connector) was lost (\(reason)) and the run did not stop within \(grace.components.seconds) s: stopping")
+            }
         }
     }
 

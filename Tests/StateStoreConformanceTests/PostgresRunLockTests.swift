@@ -3,6 +3,7 @@ import Foundation
 import PostgresNIO
 import RetentionCore
 import RetentionStore
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -86,6 +87,44 @@ struct PostgresRunLockTests {
         // The server released it with the session: another run takes it.
         let next = try await lock().acquire(connector: connector, wait: .seconds(20))
         next.release()
+    }
+
+    @Test("a run that still holds a lost lock after the grace is reported stuck; one that stopped in time is not")
+    func aRunStuckAfterItsLockIsLostIsStopped() async throws {
+        let reports = Reports()
+        for stops in [false, true] {
+            let connector = unique("contacts")
+            var lock = lock()
+            lock.stuckRunGrace = .milliseconds(300)
+            lock.stuck = { message in reports.add(message) }
+            let lease = try await lock.acquire(connector: connector, wait: .zero)
+            let fixture = try await PostgresFixture.make()
+            _ = try await fixture.texts(
+                """
+                SELECT pg_terminate_backend(pid)::text FROM pg_locks
+                WHERE locktype = 'advisory' AND classid = \(UInt32(bitPattern: PostgresRunLock.namespace))
+                  AND objid = \(UInt32(bitPattern: PostgresRunLock.key(connector))) AND objsubid = 2 AND granted
+                """)
+            await fixture.close()
+            let deadline = ContinuousClock.now + .seconds(20)
+            while (try? lease.check()) != nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            // A run that checks its lease stops and releases it within the grace.
+            if stops { lease.release() }
+            try await Task.sleep(for: .milliseconds(900))
+            let said = reports.messages.filter { $0.contains(connector) }
+            if stops {
+                #expect(said.isEmpty, "a run that stopped in time is not reported: \(said)")
+            } else {
+                #expect(said.count == 1 && said[0].contains("was lost (its database connection closed) and the run did not stop"), "\(said)")
+                lease.release()
+            }
+        }
+    }
+
+    final class Reports: Sendable {
+        private let list = Mutex<[String]>([])
+        func add(_ message: String) { list.withLock { $0.append(message) } }
+        var messages: [String] { list.withLock { $0 } }
     }
 
     @Test("the key of a connector is stable and differs between connectors")
