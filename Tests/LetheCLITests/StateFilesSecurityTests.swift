@@ -11,9 +11,10 @@ import Testing
 /// secrets are refused before anything changes, and an interrupted write leaves nothing behind.
 @Suite(.serialized) struct StateFilesSecurityTests {
     static func mode(_ path: String) -> mode_t {
-        var status = stat()
-        _ = lstat(path, &status)
-        return status.st_mode & 0o7777
+        // The permission bits as lstat gives them (FileManager does not follow a final link); not the
+        // C struct itself, which several modules of this target declare.
+        let permissions = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? NSNumber
+        return mode_t(permissions?.uint32Value ?? 0) & 0o7777
     }
 
     /// Every path under `root` with its mode.
