@@ -28,6 +28,14 @@ extension PostgresStateStore {
         }
     }
 
+    public func claimants(connector: String, now: Date) async throws -> Set<String> {
+        try await read("read claimants") { connection in
+            Set(try await connection.all(
+                "SELECT DISTINCT claimed_by FROM outbox_claims WHERE connector = \(connector) AND claimed_until >= \(now.timeIntervalSince1970)",
+                String.self, logger: logger))
+        }
+    }
+
     public func releaseClaims(connector: String, by claimant: String, now: Date) async throws -> Int {
         try await read("release claims") { connection in
             Int(try await connection.first(

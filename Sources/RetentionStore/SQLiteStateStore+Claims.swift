@@ -36,6 +36,14 @@ extension SQLiteStateStore {
         }
     }
 
+    public func claimants(connector: String, now: Date) async throws -> Set<String> {
+        try await queue.read { db in
+            Set(try String.fetchAll(
+                db, sql: "SELECT DISTINCT claimed_by FROM outbox_claims WHERE connector = ? AND claimed_until >= ?",
+                arguments: [connector, now.timeIntervalSince1970]))
+        }
+    }
+
     /// One immediate transaction that need not wait for the disk: a claim lost with a power cut is
     /// only a claim (the executor's durability barrier follows it before anything is acted on).
     private func claimWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {

@@ -41,6 +41,7 @@ struct OutboxExecutor {
 
     private func drainClaimed(_ connector: ConnectorRuntime, summary: inout SyncSummary) async throws {
         let deadline = ContinuousClock.now + retry.runDeadline
+        try await releaseEndedClaims(connector.name)
         let operators = try await approvers()
         // Attempts each operation had before this run (only those that failed before are listed):
         // one run tries an operation at most `attemptsPerRun` times.
@@ -116,7 +117,10 @@ struct OutboxExecutor {
             lastClaimedElsewhere = claimedElsewhere
             // Operations another executor holds are looked at again soon: by then they are done (and
             // gone from the pending), or their claim has lapsed and this executor takes them over.
-            if claimedElsewhere > 0 { waiting.append(Date().addingTimeInterval(Self.seconds(claimPoll))) }
+            if claimedElsewhere > 0 {
+                try await releaseEndedClaims(connector.name)
+                waiting.append(Date().addingTimeInterval(Self.seconds(claimPoll)))
+            }
             guard let earliest = waiting.min() else { break }
             let wait = Duration.milliseconds(Int64(max(earliest.timeIntervalSince(Date()), 0) * 1000) + 1)
             // Past the run's deadline the failing operations stay pending, with their attempts
@@ -139,6 +143,16 @@ struct OutboxExecutor {
         let waiting = try await store.awaitingDeletes(connector: connector.name)
         summary.awaitingApproval = waiting.count
         if waiting.count > 0 { summary.approvalBatch = summary.approvalBatch ?? waiting.batch }
+    }
+
+    /// Claims left by a process of this machine that has ended (killed, crashed) are given up now
+    /// rather than left to lapse: its operations go on at once. Others' claims are left to lapse.
+    private func releaseEndedClaims(_ connector: String) async throws {
+        let now = Date()
+        for other in try await store.claimants(connector: connector, now: now) where OutboxClaims.endedHere(other, current: claimant) {
+            let count = try await store.releaseClaims(connector: connector, by: other, now: now)
+            log(.info, "claims of a process that ended were given up", ["connector": connector, "claims": String(count)])
+        }
     }
 
     /// Renews this executor's claims on `positions` every third of the lease while a page executes

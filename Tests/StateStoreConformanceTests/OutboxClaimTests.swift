@@ -126,9 +126,46 @@ enum OutboxClaimChecks {
         #expect(executions.count == 12 && executions.values.allSatisfy { $0 == 1 })
         #expect(again.fieldsErased == 5 && again.pending == 0)
     }
+
+    /// The token of a process of this machine that ended, and of one that still runs.
+    static func localTokens() throws -> (ended: String, running: String) {
+        let space = try #require(OutboxClaims.processSpace, "this system tells its boot id and PID namespace")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        return ("lethe-\(space)-\(process.processIdentifier)-1f", "lethe-\(space)-\(getppid())-2f")
+    }
+
+    /// Claims left by a process of this machine that ended (killed mid-page) are given up at once, so
+    /// its operations go on without waiting for the claims to lapse; those of a process still running
+    /// are left to it.
+    static func claimsOfAnEndedProcessAreTakenOverAtOnce(_ fixture: any StoreFixture) async throws {
+        let (ended, running) = try localTokens()
+        #expect(OutboxClaims.endedHere(ended) && !OutboxClaims.endedHere(running) && !OutboxClaims.endedHere(OutboxClaims.processClaimant))
+        #expect(!OutboxClaims.endedHere("lethe-000000000000-\(Int32.max)-1f") && !OutboxClaims.endedHere("old-holder"), "another machine's, or unreadable")
+        let positions = try await StoreConformance.queueErasures(fixture.store, count: 9)
+        let now = Date()
+        #expect(try await fixture.store.claim(connector: "c", positions: Array(positions.prefix(4)), by: ended, until: now.addingTimeInterval(600), now: now).count == 4)
+        #expect(try await fixture.store.claim(connector: "c", positions: Array(positions[4..<6]), by: running, until: now.addingTimeInterval(600), now: now).count == 2)
+        #expect(try await fixture.store.claimants(connector: "c", now: now) == [ended, running])
+        let counter = ExecutionCounter()
+        let executor = executor(fixture.store, claimant: "new-holder", deadline: .milliseconds(300))
+        var summary = SyncSummary(connector: "c", dryRun: false, asOf: StoreConformance.at)
+        try await executor.drain(runtime(CountingWriter(name: "new", counter: counter, rendezvous: false)), summary: &summary)
+        let pending = try await fixture.store.operations(connector: "c", statuses: [.pending])
+        #expect(Set(pending.map(\.position)) == Set(positions[4..<6]), "only the running process's operations wait")
+        #expect(await counter.executions.count == 7 && summary.pending == 2)
+        #expect(try await fixture.store.claimants(connector: "c", now: Date()) == [running])
+        #expect(try await fixture.store.claimants(connector: "c", now: now.addingTimeInterval(601)).isEmpty, "lapsed claims are not listed")
+    }
 }
 
 @Suite struct SQLiteOutboxClaimTests {
+    @Test func claimsOfAnEndedProcessAreTakenOverAtOnce() async throws {
+        try await OutboxClaimChecks.withFixture(.sqlite, OutboxClaimChecks.claimsOfAnEndedProcessAreTakenOverAtOnce)
+    }
+
     @Test func twoExecutorsOnOneFileExecuteEachOperationOnce() async throws {
         try await OutboxClaimChecks.withFixture(.sqlite, OutboxClaimChecks.twoExecutorsShareTheOutbox)
     }
@@ -140,6 +177,10 @@ enum OutboxClaimChecks {
 
 @Suite(.enabled(if: PostgresFixture.serverURL != nil, PostgresFixture.skipReason))
 struct PostgresOutboxClaimTests {
+    @Test func claimsOfAnEndedProcessAreTakenOverAtOnce() async throws {
+        try await OutboxClaimChecks.withFixture(.postgres, OutboxClaimChecks.claimsOfAnEndedProcessAreTakenOverAtOnce)
+    }
+
     @Test func twoExecutorsOnOneDatabaseExecuteEachOperationOnce() async throws {
         try await OutboxClaimChecks.withFixture(.postgres, OutboxClaimChecks.twoExecutorsShareTheOutbox)
     }
