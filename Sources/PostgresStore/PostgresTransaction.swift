@@ -22,11 +22,22 @@ enum PostgresTransaction {
         }
     }
 
+    /// What a lost or failed connection means, in words (the code's name otherwise).
+    static func connectionProblem(_ code: PSQLError.Code) -> String? {
+        switch code {
+        case .serverClosedConnection, .uncleanShutdown: "the database closed the connection (it restarted or ended the session)"
+        case .clientClosedConnection: "the connection to the database was closed"
+        case .connectionError: "the connection to the database failed"
+        case .poolClosed: "the connections to the database are closed"
+        default: nil
+        }
+    }
+
     /// A store error for a failure of PostgreSQL, with the server's message (never a bound value).
     static func storeError(_ error: any Error, doing what: String) -> any Error {
         if error is StoreError { return error }
         if let error = error as? PSQLError {
-            let detail = error.serverInfo?[.message] ?? "\(error.code)"
+            let detail = error.serverInfo?[.message] ?? connectionProblem(error.code) ?? "\(error.code)"
             return StoreError(code: "store.postgres", message: "\(what): \(detail)")
         }
         return StoreError(code: "store.postgres", message: "\(what): \(error)")

@@ -27,21 +27,30 @@ struct PostgresRestartTests {
         let output = logs.appendingPathComponent("restart-\(argument).out")
         let errors = logs.appendingPathComponent("restart-\(argument).err")
         for file in [output, errors] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+        // The script's exit status is written to a file when it ends, and that file is what is waited
+        // for: Foundation sees a child's end only once every holder of the descriptors it gave the child
+        // closed them, and a process another test starts at the same moment may inherit one of them
+        // and hold it for its whole life.
+        let ended = logs.appendingPathComponent("restart-\(argument).status")
+        try? FileManager.default.removeItem(at: ended)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [try #require(restart), argument]
+        process.arguments = ["-c", #"status=0; bash "$0" "$1" || status=$?; echo "$status" > "$2.tmp" && mv "$2.tmp" "$2""#,
+                             try #require(restart), argument, ended.path]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
-        // Polled: the task sleeps, not the thread (other tests keep the cooperative pool). Foundation
-        // sees the end only once every holder of the descriptors it gave the script closed them, which
-        // the script sees to (the server it starts keeps none of them).
+        // Polled: the task sleeps, not the thread (other tests keep the cooperative pool).
         let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning, Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
+        var status: Int32?
+        while status == nil, Date() < deadline {
+            status = (try? String(contentsOf: ended, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if status == nil { try await Task.sleep(nanoseconds: 10_000_000) }
+        }
         let text = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-        try #require(!process.isRunning, "the restart script (\(argument)) did not end within \(Int(seconds)) s: \(text.suffix(1000))")
-        try #require(process.terminationStatus == 0, "the restart script (\(argument)) failed (exit \(process.terminationStatus)): \(text.suffix(1000))")
+        let exit = try #require(status, "the restart script (\(argument)) did not end within \(Int(seconds)) s: \(text.suffix(1000))")
+        try #require(exit == 0, "the restart script (\(argument)) failed (exit \(exit)): \(text.suffix(1000))")
         return ((try? String(contentsOf: output, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

@@ -95,7 +95,8 @@ struct PostgresRunLockTests {
         for stops in [false, true] {
             let connector = unique("contacts")
             var lock = lock()
-            lock.stuckRunGrace = .milliseconds(300)
+            // The run that stops has ample time to (however loaded the machine); the stuck one is told soon.
+            lock.stuckRunGrace = stops ? .seconds(5) : .milliseconds(300)
             lock.stuck = { message in reports.add(message) }
             let lease = try await lock.acquire(connector: connector, wait: .zero)
             let fixture = try await PostgresFixture.make()
@@ -109,8 +110,15 @@ struct PostgresRunLockTests {
             let deadline = ContinuousClock.now + .seconds(20)
             while (try? lease.check()) != nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
             // A run that checks its lease stops and releases it within the grace.
-            if stops { lease.release() }
-            try await Task.sleep(for: .milliseconds(900))
+            if stops {
+                lease.release()
+                try await Task.sleep(for: .seconds(6))
+            } else {
+                let reported = ContinuousClock.now + .seconds(20)
+                while reports.messages.allSatisfy({ !$0.contains(connector) }), ContinuousClock.now < reported {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
             let said = reports.messages.filter { $0.contains(connector) }
             if stops {
                 #expect(said.isEmpty, "a run that stopped in time is not reported: \(said)")
