@@ -12,7 +12,8 @@ public final class SQLiteStateStore: StateStore {
     let queue: DatabasePool
     /// The database file.
     public let path: URL
-    private let pseudonymKeyData: Data
+    /// The references earlier versions gave records (found through `legacy_refs`).
+    let legacyReferences: LegacyReferences
     public let fingerprints: RecordFingerprints
     public let operationIDs: OperationIdentifier
     let webhookEventDigests: WebhookEventDigests
@@ -60,7 +61,7 @@ public final class SQLiteStateStore: StateStore {
             }
             let secret = stored ?? SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
             let secretBytes = Data(base64Encoded: secret) ?? Data(secret.utf8)
-            pseudonymKeyData = secretBytes
+            legacyReferences = LegacyReferences(secret: secretBytes)
             fingerprints = RecordFingerprints(secret: [UInt8](secretBytes))
             operationIDs = OperationIdentifier(secret: secretBytes)
             webhookEventDigests = WebhookEventDigests(secret: secretBytes)
@@ -92,7 +93,7 @@ public final class SQLiteStateStore: StateStore {
 
     /// The reference earlier versions gave a record (HMAC-SHA256): records they stored keep it.
     func legacyReference(connector: String, recordID: String) -> String {
-        LegacyReferences(secret: pseudonymKeyData).reference(connector: connector, recordID: recordID)
+        legacyReferences.reference(connector: connector, recordID: recordID)
     }
 
     /// The key of a tombstone of an earlier version (no id left to hash): its reference's first 64 bits.

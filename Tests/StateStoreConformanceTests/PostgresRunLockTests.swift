@@ -135,6 +135,16 @@ struct PostgresRunLockTests {
         var messages: [String] { list.withLock { $0 } }
     }
 
+    @Test("a connection the database closed is named in words in the store's error, not by a code name")
+    func aClosedConnectionIsNamedInWords() {
+        for (code, words) in [(PSQLError.Code.serverClosedConnection, "the database closed the connection"),
+                              (.clientClosedConnection, "the connection to the database was closed"),
+                              (.connectionError, "the connection to the database failed")] {
+            #expect(PostgresTransaction.connectionProblem(code)?.hasPrefix(words) == true, "\(code)")
+        }
+        #expect(PostgresTransaction.connectionProblem(.server) == nil, "a server error keeps the server's message")
+    }
+
     @Test("the key of a connector is stable and differs between connectors")
     func keys() {
         #expect(PostgresRunLock.key("contacts") == PostgresRunLock.key("contacts"))
