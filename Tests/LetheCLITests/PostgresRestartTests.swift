@@ -64,11 +64,12 @@ struct PostgresRestartTests {
         print("PostgresRestartTests: seed \(seed) (replay with LETHE_FAULT_SEED=\(seed))")
         var generator = SeededGenerator(seed: seed)
         let fixture = CrashFixture(count: 300, generator: &generator)
-        // Each CRM answer takes 150 ms (a run of this fixture asks about 25: three pages, the re-reads,
-        // the writes), so the run is still at work when the server goes down: while it reads and
+        // Each CRM answer takes 400 ms (a run of this fixture asks about 25: three pages, the re-reads,
+        // the writes), so the run is still at work when the server goes down, however slowly a loaded
+        // machine lets this test look at the fake's count: while it reads and
         // evaluates (its lock is lost before it acts: exit 1) or while its writes are with the CRM (a
         // batch handed over finishes, and a run with nothing left to act on may end with exit 0).
-        let world = try await TwoInstanceWorld(fixture: fixture, server: server, fakeArguments: ["--latency-ms", "150"])
+        let world = try await TwoInstanceWorld(fixture: fixture, server: server, fakeArguments: ["--latency-ms", "400"])
         let restartAt = Int.random(in: 2...14, using: &generator)
 
         // -v: on a failure, its log says which step it was at.
