@@ -44,6 +44,7 @@ extension PostgresStateStore {
         var found: (Int64, String)?
         for try await row in head.decode((Int64, String).self) { found = row }
         guard var (seq, previous) = found else { throw StoreError(code: "audit.no_head", message: "the audit head is missing") }
+        var link = AuditChain.Link(previous: previous)
         var vocabulary = try await vocabulary(connection)
         var fresh: [String] = []
         var added = Set<String>()
@@ -65,8 +66,8 @@ extension PostgresStateStore {
         var rules: [Int64?] = [], operations: [ByteBuffer?] = [], details: [ByteBuffer] = [], hashes: [ByteBuffer] = []
         for draft in drafts {
             seq += 1
-            let hash = AuditChain.hash(previous: previous, seq: seq, draft: draft)
-            guard let hashBytes = AuditCodec.hashBytes(hash) else { throw StoreError(code: "audit.hash", message: "an audit hash is malformed") }
+            let keys = draft.detail.keys.sorted()
+            let hash = link.append(seq: seq, draft: draft, keys: keys)
             seqs.append(seq)
             ats.append(draft.at.timeIntervalSince1970)
             events.append(try id(draft.event))
@@ -74,10 +75,10 @@ extension PostgresStateStore {
             references.append(Self.encodeReference(draft.reference))
             rules.append(try draft.rule.map(id))
             operations.append(Self.encodeReference(draft.operation))
-            details.append(try AuditCodec.detailBytes(draft.detail, wordID: id).buffer)
-            hashes.append(hashBytes.buffer)
-            previous = hash
+            details.append(try AuditCodec.detailBytes(draft.detail, keys: keys, wordID: id).buffer)
+            hashes.append(Data(hash).buffer)
         }
+        previous = link.previous
         try await connection.query(
             """
             INSERT INTO audit (seq, at, event, connector, ref, rule, operation, detail, hash)

@@ -8,51 +8,87 @@ package enum AuditChain {
     package static let genesis = String(repeating: "0", count: 64)
 
     package static func hash(previous: String, seq: Int64, draft: AuditDraft) -> String {
-        hash(previous: previous, seq: seq, draft: draft, detailJSON: detailJSON(draft.detail))
+        var link = Link(previous: previous)
+        _ = link.append(seq: seq, draft: draft, keys: draft.detail.keys.sorted())
+        return link.previous
     }
 
-    /// The same, with the entry's `detailJSON` already computed (it is also what gets stored).
-    static func hash(previous: String, seq: Int64, draft: AuditDraft, detailJSON: String) -> String {
-        var text: [UInt8] = []
-        text.reserveCapacity(256)
-        text.append(contentsOf: previous.utf8)
-        text.append(UInt8(ascii: "\n"))
-        text.append(contentsOf: String(seq).utf8)
-        text.append(UInt8(ascii: "\n"))
-        appendCanonical(draft, detailJSON: detailJSON, to: &text)
-        return SHA256.hash(data: text).hexString
+    /// A chain being extended, one entry at a time: it holds the hash of the entry before as the hex
+    /// text the next hash covers, and builds each entry's text in one reused buffer.
+    package struct Link {
+        private var previousHex: [UInt8]
+        private var text: [UInt8] = []
+
+        package init(previous: String) {
+            previousHex = Array(previous.utf8)
+            text.reserveCapacity(512)
+        }
+
+        /// The hash of the last entry chained (the previous hash when none was), in hex.
+        package var previous: String { String(decoding: previousHex, as: UTF8.self) }
+
+        /// Chains `draft` as entry `seq` and returns the entry's SHA-256 (the link moves on to it).
+        /// `keys` are the detail's keys, sorted (the caller sorts them once for every use).
+        package mutating func append(seq: Int64, draft: AuditDraft, keys: [String]) -> [UInt8] {
+            text.removeAll(keepingCapacity: true)
+            text.append(contentsOf: previousHex)
+            text.append(UInt8(ascii: "\n"))
+            text.append(contentsOf: String(seq).utf8)
+            text.append(UInt8(ascii: "\n"))
+            AuditChain.appendCanonical(draft, keys: keys, to: &text)
+            let digest = SHA256.hash(data: text).withUnsafeBytes { Array($0) }
+            previousHex.removeAll(keepingCapacity: true)
+            for byte in digest {
+                previousHex.append(AuditChain.hexDigit(byte >> 4))
+                previousHex.append(AuditChain.hexDigit(byte & 0x0F))
+            }
+            return digest
+        }
     }
 
     /// Stable text of an entry: fixed field order, detail keys sorted, dates as integer milliseconds.
     static func canonical(_ draft: AuditDraft) -> String {
         var text: [UInt8] = []
-        appendCanonical(draft, detailJSON: detailJSON(draft.detail), to: &text)
+        appendCanonical(draft, keys: draft.detail.keys.sorted(), to: &text)
         return String(decoding: text, as: UTF8.self)
     }
 
-    private static func appendCanonical(_ draft: AuditDraft, detailJSON: String, to text: inout [UInt8]) {
+    private static func appendCanonical(_ draft: AuditDraft, keys: [String], to text: inout [UInt8]) {
         let millis = Int64((draft.at.timeIntervalSince1970 * 1000).rounded())
         let separator: UInt8 = 0x1F
         text.append(contentsOf: String(millis).utf8)
-        for part in [draft.event, draft.connector ?? "", draft.reference ?? "", draft.rule ?? "", draft.operation ?? "", detailJSON] {
-            text.append(separator)
-            text.append(contentsOf: part.utf8)
-        }
+        text.append(separator)
+        text.append(contentsOf: draft.event.utf8)
+        text.append(separator)
+        if let connector = draft.connector { text.append(contentsOf: connector.utf8) }
+        text.append(separator)
+        if let reference = draft.reference { text.append(contentsOf: reference.utf8) }
+        text.append(separator)
+        if let rule = draft.rule { text.append(contentsOf: rule.utf8) }
+        text.append(separator)
+        if let operation = draft.operation { text.append(contentsOf: operation.utf8) }
+        text.append(separator)
+        appendDetailJSON(draft.detail, keys: keys, to: &text)
     }
 
     /// `detail` as JSON with sorted keys. Written by hand: it runs for every audit entry, and the
     /// output must stay byte-stable (it is what the hash covers).
     package static func detailJSON(_ detail: [String: String]) -> String {
-        var text: [UInt8] = [UInt8(ascii: "{")]
+        var text: [UInt8] = []
         text.reserveCapacity(128)
-        for (index, key) in detail.keys.sorted().enumerated() {
+        appendDetailJSON(detail, keys: detail.keys.sorted(), to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    private static func appendDetailJSON(_ detail: [String: String], keys: [String], to text: inout [UInt8]) {
+        text.append(UInt8(ascii: "{"))
+        for (index, key) in keys.enumerated() {
             if index > 0 { text.append(UInt8(ascii: ",")) }
             appendQuoted(key, to: &text)
             text.append(UInt8(ascii: ":"))
             appendQuoted(detail[key] ?? "", to: &text)
         }
         text.append(UInt8(ascii: "}"))
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// A JSON string: `"` and `\\` escaped, control characters as `\n`, `\r`, `\t` or `\u00xx`,
@@ -76,7 +112,7 @@ package enum AuditChain {
         text.append(UInt8(ascii: "\""))
     }
 
-    private static func hexDigit(_ value: UInt8) -> UInt8 {
+    fileprivate static func hexDigit(_ value: UInt8) -> UInt8 {
         value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 }

@@ -67,7 +67,11 @@ extension AuditCodec {
     }
 
     static func encodeDetail(_ detail: [String: String], _ vocabulary: inout AuditVocabulary, _ db: Database) throws -> DatabaseValue {
-        try detailBytes(detail) { try vocabulary.id($0, db) }.databaseValue
+        try encodeDetail(detail, keys: detail.keys.sorted(), &vocabulary, db)
+    }
+
+    static func encodeDetail(_ detail: [String: String], keys: [String], _ vocabulary: inout AuditVocabulary, _ db: Database) throws -> DatabaseValue {
+        try detailBytes(detail, keys: keys) { try vocabulary.id($0, db) }.databaseValue
     }
 
     /// The detail, and whether its stored form is the one Lethe writes (false: text that is not the

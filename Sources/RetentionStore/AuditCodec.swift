@@ -90,10 +90,15 @@ package enum AuditCodec {
     /// The detail's bytes: a format byte, a count and, by key, the key's word number and a tagged value.
     /// `wordID` gives (or adds) a word's number.
     package static func detailBytes(_ detail: [String: String], wordID: (String) throws -> Int64) rethrows -> Data {
+        try detailBytes(detail, keys: detail.keys.sorted(), wordID: wordID)
+    }
+
+    /// The same, with the detail's keys already sorted.
+    package static func detailBytes(_ detail: [String: String], keys: [String], wordID: (String) throws -> Int64) rethrows -> Data {
         var bytes: [UInt8] = [formatVersion]
         bytes.reserveCapacity(64)
         appendVarint(UInt64(detail.count), to: &bytes)
-        for key in detail.keys.sorted() {
+        for key in keys {
             let value = detail[key] ?? ""
             appendVarint(UInt64(try wordID(key)), to: &bytes)
             if vocabularyKeys.contains(key) {
@@ -148,6 +153,7 @@ package enum AuditCodec {
     /// Whole seconds of a timestamp written exactly as `AuditTimestamp` writes them
     /// (`2026-11-29T00:00:00Z`), so that decoding gives back the same text; nil for anything else.
     static func timestampSeconds(_ text: String) -> Int64? {
+        guard text.utf8.count == 20 else { return nil }
         let bytes = Array(text.utf8)
         guard bytes.count == 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
               bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "Z") else { return nil }

@@ -15,7 +15,7 @@ extension SQLiteStateStore {
             throw StoreError(code: "audit.no_head", message: "the audit head is missing")
         }
         var seq: Int64 = head["seq"]
-        var previous: String = head["hash"]
+        var link = AuditChain.Link(previous: head["hash"])
         var vocabulary = try AuditVocabulary.load(db)
         let insert = try RawStatement(
             db,
@@ -23,19 +23,19 @@ extension SQLiteStateStore {
         )
         for draft in drafts {
             seq += 1
-            let hash = AuditChain.hash(previous: previous, seq: seq, draft: draft)
+            let keys = draft.detail.keys.sorted()
+            let hash = link.append(seq: seq, draft: draft, keys: keys)
             try insert.bind(seq).bind(draft.at.timeIntervalSince1970)
                 .bind(try AuditCodec.encodeWord(draft.event, &vocabulary, db))
                 .bind(try AuditCodec.encodeWord(draft.connector, &vocabulary, db))
                 .bind(AuditCodec.encodeReference(draft.reference))
                 .bind(try AuditCodec.encodeWord(draft.rule, &vocabulary, db))
                 .bind(AuditCodec.encodeReference(draft.operation))
-                .bind(try AuditCodec.encodeDetail(draft.detail, &vocabulary, db))
-                .bind(AuditCodec.encodeHash(hash))
+                .bind(try AuditCodec.encodeDetail(draft.detail, keys: keys, &vocabulary, db))
+                .bind(Data(hash).databaseValue)
                 .run()
-            previous = hash
         }
-        try db.cachedStatement(sql: "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1").execute(arguments: [seq, previous])
+        try db.cachedStatement(sql: "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1").execute(arguments: [seq, link.previous])
     }
 
     public func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry] {
