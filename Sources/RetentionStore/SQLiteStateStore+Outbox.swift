@@ -68,7 +68,8 @@ extension SQLiteStateStore {
 
     /// Set-based: the records of the staged deletes take their phase (the `phase` column is the
     /// record's phase), then every staged operation gets its `operation.queued` entry (a few
-    /// thousand per transaction) and its status.
+    /// thousand per transaction) and its status. The records are updated in the table's order (by
+    /// slot, not by key): each page is then written once, not once for every record on it.
     public func releaseStaged(connector: String, batch: String?, at: Date) async throws -> Int {
         let target: OperationStatus = batch == nil ? .pending : .awaitingApproval
         let phase: RecordPhase = batch == nil ? .expiring : .awaitingApproval
@@ -77,7 +78,9 @@ extension SQLiteStateStore {
                 db,
                 sql: """
                     UPDATE record_state SET phase = ?
-                    WHERE key IN (SELECT rkey FROM outbox WHERE connector = ? AND status = 'staged' AND kind = 'delete')
+                    WHERE slot IN (
+                        SELECT r.slot FROM outbox o JOIN record_state r ON r.key = o.rkey
+                        WHERE o.connector = ? AND o.status = 'staged' AND o.kind = 'delete')
                         AND phase IS NOT ? RETURNING ref
                     """,
                 arguments: [phase.rawValue, connector, phase.rawValue])
