@@ -433,9 +433,10 @@ struct RecordColumns {
         references.append(upsert.reference)
         ids.append(upsert.recordID)
         digests.append(upsert.digest.map { Int64(bitPattern: $0) })
-        facts.append(upsert.facts.map { StoreCodec.encode(facts: $0).buffer })
+        let encoded = upsert.encodedForStore
+        facts.append(encoded.facts?.buffer)
         phases.append(upsert.state.phase.rawValue)
-        states.append(StoreCodec.encode(state: upsert.state).buffer)
+        states.append(encoded.state.buffer)
         dues.append(upsert.nextDue?.timeIntervalSince1970)
         expiries.append(upsert.state.finalExpiry?.timeIntervalSince1970)
         lines.append(upsert.line.map(Int64.init))

@@ -246,8 +246,7 @@ extension SQLiteStateStore {
                 """)
         var queueing: RawStatement?
         for upsert in writes.upserts {
-            let facts = upsert.facts.map(StoreCodec.encode(facts:))
-            let state = StoreCodec.encode(state: upsert.state)
+            let (facts, state) = upsert.encodedForStore
             let digest = upsert.digest.map { Int64(bitPattern: $0) }
             let duplicates = upsert.duplicateLines.isEmpty ? nil : try StoreCoding.encode(upsert.duplicateLines)
             var existing: (destroyed: Bool, reference: String)?

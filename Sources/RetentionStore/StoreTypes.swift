@@ -103,10 +103,10 @@ public struct RecordUpsert: Sendable {
     public var reference: String
     public var recordID: String
     public var digest: UInt64?
-    public var facts: SourceFacts?
+    public var facts: SourceFacts? { didSet { encoded = nil } }
     public var line: Int?
     public var duplicateLines: [Int]
-    public var state: LifecycleState
+    public var state: LifecycleState { didSet { encoded = nil } }
     public var nextDue: Date?
     /// Why it is quarantined (code and detail), for reports.
     public var reason: QuarantineReason?
@@ -114,6 +114,9 @@ public struct RecordUpsert: Sendable {
     /// The key was not in the state when the sync started (no row to replace, unless an earlier
     /// version's tombstone of the same record).
     public var isNew: Bool
+    /// `facts` and `state` as the stores keep them, encoded by `encode()` where a core is free, so
+    /// that the store's one writer only binds bytes; nil (also after either changes): the store encodes.
+    public private(set) var encoded: (facts: Data?, state: Data)?
 
     public init(
         key: Int64, reference: String, recordID: String, digest: UInt64?, facts: SourceFacts?, line: Int?, duplicateLines: [Int] = [],
@@ -131,6 +134,16 @@ public struct RecordUpsert: Sendable {
         self.nextDue = nextDue
         self.reason = reason
         self.operations = operations
+    }
+
+    /// Encodes `facts` and `state` now (see `encoded`).
+    public mutating func encode() {
+        encoded = (facts.map(StoreCodec.encode(facts:)), StoreCodec.encode(state: state))
+    }
+
+    /// `facts` and `state` as the stores keep them: encoded earlier, or now.
+    package var encodedForStore: (facts: Data?, state: Data) {
+        encoded ?? (facts.map(StoreCodec.encode(facts:)), StoreCodec.encode(state: state))
     }
 }
 

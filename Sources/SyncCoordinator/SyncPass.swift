@@ -192,6 +192,7 @@ final class SyncPass {
         let evaluator = self.evaluator
         let fingerprints = store.fingerprints
         let name = connector.name
+        let writes = !dryRun
         let half = max(1, (batch.count + 1) / 2)
         var evaluated = try await withThrowingTaskGroup(of: (Int, [RecordUpsert], [Evaluator.Tally]).self) { group in
             for start in stride(from: 0, to: batch.count, by: half) {
@@ -218,10 +219,13 @@ final class SyncPass {
                         let outcome = evaluator.outcome(
                             key: key, reference: reference, recordID: id, facts: facts, previous: alive ? stored?.state : nil)
                         tallies.append(outcome.tally)
-                        upserts.append(RecordUpsert(
+                        var upsert = RecordUpsert(
                             key: key, reference: reference, recordID: id, digest: batch[position].row.digest, facts: facts,
                             line: batch[position].row.line, state: outcome.state, nextDue: outcome.nextDue, reason: outcome.reason,
-                            operations: outcome.operations, isNew: isNew))
+                            operations: outcome.operations, isNew: isNew)
+                        // Encoded here, on both cores, rather than by the store's one writer.
+                        if writes { upsert.encode() }
+                        upserts.append(upsert)
                     }
                     return (start, upserts, tallies)
                 }

@@ -79,6 +79,26 @@ import Testing
     }
 
     /// Layout 4 names each phase and stage by a one-byte code: every case has one.
+    /// A record encoded ahead of its write is written with the bytes the store would make, and a change
+    /// to its facts or state after that is never written with the old bytes.
+    @Test func anUpsertEncodedAheadMatchesTheStoreAndForgetsItOnChange() throws {
+        let facts = SourceFacts(dates: [Date(timeIntervalSince1970: 1_600_000_000), nil], purposes: 0b101, consents: 1, unerased: [3, 0], hasEmail: true)
+        var upsert = RecordUpsert(
+            key: 7, reference: "r-07", recordID: "C-7", digest: 9, facts: facts, line: 2,
+            state: LifecycleState(phase: .active), nextDue: nil, reason: nil)
+        #expect(upsert.encoded == nil)
+        upsert.encode()
+        #expect(upsert.encoded?.facts == StoreCodec.encode(facts: facts))
+        #expect(upsert.encoded?.state == StoreCodec.encode(state: LifecycleState(phase: .active)))
+        upsert.state = LifecycleState(phase: .quarantined)
+        #expect(upsert.encoded == nil)
+        #expect(upsert.encodedForStore.state == StoreCodec.encode(state: LifecycleState(phase: .quarantined)))
+        upsert.encode()
+        upsert.facts = nil
+        #expect(upsert.encoded == nil)
+        #expect(upsert.encodedForStore.facts == nil)
+    }
+
     @Test func everyPhaseAndStageHasACode() {
         #expect(Set(StoreCodec.phaseCodes) == Set(RecordPhase.allCases) && StoreCodec.phaseCodes.count == RecordPhase.allCases.count)
         #expect(StoreCodec.stageCodes.count == 5 && Set(StoreCodec.stageCodes.map(\.rawValue)).count == 5)
