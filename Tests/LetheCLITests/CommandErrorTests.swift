@@ -52,6 +52,11 @@ import Testing
         let result = await harness.run(["sync", "--as-of", asOf, "--json"])
         #expect(result.status == 1)
         #expect((result.json["errors"] as? [String])?.first?.contains("missing.csv") == true)
+        // The log names what broke by its code, without the message's path.
+        let verbose = await harness.run(["sync", "--as-of", asOf, "--json", "-v"])
+        let line = verbose.stderr.split(separator: "\n").first { $0.contains("sync failed") } ?? ""
+        #expect(line.contains("code=csv.file_missing"), "\(verbose.stderr)")
+        #expect(!line.contains("missing.csv"))
     }
 
     @Test func auditVerifyFailsAfterAnyEditOfTheAuditData() async throws {

@@ -46,7 +46,8 @@ struct SyncCommand: AsyncParsableCommand {
             } catch {
                 let message = (error as? any LetheError)?.message ?? "\(type(of: error))"
                 report.errors.append("\(runtime.name): \(message)")
-                workspace.log(.error, "sync failed", ["connector": runtime.name])
+                // The code names what broke without any of the message's paths or values.
+                workspace.log(.error, "sync failed", ["connector": runtime.name, "code": (error as? any LetheError)?.code ?? "\(type(of: error))"])
             }
         }
         for runtime in runtimes { await runtime.shutdown?() }
