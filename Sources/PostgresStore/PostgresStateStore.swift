@@ -99,9 +99,8 @@ public final class PostgresStateStore: StateStore {
         if let error = error as? StoreError { return error.message }
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] { return message }
-            if let underlying = error.underlying { return "\(PostgresTransaction.connectionProblem(error.code) ?? "\(error.code)"): \(underlying)" }
-            if let problem = PostgresTransaction.connectionProblem(error.code) { return problem }
-            return "\(error.code)"
+            if let underlying = error.underlying { return "\(PostgresTransaction.words(error.code)): \(underlying)" }
+            return PostgresTransaction.words(error.code)
         }
         return "\(error)"
     }

@@ -33,11 +33,16 @@ enum PostgresTransaction {
         }
     }
 
+    /// The code in words when it is a connection's problem, else its name.
+    static func words(_ code: PSQLError.Code) -> String {
+        connectionProblem(code) ?? "\(code)"
+    }
+
     /// A store error for a failure of PostgreSQL, with the server's message (never a bound value).
     static func storeError(_ error: any Error, doing what: String) -> any Error {
         if error is StoreError { return error }
         if let error = error as? PSQLError {
-            let detail = error.serverInfo?[.message] ?? connectionProblem(error.code) ?? "\(error.code)"
+            let detail = error.serverInfo?[.message] ?? words(error.code)
             return StoreError(code: "store.postgres", message: "\(what): \(detail)")
         }
         return StoreError(code: "store.postgres", message: "\(what): \(error)")

@@ -138,12 +138,16 @@ public struct RecordUpsert: Sendable {
 
     /// Encodes `facts` and `state` now (see `encoded`).
     public mutating func encode() {
-        encoded = (facts.map(StoreCodec.encode(facts:)), StoreCodec.encode(state: state))
+        encoded = encoding
     }
 
     /// `facts` and `state` as the stores keep them: encoded earlier, or now.
     package var encodedForStore: (facts: Data?, state: Data) {
-        encoded ?? (facts.map(StoreCodec.encode(facts:)), StoreCodec.encode(state: state))
+        encoded ?? encoding
+    }
+
+    private var encoding: (facts: Data?, state: Data) {
+        (facts.map(StoreCodec.encode(facts:)), StoreCodec.encode(state: state))
     }
 }
 
